@@ -1,0 +1,38 @@
+// The only place in csrc/ that knows Python. Converts Python storage objects (NumPy arrays on
+// the CPU, DeviceArray on CUDA) into Views, checks them with messages that name the argument
+// and the shapes, allocates results, and releases the GIL around kernels.
+#pragma once
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "core/common.h"
+#include "core/device_array.h"
+
+namespace fastnn::bind {
+namespace py = pybind11;
+
+// A View of a NumPy array or a DeviceArray. TypeError for anything else, for dtypes other than
+// float32 / int64 and for non-contiguous arrays.
+View to_view(py::handle obj, const char* arg);
+// The same, requiring a dtype.
+View to_view(py::handle obj, const char* arg, DType want);
+// A new uninitialised array on `device` (a NumPy array on the CPU).
+py::object empty(Device device, DType dtype, const Shape& shape);
+py::object empty_like(const View& v);
+// Raises ValueError unless all views are on the same device.
+void check_same_device(const char* op, std::initializer_list<const View*> views);
+// Raises ValueError unless the two views have the same shape.
+void check_same_shape(const char* op, const View& a, const char* an, const View& b, const char* bn);
+Shape to_shape(py::handle seq);
+
+// Each family of bindings registers its functions in its own file.
+void bind_core(py::module_& m);
+void bind_elementwise(py::module_& m);
+void bind_reduce(py::module_& m);
+void bind_loss(py::module_& m);
+void bind_gemm(py::module_& m);
+void bind_random(py::module_& m);
+void bind_index(py::module_& m);
+
+}  // namespace fastnn::bind

@@ -1,0 +1,44 @@
+// fastnn._C: the extension module. Each op family registers its bindings from its own file.
+#include "bindings/common.h"
+#include "core/cpu_features.h"
+#include "core/parallel.h"
+
+#ifndef FASTNN_VERSION
+#define FASTNN_VERSION "0.0.0"
+#endif
+#ifndef FASTNN_BUILD_TYPE
+#define FASTNN_BUILD_TYPE "unknown"
+#endif
+
+namespace py = pybind11;
+using namespace fastnn;
+
+PYBIND11_MODULE(_C, m) {
+  m.doc() = "fastnn kernels (C++ and CUDA)";
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const fastnn::TypeError& e) {
+      PyErr_SetString(PyExc_TypeError, e.what());
+    }
+  });
+  m.attr("__version__") = FASTNN_VERSION;
+  m.attr("build_type") = FASTNN_BUILD_TYPE;
+
+  m.def("get_num_threads", &get_num_threads);
+  m.def("set_num_threads", [](int n) {
+    FASTNN_CHECK(n >= 1, ValueError, "set_num_threads: n must be a positive integer, got " << n);
+    set_num_threads(n);
+  });
+  m.def("detected_isa", [] { return std::string(isa_name(detected_isa())); });
+  m.def("active_isa", [] { return std::string(isa_name(active_isa())); });
+  m.def("set_isa", [](const std::string& name) { set_isa(isa_from_name(name)); });
+
+  bind::bind_core(m);
+  bind::bind_elementwise(m);
+  bind::bind_reduce(m);
+  bind::bind_loss(m);
+  bind::bind_gemm(m);
+  bind::bind_random(m);
+  bind::bind_index(m);
+}

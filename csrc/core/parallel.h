@@ -1,0 +1,39 @@
+// Thread pool control and parallel_for on OpenMP. Work is split into contiguous ranges;
+// kernels that reduce must combine partial results in a fixed order that does not depend on
+// the thread count (see reduce_blocks), so results are identical for any number of threads.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace fastnn {
+
+int get_num_threads();
+void set_num_threads(int n);
+
+// Calls f(begin, end) on disjoint ranges covering [0, n); ranges hold at least `grain` items.
+template <class F>
+void parallel_for(int64_t n, int64_t grain, F&& f) {
+  if (n <= 0) return;
+  int64_t max_chunks = (n + grain - 1) / std::max<int64_t>(grain, 1);
+  int nt = (int)std::min<int64_t>(get_num_threads(), max_chunks);
+  if (nt <= 1) {
+    f(int64_t(0), n);
+    return;
+  }
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt)
+  {
+    int t = omp_get_thread_num();
+    int64_t chunk = (n + nt - 1) / nt;
+    int64_t b = std::min<int64_t>(n, t * chunk), e = std::min<int64_t>(n, b + chunk);
+    if (b < e) f(b, e);
+  }
+#else
+  f(int64_t(0), n);
+#endif
+}
+
+}  // namespace fastnn

@@ -1,0 +1,79 @@
+#include "ops/index.h"
+
+#include "core/device_array.h"
+#include "kernels/index.h"
+
+namespace fastnn::ops {
+
+static void split_axis(const View& x, int axis, int64_t& O, int64_t& V, int64_t& I) {
+  O = 1;
+  I = 1;
+  for (int d = 0; d < axis; ++d) O *= x.shape[d];
+  V = x.shape[axis];
+  for (int d = axis + 1; d < x.ndim(); ++d) I *= x.shape[d];
+}
+
+// Normalised copy of the indices is not made: the kernels take them as they are, so negative
+// and out-of-range values are rejected here (CPU) before any kernel runs.
+static void check_indices(const View& idx, int64_t V) {
+  if (idx.device != Device::CPU) return;  // the CUDA kernels clamp; the Python layer checks
+  const int64_t* p = idx.i64();
+  for (int64_t i = 0, n = idx.numel(); i < n; ++i)
+    FASTNN_CHECK(p[i] >= 0 && p[i] < V, ValueError,
+                 "index " << p[i] << " is out of bounds for an axis of size " << V);
+}
+
+void index_select_forward(const View& out, const View& x, const View& idx, int axis) {
+  FASTNN_CHECK(x.dtype == DType::F32 && out.dtype == DType::F32, TypeError,
+               "index_select: expected float32 data");
+  FASTNN_CHECK(idx.dtype == DType::I64, TypeError, "index_select: indices must be int64");
+  FASTNN_CHECK(axis >= 0 && axis < x.ndim(), ValueError,
+               "index_select: axis " << axis << " out of range for shape " << x.shape_str());
+  int64_t O, V, I;
+  split_axis(x, axis, O, V, I);
+  int64_t N = idx.numel();
+  FASTNN_CHECK(out.numel() == O * N * I, ValueError,
+               "index_select: output shape " << out.shape_str() << " does not match");
+  check_indices(idx, V);
+  FASTNN_DISPATCH(x.device, index_select_forward, out.f32(), x.f32(), idx.i64(), O, V, I, N);
+}
+
+void index_select_backward(const View& dx, const View& dout, const View& idx, int axis) {
+  int64_t O, V, I;
+  split_axis(dx, axis, O, V, I);
+  int64_t N = idx.numel();
+  FASTNN_CHECK(dout.numel() == O * N * I, ValueError,
+               "index_select_backward: gradient shape " << dout.shape_str() << " does not match");
+  check_indices(idx, V);
+  FASTNN_DISPATCH(dx.device, index_select_backward, dx.f32(), dout.f32(), idx.i64(), O, V, I, N);
+}
+
+void strided_copy(const View& dst, int64_t dst_offset, const Shape& dst_strides, const View& src,
+                  int64_t src_offset, const Shape& src_strides, const Shape& shape) {
+  FASTNN_CHECK(dst.dtype == src.dtype, TypeError, "copy: dtypes differ");
+  FASTNN_CHECK(dst.device == src.device, ValueError, "copy: arguments are on different devices");
+  FASTNN_CHECK(shape.size() <= (size_t)kMaxDims && dst_strides.size() == shape.size() &&
+                   src_strides.size() == shape.size(),
+               ValueError, "copy: shape and strides disagree");
+  StridedCopy sc;
+  sc.ndim = (int)shape.size();
+  int64_t esz = dtype_size(dst.dtype);
+  // Bounds: every address touched must lie inside both buffers.
+  int64_t dlo = dst_offset, dhi = dst_offset, slo = src_offset, shi = src_offset;
+  for (int d = 0; d < sc.ndim; ++d) {
+    sc.shape[d] = shape[d];
+    sc.dst_stride[d] = dst_strides[d];
+    sc.src_stride[d] = src_strides[d];
+    if (shape[d] == 0) return;
+    int64_t ds = dst_strides[d] * (shape[d] - 1), ss = src_strides[d] * (shape[d] - 1);
+    (ds < 0 ? dlo : dhi) += ds;
+    (ss < 0 ? slo : shi) += ss;
+  }
+  FASTNN_CHECK(dlo >= 0 && dhi < dst.numel() && slo >= 0 && shi < src.numel(), ValueError,
+               "copy: strided region out of bounds");
+  char* d = static_cast<char*>(dst.data) + dst_offset * esz;
+  const char* s = static_cast<const char*>(src.data) + src_offset * esz;
+  FASTNN_DISPATCH(dst.device, strided_copy, d, s, sc, esz);
+}
+
+}  // namespace fastnn::ops

@@ -1,0 +1,14 @@
+// Device-neutral entries for reductions and softmax (see kernels/reduce.h). Arrays are seen as
+// (O, R, I) with the reduced block in the middle; the Python layer computes O, R, I from axes.
+#pragma once
+#include "core/common.h"
+#include "kernels/reduce.h"
+
+namespace fastnn::ops {
+
+void check_ori(const char* op, const View& x, int64_t O, int64_t R, int64_t I);
+void reduce_forward(ReduceOp op, const View& y, const View& x, int64_t O, int64_t R, int64_t I);
+void reduce_backward(ReduceOp op, const View& dx, const View& dy, const View& x, const View& y,
+                     int64_t O, int64_t R, int64_t I);
+
+}  // namespace fastnn::ops
