@@ -1,6 +1,16 @@
 // Counter-based random numbers (Philox-4x32-10, core/philox.h): element i of a draw with
 // (seed, offset) depends only on (seed, offset + i), so a seed gives the same numbers on every
 // run, device and thread count. Dropout regenerates its mask in backward from the same key.
+//
+// The exact mapping (both devices implement it bit for bit, up to libm rounding):
+//   unit(i)    = uint_to_unit(philox_word(seed, offset + i))              in [0, 1)
+//   uniform[i] = low + (high - low) * unit(i)
+//   normal: elements come in pairs p = i / 2 drawn from words w0 = offset + 2p, w1 = w0 + 1:
+//     u1 = (float)((philox_word(seed, w0) >> 8) + 1) / 2^24  in (0, 1],  u2 = unit(w1 - offset)
+//     r = sqrt(-2 log u1);  normal[2p] = mean + std * r * cos(2 pi u2),
+//                          normal[2p + 1] = mean + std * r * sin(2 pi u2)
+//   (computed in float; a draw of n normals consumes 2 * ceil(n / 2) words)
+//   dropout keeps element i when unit(i) >= rate.
 #pragma once
 #include <cstdint>
 
