@@ -1,0 +1,135 @@
+"""The torch oracle: run the same seeded inputs through fastnn and torch and compare.
+
+Every op test goes through `check_op`, which asserts shape and dtype before values, then
+drives backward with a random upstream gradient (so that a transposed gradient cannot hide
+behind a gradient of ones) and compares the input gradients. Tolerances live in TOL below and
+nowhere else. The largest errors seen per op are collected in ERRORS and printed at the end
+of the run (tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+
+import fastnn
+
+torch.set_default_dtype(torch.float32)
+
+# ---------------------------------------------------------------------------- tolerances
+# fp32 elementwise: torch's own defaults for float32 (torch.testing.assert_close).
+ELEMENTWISE = dict(rtol=1.3e-6, atol=1e-5)
+
+
+def reduction_tol(n: int) -> dict:
+    """A sum of n fp32 terms: rounding grows with log2(n) relative, sqrt(n) absolute."""
+    n = max(int(n), 1)
+    return dict(rtol=1.3e-6 * max(1.0, math.log2(n + 1)), atol=1e-5 * max(1.0, math.sqrt(n) / 4))
+
+
+TOL = {
+    "elementwise": ELEMENTWISE,
+    # exp/log/tanh/erf of fastnn's vectorised math against torch's: a few ulp apart.
+    "transcendental": dict(rtol=4e-6, atol=1e-5),
+    "reduction": reduction_tol,  # call with the reduction length
+    "gemm": reduction_tol,  # call with K
+    "exact": dict(rtol=0.0, atol=0.0),
+}
+
+# op name -> [max abs error, max relative error] over every check of the run
+ERRORS: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+
+
+def _record(name: str, kind: str, got: np.ndarray, want: np.ndarray) -> None:
+    if got.size == 0:
+        return
+    g, w = got.astype(np.float64), want.astype(np.float64)
+    fin = np.isfinite(w) & np.isfinite(g)
+    if not fin.any():
+        return
+    diff = np.abs(g[fin] - w[fin])
+    rel = diff / np.maximum(np.abs(w[fin]), 1e-30)
+    e = ERRORS[f"{name} ({kind})"]
+    e[0] = max(e[0], float(diff.max()))
+    e[1] = max(e[1], float(np.where(diff > 0, rel, 0).max()))
+
+
+def assert_close(got, want, name: str = "op", kind: str = "forward", rtol: float = 1.3e-6, atol: float = 1e-5):
+    got = np.asarray(got)
+    want = np.asarray(want)
+    assert got.shape == want.shape, f"{name} {kind}: shape {got.shape} != torch {want.shape}"
+    _record(name, kind, got, want)
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, err_msg=f"{name} {kind}", equal_nan=True)
+
+
+def to_torch(a: np.ndarray, requires_grad: bool = False) -> torch.Tensor:
+    t = torch.from_numpy(np.array(a, copy=True))
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+_DTYPE = {np.dtype("float32"): torch.float32, np.dtype("int64"): torch.int64}
+
+
+def check_op(
+    fn: Callable,
+    torch_fn: Callable,
+    inputs: Sequence[np.ndarray],
+    name: str = "op",
+    tol: dict | None = None,
+    grad_tol: dict | None = None,
+    grad: bool | Sequence[bool] = True,
+    seed: int = 0,
+    device: str = "cpu",
+):
+    """Compare fn(*fastnn tensors) with torch_fn(*torch tensors), forward and backward.
+
+    Args:
+        inputs: NumPy arrays; float32 ones get requires_grad when `grad` says so.
+        grad: True (every float input), False, or one flag per input.
+        tol / grad_tol: rtol/atol dicts (default TOL["elementwise"]; grad_tol defaults to tol).
+    Returns the fastnn output tensor.
+    """
+    tol = tol or TOL["elementwise"]
+    grad_tol = grad_tol or tol
+    flags = [grad] * len(inputs) if isinstance(grad, bool) else list(grad)
+    flags = [f and np.asarray(a).dtype == np.float32 for f, a in zip(flags, inputs)]
+    xs = [fastnn.tensor(np.array(a, copy=True), device=device) for a in inputs]
+    for x, f in zip(xs, flags):
+        if f:
+            x.requires_grad = True
+    ts = [to_torch(a, f) for a, f in zip(inputs, flags)]
+    out = fn(*xs)
+    ref = torch_fn(*ts)
+    assert out.shape == tuple(ref.shape), f"{name}: shape {out.shape} != torch {tuple(ref.shape)}"
+    assert _DTYPE[out.dtype] == ref.dtype, f"{name}: dtype {out.dtype} != torch {ref.dtype}"
+    assert_close(out.numpy(), ref.detach().numpy(), name, "forward", **tol)
+    if any(flags) and ref.requires_grad:
+        rng = np.random.default_rng(seed + 1)
+        g = rng.standard_normal(out.shape).astype(np.float32)
+        out.backward(fastnn.tensor(g, device=device))
+        ref.backward(torch.from_numpy(g))
+        for i, (x, t, f) in enumerate(zip(xs, ts, flags)):
+            if not f:
+                continue
+            assert x.grad is not None, f"{name}: no gradient for input {i}"
+            want = t.grad if t.grad is not None else torch.zeros_like(t)
+            assert_close(x.grad.numpy(), want.numpy(), name, f"grad[{i}]", **grad_tol)
+    return out
+
+
+def rand(*shape, low: float = -2.0, high: float = 2.0, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).uniform(low, high, size=shape).astype(np.float32)
+
+
+def randn(*shape, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+
+
+# Odd sizes used across the op tests: 1, primes, sizes that are not multiples of 16.
+ODD_SHAPES = [(1,), (7,), (17,), (3, 5), (13, 31), (2, 3, 7), (1, 65, 3), (1031,)]
