@@ -178,7 +178,11 @@ def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
     """`x` broadcast to `shape` (NumPy rules), materialised; backward sums over broadcast dims."""
     x = _tensor(x)
     shape = tuple(int(s) for s in shape)
-    if len(shape) < x.ndim or broadcast_shapes(x.shape, shape) != shape:
+    try:
+        ok = len(shape) >= x.ndim and broadcast_shapes(x.shape, shape) == shape
+    except ValueError:
+        ok = False
+    if not ok:
         raise ValueError(f"cannot broadcast a tensor of shape {x.shape} to {shape}")
     if shape == x.shape:
         return x
