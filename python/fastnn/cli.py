@@ -1,0 +1,51 @@
+"""The command line: ``python -m fastnn info`` (build, SIMD level, threads, CUDA)."""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+
+from . import _C, cuda, get_num_threads
+
+
+def info() -> dict:
+    """What this fastnn build is and what it will use on this machine."""
+    d = {
+        "fastnn": _C.__version__,
+        "build type": _C.build_type,
+        "python": platform.python_version(),
+        "SIMD detected": _C.detected_isa(),
+        "SIMD in use": _C.active_isa(),
+        "threads": get_num_threads(),
+        "CUDA built": cuda.is_built(),
+        "CUDA available": cuda.is_available(),
+    }
+    if cuda.is_available():
+        d["CUDA devices"] = ", ".join(cuda.get_device_name(i) for i in range(cuda.device_count()))
+    return d
+
+
+def _print_info(args) -> int:
+    for k, v in info().items():
+        if isinstance(v, bool):
+            v = "yes" if v else "no"
+        print(f"{k + ':':<16} {v}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m fastnn", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("info", help="print the version, build, SIMD level, threads and CUDA status").set_defaults(
+        func=_print_info
+    )
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    return args.func(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
