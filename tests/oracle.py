@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from typing import Callable, Sequence
-
-import numpy as np
-import torch
+from collections.abc import Sequence
+from typing import Callable
 
 import fastnn
+import numpy as np
+import torch
 
 torch.set_default_dtype(torch.float32)
 

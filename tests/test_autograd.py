@@ -1,9 +1,8 @@
 """The autograd engine: accumulation, detach, no_grad, retain_graph and its errors."""
 
+import fastnn
 import numpy as np
 import pytest
-
-import fastnn
 
 
 def _leaf(*shape, seed=0):

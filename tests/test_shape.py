@@ -1,12 +1,11 @@
 """Shape operations and indexing, forward and backward, against torch."""
 
+import fastnn
+import fastnn.functional as F
 import numpy as np
 import pytest
 import torch
 from oracle import TOL, check_op, randn
-
-import fastnn
-import fastnn.functional as F
 
 EXACT = TOL["exact"]
 

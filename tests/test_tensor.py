@@ -3,10 +3,9 @@
 import subprocess
 import sys
 
+import fastnn
 import numpy as np
 import pytest
-
-import fastnn
 
 
 def test_float32_array_is_shared_both_ways():

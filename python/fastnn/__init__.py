@@ -9,8 +9,7 @@ Example::
     x.grad.shape        # (4, 3)
 """
 
-from . import _C
-from . import cuda, functional, random
+from . import _C, cuda, functional, random
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import *  # noqa: F401,F403
 from .functional import *  # noqa: F401,F403

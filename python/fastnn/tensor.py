@@ -7,7 +7,8 @@ no copy. CUDA tensors keep a ``_C.DeviceArray``.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

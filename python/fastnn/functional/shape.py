@@ -8,7 +8,7 @@ same kernel run the other way (or a sum for expand).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
