@@ -6,6 +6,8 @@ gradient step costs kernel calls and no Tensor bookkeeping.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import _C
@@ -28,26 +30,27 @@ def device_of(a) -> str:
     return "cpu" if isinstance(a, np.ndarray) else "cuda"
 
 
-def empty(shape, device: str = "cpu", dtype: str = "float32"):
+def empty(shape, device: str = "cpu", dtype="float32"):
+    """dtype: a NumPy dtype or its name."""
     if device == "cpu":
         return np.empty(shape, dtype=dtype)
-    return _C.device_empty(tuple(shape), dtype)
+    return _C.device_empty(tuple(shape), str(dtype))
 
 
-def full(shape, value, device: str = "cpu", dtype: str = "float32"):
+def full(shape, value, device: str = "cpu", dtype="float32"):
     if device == "cpu":
         return np.full(shape, value, dtype=dtype)
-    return _C.device_full(tuple(shape), float(value), dtype)
+    return _C.device_full(tuple(shape), float(value), str(dtype))
 
 
-def zeros(shape, device: str = "cpu", dtype: str = "float32"):
+def zeros(shape, device: str = "cpu", dtype="float32"):
     if device == "cpu":
         return np.zeros(shape, dtype=dtype)
-    return _C.device_full(tuple(shape), 0.0, dtype)
+    return _C.device_full(tuple(shape), 0.0, str(dtype))
 
 
 def zeros_like(a):
-    return zeros(a.shape, device_of(a), str(a.dtype))
+    return zeros(a.shape, device_of(a), a.dtype)
 
 
 def copy(a):
@@ -76,9 +79,9 @@ def add(a, b):
 def ori(shape, axes: tuple[int, ...]):
     """(O, R, I) sizes of `shape` around a contiguous block of reduced axes."""
     lo, hi = min(axes), max(axes) + 1
-    o = int(np.prod(shape[:lo], dtype=np.int64))
-    r = int(np.prod(shape[lo:hi], dtype=np.int64))
-    i = int(np.prod(shape[hi:], dtype=np.int64))
+    o = math.prod(shape[:lo])
+    r = math.prod(shape[lo:hi])
+    i = math.prod(shape[hi:])
     return o, r, i
 
 
@@ -139,7 +142,7 @@ def broadcast_to(a, shape):
     src_shape = (1,) * (nd - len(a.shape)) + tuple(a.shape)
     src_strides = contiguous_strides(src_shape)
     strides = [0 if src_shape[d] == 1 and shape[d] != 1 else src_strides[d] for d in range(nd)]
-    out = empty(shape, device_of(a), str(a.dtype))
+    out = empty(shape, device_of(a), a.dtype)
     if out.size:
         _C.strided_copy(out, 0, contiguous_strides(shape), a, 0, strides, shape)
     return out

@@ -125,20 +125,22 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from .tensor import Tensor
-
-        raw = [a._data if isinstance(a, Tensor) else a for a in args]
-        record = cls.differentiable and is_grad_enabled() and any(
-            isinstance(a, Tensor) and a.requires_grad for a in args
-        )
+        record = False
+        raw = []
+        for a in args:
+            if isinstance(a, Tensor):
+                raw.append(a._data)
+                if a.requires_grad:
+                    record = True
+            else:
+                raw.append(a)
+        record = record and cls.differentiable and getattr(_state, "enabled", True)
         ctx = Context()
         if record:
             ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         out = cls.forward(ctx, *raw, **kwargs)
-        if isinstance(out, tuple):
-            outs = tuple(Tensor._wrap(o) for o in out)
-        else:
-            outs = (Tensor._wrap(out),)
+        multi = isinstance(out, tuple)
+        outs = tuple(Tensor._wrap(o) for o in out) if multi else (Tensor._wrap(out),)
         if record:
             inputs = tuple(a if isinstance(a, Tensor) and a.requires_grad else None for a in args)
             node = Node(cls, ctx, inputs, tuple((o.shape, o.device) for o in outs))
@@ -146,7 +148,7 @@ class Function:
                 o.requires_grad = True
                 o._node = node
                 o._out_index = i
-        return outs if isinstance(out, tuple) else outs[0]
+        return outs if multi else outs[0]
 
 
 def _toposort(roots: list[Node]) -> list[Node]:
@@ -175,8 +177,6 @@ def _toposort(roots: list[Node]) -> list[Node]:
 
 
 def _accumulate_leaf(t, g) -> None:
-    from .tensor import Tensor
-
     if t.grad is None:
         # The engine may hand the same array to several inputs (add's backward): copy it.
         t.grad = Tensor._wrap(_raw.copy(g))
@@ -239,3 +239,6 @@ def backward(tensors, grads, retain_graph: bool = False) -> None:
                 pending[key] = g if key not in pending else _raw.add(pending[key], g)
                 if inp._retains_grad:
                     _accumulate_leaf(inp, g)
+
+
+from .tensor import Tensor  # noqa: E402  (tensor.py imports this module first)

@@ -8,6 +8,7 @@ no copy. CUDA tensors keep a ``_C.DeviceArray``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+import math
 from typing import Any
 
 import numpy as np
@@ -133,7 +134,7 @@ class Tensor:
     @property
     def size(self) -> int:
         """Number of elements (as NumPy's ``ndarray.size``)."""
-        return int(np.prod(self._data.shape, dtype=np.int64))
+        return math.prod(self._data.shape)
 
     def numel(self) -> int:
         return self.size
@@ -277,9 +278,7 @@ class Tensor:
 
     # ------------------------------------------------------------------ operators
     def _F(self):
-        from . import functional
-
-        return functional
+        return _functional()
 
     def __add__(self, o):
         return self._F().add(self, o)
@@ -455,3 +454,15 @@ class Tensor:
 
     def pow(self, o) -> Tensor:
         return self._F().pow(self, o)
+
+
+def _functional():
+    global _functional_module
+    if _functional_module is None:
+        from . import functional
+
+        _functional_module = functional
+    return _functional_module
+
+
+_functional_module = None

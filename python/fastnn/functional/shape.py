@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import math
+
 import numpy as np
 
 from .. import _C, _raw
@@ -54,15 +56,17 @@ def broadcast_shapes(*shapes: Sequence[int]) -> tuple[int, ...]:
 
 
 def _resolve_shape(shape, size: int, src_shape) -> tuple[int, ...]:
-    shape = tuple(int(s) for s in shape)
+    shape = tuple(map(int, shape))
+    if -1 not in shape and math.prod(shape) == size and min(shape, default=0) >= 0:
+        return shape
     if shape.count(-1) > 1:
         raise ValueError(f"only one dimension can be -1, got shape {shape}")
     if -1 in shape:
-        known = int(np.prod([s for s in shape if s != -1], dtype=np.int64))
+        known = math.prod(s for s in shape if s != -1)
         if known == 0 or size % known:
             raise ValueError(f"cannot reshape a tensor of shape {tuple(src_shape)} into {shape}")
         shape = tuple(size // known if s == -1 else s for s in shape)
-    if any(s < 0 for s in shape) or int(np.prod(shape, dtype=np.int64)) != size:
+    if any(s < 0 for s in shape) or math.prod(shape) != size:
         raise ValueError(f"cannot reshape a tensor of shape {tuple(src_shape)} into {shape}")
     return shape
 
@@ -97,8 +101,8 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 
 def _copy_strided(x, offset: int, strides, shape):
-    out = _raw.empty(shape, _raw.device_of(x), str(x.dtype))
-    if int(np.prod(shape, dtype=np.int64)):
+    out = _raw.empty(shape, _raw.device_of(x), x.dtype)
+    if math.prod(shape):
         _C.strided_copy(out, 0, _raw.contiguous_strides(shape), x, offset, list(strides), list(shape))
     return out
 
@@ -203,7 +207,7 @@ class Concatenate(Function):
         shape = list(xs[0].shape)
         sizes = [x.shape[axis] for x in xs]
         shape[axis] = sum(sizes)
-        out = _raw.empty(shape, _raw.device_of(xs[0]), str(xs[0].dtype))
+        out = _raw.empty(shape, _raw.device_of(xs[0]), xs[0].dtype)
         strides = _raw.contiguous_strides(shape)
         start = 0
         for x, n in zip(xs, sizes):
@@ -296,7 +300,7 @@ class Slice(Function):
     def backward(ctx, g):
         in_shape, offset, strides, shape = ctx.args
         dx = _raw.zeros(in_shape, _raw.device_of(g))
-        if int(np.prod(shape, dtype=np.int64)):
+        if math.prod(shape):
             _C.strided_copy(dx, offset, list(strides), g, 0, _raw.contiguous_strides(shape), list(shape))
         return dx, None, None, None
 
@@ -463,7 +467,7 @@ def getitem(x: Tensor, index) -> Tensor:
         if bad.any():
             raise IndexError(f"index {int(a[bad][0])} is out of bounds for an axis of size {size}")
         flat = flat * size + np.where(a < 0, a + size, a)
-    merged = list(y.shape[:p0]) + [int(np.prod(sizes))] + list(y.shape[p0 + len(sizes) :])
+    merged = list(y.shape[:p0]) + [math.prod(sizes)] + list(y.shape[p0 + len(sizes) :])
     y = take(reshape(y, merged), flat, p0)
     return reshape(y, _final_shape(final, flat.shape))
 
@@ -486,7 +490,7 @@ def setitem_(x: Tensor, index, value) -> None:
         val = _C.to_device(np.ascontiguousarray(val, dtype=x.dtype))
     region = _final_shape(final)
     vb = _raw.broadcast_to(val, broadcast_shapes(tuple(val.shape), region)).reshape(tuple(out_shape))
-    if int(np.prod(out_shape, dtype=np.int64)):
+    if math.prod(out_shape):
         _C.strided_copy(x._data, offset, strides, vb, 0, _raw.contiguous_strides(out_shape), out_shape)
 
 
