@@ -10,11 +10,11 @@
 namespace fastnn::ops {
 
 // A rows x cols matrix with row stride ld must fit in `v`.
-static void check_matrix(const char* name, const View& v, int64_t rows, int64_t cols, int64_t ld) {
+static void check_matrix(const char* name, const char* ldname, const View& v, int64_t rows, int64_t cols, int64_t ld) {
   FASTNN_CHECK(v.dtype == DType::F32, TypeError,
                "sgemm: " << name << " must be float32, got " << dtype_name(v.dtype));
   FASTNN_CHECK(ld >= std::max<int64_t>(cols, 1), ValueError,
-               "sgemm: ld" << name << " = " << ld << " is smaller than a row of " << cols
+               "sgemm: " << ldname << " = " << ld << " is smaller than a row of " << cols
                            << " elements");
   if (rows == 0 || cols == 0) return;
   int64_t need = (rows - 1) * ld + cols;
@@ -30,9 +30,9 @@ void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alph
                "sgemm: sizes must be non-negative, got M=" << M << ", N=" << N << ", K=" << K);
   FASTNN_CHECK(A.device == B.device && B.device == C.device, ValueError,
                "sgemm: A, B and C must be on the same device");
-  check_matrix("A", A, transA ? K : M, transA ? M : K, lda);
-  check_matrix("B", B, transB ? N : K, transB ? K : N, ldb);
-  check_matrix("C", C, M, N, ldc);
+  check_matrix("A", "lda", A, transA ? K : M, transA ? M : K, lda);
+  check_matrix("B", "ldb", B, transB ? N : K, transB ? K : N, ldb);
+  check_matrix("C", "ldc", C, M, N, ldc);
   if (M == 0 || N == 0) return;
   FASTNN_DISPATCH(C.device, sgemm, transA, transB, M, N, K, alpha, A.f32(), lda, B.f32(), ldb,
                   beta, C.f32(), ldc);
