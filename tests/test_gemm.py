@@ -3,14 +3,13 @@ the matmul / linear Functions against torch."""
 
 import itertools
 
+import fastnn
 import numpy as np
 import pytest
 import torch
-from oracle import TOL, assert_close, check_op, rand
-
-import fastnn
 from fastnn import _C
 from fastnn.functional import linear, matmul
+from oracle import TOL, assert_close, check_op, rand
 
 TRANS = list(itertools.product([False, True], repeat=2))
 
@@ -70,7 +69,10 @@ def test_block_remainders(ta, tb):
         run_sgemm(ta, tb, M, N, K)
 
 
-@pytest.mark.parametrize("alpha,beta", [(1.0, 0.0), (1.0, 1.0), (0.5, -2.0), (-1.5, 0.25), (0.0, 0.5), (0.0, 0.0)])
+ALPHA_BETA = [(1.0, 0.0), (1.0, 1.0), (0.5, -2.0), (-1.5, 0.25), (0.0, 0.5), (0.0, 0.0)]
+
+
+@pytest.mark.parametrize("alpha,beta", ALPHA_BETA)
 def test_alpha_beta(alpha, beta):
     for ta, tb in TRANS:
         run_sgemm(ta, tb, 37, 29, 300, alpha, beta)

@@ -1,12 +1,11 @@
 """dropout (counter-based mask) and embedding (gather / scatter-add) against torch."""
 
+import fastnn
 import numpy as np
 import pytest
 import torch
-from oracle import TOL, assert_close, check_op, rand
-
-import fastnn
 from fastnn.functional import dropout, embedding
+from oracle import TOL, assert_close, check_op, rand
 
 
 # ------------------------------------------------------------------ dropout
@@ -66,7 +65,8 @@ def test_dropout_gradient_is_mask_times_scale():
     y = dropout(x, 0.35, seed=8)
     y.backward(fastnn.ones(50, 20))
     m = mask_of((50, 20), 0.35, 8)
-    np.testing.assert_array_equal(x.grad.numpy(), np.where(m, np.float32(1) / np.float32(0.65), 0).astype(np.float32))
+    want = np.where(m, np.float32(1) / np.float32(0.65), 0).astype(np.float32)
+    np.testing.assert_array_equal(x.grad.numpy(), want)
 
 
 def test_dropout_identity_cases():

@@ -91,7 +91,9 @@ def matmul(a: Tensor, b: Tensor, transpose_a: bool = False, transpose_b: bool = 
     try:
         batch = broadcast_shapes(a.shape[:-2], b.shape[:-2])
     except ValueError:
-        raise ValueError(f"matmul: batch dimensions of shapes {shapes} cannot be broadcast together") from None
+        raise ValueError(
+            f"matmul: batch dimensions of shapes {shapes} cannot be broadcast together"
+        ) from None
     nb = int(np.prod(batch, dtype=np.int64))
 
     def as_kernel_operand(x: Tensor) -> Tensor:
