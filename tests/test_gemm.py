@@ -78,6 +78,24 @@ def test_alpha_beta(alpha, beta):
         run_sgemm(ta, tb, 37, 29, 300, alpha, beta)
 
 
+@pytest.mark.parametrize("ta,tb", TRANS)
+def test_against_reference_kernel(ta, tb):
+    # cpu::sgemm_ref (the plain triple loop kept beside the blocked kernel) as the oracle
+    rng = np.random.default_rng(7)
+    for M, N, K in [(1, 1, 1), (6, 16, 256), (13, 47, 300), (150, 33, 9), (7, 100, 513)]:
+        for alpha, beta in [(1.0, 0.0), (0.5, 2.0)]:
+            a = rng.uniform(-1, 1, (K, M) if ta else (M, K)).astype(np.float32)
+            b = rng.uniform(-1, 1, (N, K) if tb else (K, N)).astype(np.float32)
+            c0 = rng.uniform(-1, 1, (M, N)).astype(np.float32)
+            got, want = c0.copy(), c0.copy()
+            _C.sgemm(ta, tb, M, N, K, alpha, a, a.shape[1], b, b.shape[1], beta, got, N)
+            _C.sgemm_ref(ta, tb, M, N, K, alpha, a, a.shape[1], b, b.shape[1], beta, want, N)
+            assert_close(got, want, "sgemm", "vs sgemm_ref", **TOL["gemm"](K))
+    with pytest.raises(ValueError, match="lda"):
+        _C.sgemm_ref(False, False, 2, 2, 3, 1.0, np.zeros(6, np.float32), 2, np.zeros(6, np.float32), 2,
+                     0.0, np.zeros(4, np.float32), 2)
+
+
 def test_beta_zero_never_reads_c():
     for ta, tb in TRANS:
         C = run_sgemm(ta, tb, 23, 41, 19, 1.0, 0.0, c_fill=np.nan)

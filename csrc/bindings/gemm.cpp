@@ -3,6 +3,7 @@
 #include "ops/gemm.h"
 
 #include "bindings/common.h"
+#include "cpu/gemm_ref.h"
 
 namespace fastnn::bind {
 
@@ -36,6 +37,18 @@ void bind_gemm(py::module_& m) {
       },
       py::arg("a"), py::arg("b"), py::arg("transpose_a") = false, py::arg("transpose_b") = false,
       "op(a) op(b) for 2-D or 3-D float32 arrays (batch sizes equal, or 1 for a shared operand).");
+  // The reference triple loop (tests only): same arguments and checks as sgemm, CPU arrays.
+  m.def("sgemm_ref", [](bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
+                        py::handle A, int64_t lda, py::handle B, int64_t ldb, float beta,
+                        py::handle C, int64_t ldc) {
+    View av = to_view(A, "A", DType::F32), bv = to_view(B, "B", DType::F32),
+         cv = to_view(C, "C", DType::F32);
+    FASTNN_CHECK(av.device == Device::CPU && bv.device == Device::CPU && cv.device == Device::CPU,
+                 ValueError, "sgemm_ref: CPU arrays only");
+    ops::check_sgemm(transA, transB, M, N, K, av, lda, bv, ldb, cv, ldc);
+    py::gil_scoped_release nogil;
+    cpu::sgemm_ref(transA, transB, M, N, K, alpha, av.f32(), lda, bv.f32(), ldb, beta, cv.f32(), ldc);
+  });
 }
 
 }  // namespace fastnn::bind

@@ -24,8 +24,8 @@ static void check_matrix(const char* name, const char* ldname, const View& v, in
                          << " holds " << v.numel());
 }
 
-void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const View& A,
-           int64_t lda, const View& B, int64_t ldb, float beta, const View& C, int64_t ldc) {
+void check_sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, const View& A,
+                 int64_t lda, const View& B, int64_t ldb, const View& C, int64_t ldc) {
   FASTNN_CHECK(M >= 0 && N >= 0 && K >= 0, ValueError,
                "sgemm: sizes must be non-negative, got M=" << M << ", N=" << N << ", K=" << K);
   FASTNN_CHECK(A.device == B.device && B.device == C.device, ValueError,
@@ -33,6 +33,11 @@ void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alph
   check_matrix("A", "lda", A, transA ? K : M, transA ? M : K, lda);
   check_matrix("B", "ldb", B, transB ? N : K, transB ? K : N, ldb);
   check_matrix("C", "ldc", C, M, N, ldc);
+}
+
+void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const View& A,
+           int64_t lda, const View& B, int64_t ldb, float beta, const View& C, int64_t ldc) {
+  check_sgemm(transA, transB, M, N, K, A, lda, B, ldb, C, ldc);
   if (M == 0 || N == 0) return;
   FASTNN_DISPATCH(C.device, sgemm, transA, transB, M, N, K, alpha, A.f32(), lda, B.f32(), ldb,
                   beta, C.f32(), ldc);

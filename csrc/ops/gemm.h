@@ -7,6 +7,8 @@ namespace fastnn::ops {
 // In place: C = alpha * op(A) op(B) + beta * C on flat buffers with leading dimensions.
 // ValueError when a leading dimension is smaller than a row or a row would fall outside its
 // buffer.
+void check_sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, const View& A,
+                 int64_t lda, const View& B, int64_t ldb, const View& C, int64_t ldc);
 void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const View& A,
            int64_t lda, const View& B, int64_t ldb, float beta, const View& C, int64_t ldc);
 
