@@ -19,6 +19,11 @@ void parallel_for(int64_t n, int64_t grain, F&& f) {
   if (n <= 0) return;
   int64_t max_chunks = (n + grain - 1) / std::max<int64_t>(grain, 1);
   int nt = (int)std::min<int64_t>(get_num_threads(), max_chunks);
+#ifdef _OPENMP
+  // Inside another parallel region a nested team would have one thread: run serially instead
+  // of handing out chunks that nobody else would take.
+  if (omp_in_parallel()) nt = 1;
+#endif
   if (nt <= 1) {
     f(int64_t(0), n);
     return;
