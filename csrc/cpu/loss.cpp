@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "core/parallel.h"
@@ -128,7 +129,7 @@ FASTNN_SIMD float cce_row(const float* p, const float* t, int64_t C, float ls, f
   return -lane_sum(C, [&](int64_t j) {
     float tj = t[j] * a + b;
     float c = clip(p[j] / S, eps);
-    return tj == 0.f ? 0.f : tj * rmath::log_f(c);
+    return tj * rmath::log_f(c);  // log(c) is finite: c >= eps
   });
 }
 
@@ -153,7 +154,8 @@ FASTNN_SIMD float cce_logits_row(const float* x, const float* t, int64_t C, floa
   const float a = 1.0f - ls, b = ls / (float)C;
   return -lane_sum(C, [&](int64_t j) {
     float tj = t[j] * a + b;
-    return tj == 0.f ? 0.f : tj * ((x[j] - m) - lse);
+    // 0 * log(0) = 0 for a -inf logit with no target mass (NaN still propagates)
+    return tj == 0.f && x[j] == -std::numeric_limits<float>::infinity() ? 0.f : tj * ((x[j] - m) - lse);
   });
 }
 
