@@ -1,14 +1,13 @@
 """Loss functions (Keras semantics, per-sample results) against torch and a float64 NumPy
 reference of Keras's formulas where torch has no clipped equivalent."""
 
+import fastnn
+import fastnn.functional as F
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
 from oracle import TOL, assert_close, check_op, rand, randn
-
-import fastnn
-import fastnn.functional as F
 
 SHAPES = [(1, 1), (7,), (6, 5), (13, 17), (3, 4, 7), (2, 1031)]
 EPS = np.float32(1e-7)
@@ -26,16 +25,26 @@ def _probs(*shape, seed=0):
 @pytest.mark.parametrize("shape", SHAPES)
 def test_mse(shape):
     t, p = randn(*shape, seed=1), randn(*shape, seed=2)
-    check_op(lambda a, b: F.mean_squared_error(a, b),
-             lambda a, b: TF.mse_loss(b, a, reduction="none").mean(-1), [t, p], name="mse", tol=_tol(shape))
+    check_op(
+        lambda a, b: F.mean_squared_error(a, b),
+        lambda a, b: TF.mse_loss(b, a, reduction="none").mean(-1),
+        [t, p],
+        name="mse",
+        tol=_tol(shape),
+    )
 
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_mae(shape):
     t, p = randn(*shape, seed=3), randn(*shape, seed=4)
     t.flat[0] = p.flat[0]  # |0|: gradient 0 as in torch
-    check_op(lambda a, b: F.mae(a, b), lambda a, b: TF.l1_loss(b, a, reduction="none").mean(-1), [t, p],
-             name="mae", tol=_tol(shape))
+    check_op(
+        lambda a, b: F.mae(a, b),
+        lambda a, b: TF.l1_loss(b, a, reduction="none").mean(-1),
+        [t, p],
+        name="mae",
+        tol=_tol(shape),
+    )
 
 
 def test_aliases_and_nan():
@@ -46,14 +55,17 @@ def test_aliases_and_nan():
     assert np.isnan(y).tolist() == [False, False, True, False]
     for fn in (F.mae, F.binary_crossentropy, F.categorical_crossentropy):
         assert np.isnan(fn(np.zeros_like(p), p).numpy()).tolist() == [False, False, True, False]
-    assert np.isnan(F.sparse_categorical_crossentropy(np.zeros(4, np.int64), p, from_logits=True).numpy()).tolist() \
-        == [False, False, True, False]
+    assert np.isnan(
+        F.sparse_categorical_crossentropy(np.zeros(4, np.int64), p, from_logits=True).numpy()
+    ).tolist() == [False, False, True, False]
 
 
 # ---------------------------------------------------------------------- shape alignment
 def test_alignment_n_against_n1():
     t, p = rand(9, seed=1), rand(9, 1, seed=2)
-    out = check_op(lambda a, b: F.mse(a, b), lambda a, b: ((b - a[:, None]) ** 2).mean(-1), [t, p], name="mse (N,)")
+    out = check_op(
+        lambda a, b: F.mse(a, b), lambda a, b: ((b - a[:, None]) ** 2).mean(-1), [t, p], name="mse (N,)"
+    )
     assert out.shape == (9,)
     out = F.binary_crossentropy(np.array([0, 1, 1, 0]), _probs(4, 1))  # int labels are accepted
     assert out.shape == (4,)
@@ -77,9 +89,14 @@ def test_incompatible_shapes_name_both():
 @pytest.mark.parametrize("shape", SHAPES)
 def test_bce_probabilities_interior(shape):
     t, p = rand(*shape, low=0, high=1, seed=5), _probs(*shape, seed=6)
-    check_op(lambda a, b: F.binary_crossentropy(a, b),
-             lambda a, b: TF.binary_cross_entropy(b, a, reduction="none").mean(-1), [t, p], name="bce",
-             tol=TOL["transcendental"], grad=[False, True])
+    check_op(
+        lambda a, b: F.binary_crossentropy(a, b),
+        lambda a, b: TF.binary_cross_entropy(b, a, reduction="none").mean(-1),
+        [t, p],
+        name="bce",
+        tol=TOL["transcendental"],
+        grad=[False, True],
+    )
 
 
 def _keras_bce64(t, p, ls=0.0):
@@ -108,11 +125,20 @@ def test_bce_probabilities_edges_keras_reference():
 def test_bce_label_smoothing(ls):
     t, p = (rand(6, 5, seed=7) > 0).astype(np.float32), _probs(6, 5, seed=8)
     want, _ = _keras_bce64(t, p, ls)
-    assert_close(F.binary_crossentropy(t, p, label_smoothing=ls).numpy(), want, "bce ls", **TOL["transcendental"])
+    assert_close(
+        F.binary_crossentropy(t, p, label_smoothing=ls).numpy(), want, "bce ls", **TOL["transcendental"]
+    )
     x = randn(6, 5, seed=9) * 3
-    check_op(lambda a, b: F.binary_crossentropy(a, b, from_logits=True, label_smoothing=ls),
-             lambda a, b: TF.binary_cross_entropy_with_logits(b, a * (1 - ls) + 0.5 * ls, reduction="none").mean(-1),
-             [t, x], name="bce logits ls", tol=TOL["transcendental"], grad=[False, True])
+    check_op(
+        lambda a, b: F.binary_crossentropy(a, b, from_logits=True, label_smoothing=ls),
+        lambda a, b: TF.binary_cross_entropy_with_logits(b, a * (1 - ls) + 0.5 * ls, reduction="none").mean(
+            -1
+        ),
+        [t, x],
+        name="bce logits ls",
+        tol=TOL["transcendental"],
+        grad=[False, True],
+    )
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -121,9 +147,14 @@ def test_bce_logits(shape):
     x.flat[0] = 1e4
     if x.size > 1:
         x.flat[1] = -1e4
-    out = check_op(lambda a, b: F.binary_crossentropy(a, b, from_logits=True),
-                   lambda a, b: TF.binary_cross_entropy_with_logits(b, a, reduction="none").mean(-1), [t, x],
-                   name="bce logits", tol=TOL["transcendental"], grad=[False, True])
+    out = check_op(
+        lambda a, b: F.binary_crossentropy(a, b, from_logits=True),
+        lambda a, b: TF.binary_cross_entropy_with_logits(b, a, reduction="none").mean(-1),
+        [t, x],
+        name="bce logits",
+        tol=TOL["transcendental"],
+        grad=[False, True],
+    )
     assert np.isfinite(out.numpy()).all()
 
 
@@ -151,16 +182,27 @@ def test_cce_logits(shape, ls, soft):
         ref = lambda a, b: TF.cross_entropy(b, a, reduction="none", label_smoothing=ls)  # noqa: E731
     else:
         ref = lambda a, b: -(_smooth(a, ls) * torch.log_softmax(b, -1)).sum(-1)  # noqa: E731
-    check_op(lambda a, b: F.categorical_crossentropy(a, b, from_logits=True, label_smoothing=ls), ref, [t, x],
-             name="cce logits", tol=TOL["transcendental"], grad=[False, True])
+    check_op(
+        lambda a, b: F.categorical_crossentropy(a, b, from_logits=True, label_smoothing=ls),
+        ref,
+        [t, x],
+        name="cce logits",
+        tol=TOL["transcendental"],
+        grad=[False, True],
+    )
 
 
 def test_cce_logits_large():
     x = np.array([[1e4, 0.0, -1e4], [-1e4, 1e4, 1e4]], np.float32)
     t = np.array([[0.0, 1.0, 0.0], [0.5, 0.25, 0.25]], np.float32)
-    out = check_op(lambda a, b: F.categorical_crossentropy(a, b, from_logits=True),
-                   lambda a, b: TF.cross_entropy(b, a, reduction="none"), [t, x], name="cce 1e4",
-                   tol=TOL["transcendental"], grad=[False, True])
+    out = check_op(
+        lambda a, b: F.categorical_crossentropy(a, b, from_logits=True),
+        lambda a, b: TF.cross_entropy(b, a, reduction="none"),
+        [t, x],
+        name="cce 1e4",
+        tol=TOL["transcendental"],
+        grad=[False, True],
+    )
     assert np.isfinite(out.numpy()).all()
 
 
@@ -174,8 +216,14 @@ def test_cce_probabilities(shape, ls):
     def ref(a, b):  # cross-entropy on the log of the normalised probabilities
         return -(_smooth(a, ls) * torch.log(b / b.sum(-1, keepdim=True))).sum(-1)
 
-    check_op(lambda a, b: F.categorical_crossentropy(a, b, label_smoothing=ls), ref, [t, p], name="cce",
-             tol=TOL["transcendental"], grad=[False, True])
+    check_op(
+        lambda a, b: F.categorical_crossentropy(a, b, label_smoothing=ls),
+        ref,
+        [t, p],
+        name="cce",
+        tol=TOL["transcendental"],
+        grad=[False, True],
+    )
 
 
 def test_cce_probabilities_clipped_keras_reference():
@@ -191,29 +239,47 @@ def test_cce_probabilities_clipped_keras_reference():
 def test_sparse_logits(shape):
     x = randn(*shape, seed=16) * 3
     lab = np.random.default_rng(2).integers(0, shape[-1], shape[:-1])
-    ref = (lambda a, b: TF.cross_entropy(b.reshape(-1, shape[-1]), a.reshape(-1), reduction="none")
-           .reshape(shape[:-1]))
-    check_op(lambda a, b: F.sparse_categorical_crossentropy(a, b, from_logits=True), ref, [lab, x],
-             name="sparse cce logits", tol=TOL["transcendental"], grad=[False, True])
+    def ref(a, b):
+        return TF.cross_entropy(b.reshape(-1, shape[-1]), a.reshape(-1), reduction="none").reshape(shape[:-1])
+
+    check_op(
+        lambda a, b: F.sparse_categorical_crossentropy(a, b, from_logits=True),
+        ref,
+        [lab, x],
+        name="sparse cce logits",
+        tol=TOL["transcendental"],
+        grad=[False, True],
+    )
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (6, 5), (13, 17), (3, 4, 7)])
 def test_sparse_probabilities(shape):
     p = _probs(*shape, seed=17)
     lab = np.random.default_rng(3).integers(0, shape[-1], shape[:-1])
-    ref = (lambda a, b: TF.nll_loss(torch.log(b / b.sum(-1, keepdim=True)).reshape(-1, shape[-1]), a.reshape(-1),
-                                    reduction="none").reshape(shape[:-1]))
-    check_op(lambda a, b: F.sparse_categorical_crossentropy(a, b), ref, [lab, p], name="sparse cce",
-             tol=TOL["transcendental"], grad=[False, True])
+    def ref(a, b):  # nll on the log of the normalised probabilities
+        logp = torch.log(b / b.sum(-1, keepdim=True)).reshape(-1, shape[-1])
+        return TF.nll_loss(logp, a.reshape(-1), reduction="none").reshape(shape[:-1])
+
+    check_op(
+        lambda a, b: F.sparse_categorical_crossentropy(a, b),
+        ref,
+        [lab, p],
+        name="sparse cce",
+        tol=TOL["transcendental"],
+        grad=[False, True],
+    )
 
 
 def test_sparse_label_forms_and_range():
     x = randn(5, 4)
     lab = np.array([0, 3, 1, 2, 3])
     want = F.sparse_categorical_crossentropy(lab, x, from_logits=True).numpy()
-    np.testing.assert_array_equal(F.sparse_categorical_crossentropy(lab[:, None], x, from_logits=True).numpy(), want)
     np.testing.assert_array_equal(
-        F.sparse_categorical_crossentropy(lab.astype(np.float32), x, from_logits=True).numpy(), want)
+        F.sparse_categorical_crossentropy(lab[:, None], x, from_logits=True).numpy(), want
+    )
+    np.testing.assert_array_equal(
+        F.sparse_categorical_crossentropy(lab.astype(np.float32), x, from_logits=True).numpy(), want
+    )
     for bad in ([0, 4, 1, 2, 3], [0, -1, 1, 2, 3]):
         for logits in (True, False):
             with pytest.raises(ValueError, match="out of range"):

@@ -2,19 +2,20 @@
 
 import itertools
 
+import fastnn
+import fastnn.functional as F
 import numpy as np
 import pytest
 import torch
-from oracle import ODD_SHAPES, TOL, check_op, rand, randn
-
-import fastnn
 from fastnn import _C
-import fastnn.functional as F
+from oracle import ODD_SHAPES, TOL, check_op, rand, randn
 
 SHAPE = (2, 3, 5, 7)
 ALL_AXES = [None] + [c for k in range(1, 5) for c in itertools.combinations(range(4), k)]
 HAS_ELEMENTWISE = hasattr(_C, "unary_forward") and hasattr(_C, "binary_forward")
-needs_elementwise = pytest.mark.skipif(not HAS_ELEMENTWISE, reason="elementwise kernels not built in this branch")
+needs_elementwise = pytest.mark.skipif(
+    not HAS_ELEMENTWISE, reason="elementwise kernels not built in this branch"
+)
 
 
 def _dims(axis, nd):
@@ -42,8 +43,13 @@ TORCH = {
 def test_reduce_every_axis_combination(op, axis, keepdims):
     x = randn(*SHAPE, seed=3)
     n = _rlen(SHAPE, axis)
-    check_op(lambda a: getattr(F, op)(a, axis, keepdims), lambda t: TORCH[op](t, _dims(axis, 4), keepdims),
-             [x], name=op, tol=TOL["reduction"](n))
+    check_op(
+        lambda a: getattr(F, op)(a, axis, keepdims),
+        lambda t: TORCH[op](t, _dims(axis, 4), keepdims),
+        [x],
+        name=op,
+        tol=TOL["reduction"](n),
+    )
 
 
 @pytest.mark.parametrize("op", list(TORCH))
@@ -52,30 +58,53 @@ def test_reduce_every_axis_combination(op, axis, keepdims):
 def test_reduce_odd_shapes(op, shape, axis):
     x = rand(*shape, seed=5)
     d = _dims(axis, len(shape))
-    check_op(lambda a: getattr(F, op)(a, axis), lambda t: TORCH[op](t, d, False), [x], name=op,
-             tol=TOL["reduction"](_rlen(shape, axis)))
+    check_op(
+        lambda a: getattr(F, op)(a, axis),
+        lambda t: TORCH[op](t, d, False),
+        [x],
+        name=op,
+        tol=TOL["reduction"](_rlen(shape, axis)),
+    )
 
 
 @pytest.mark.parametrize("op", ["sum", "mean", "var"])
-@pytest.mark.parametrize("shape,axis", [((100003,), None), ((7, 14011), 1), ((33331, 3), 0), ((5, 2003, 9), 1)])
+@pytest.mark.parametrize(
+    "shape,axis", [((100003,), None), ((7, 14011), 1), ((33331, 3), 0), ((5, 2003, 9), 1)]
+)
 def test_long_reductions(op, shape, axis):
     x = rand(*shape, seed=7)
-    check_op(lambda a: getattr(F, op)(a, axis), lambda t: TORCH[op](t, _dims(axis, len(shape)), False), [x],
-             name=op + " long", tol=TOL["reduction"](_rlen(shape, axis)))
+    check_op(
+        lambda a: getattr(F, op)(a, axis),
+        lambda t: TORCH[op](t, _dims(axis, len(shape)), False),
+        [x],
+        name=op + " long",
+        tol=TOL["reduction"](_rlen(shape, axis)),
+    )
 
 
 def test_long_sum_far_from_zero_var_is_stable():
     x = (1000.0 + rand(50001, seed=2)).astype(np.float32)
-    check_op(lambda a: F.var(a), lambda t: t.var(correction=0), [x], name="var offset",
-             tol=TOL["reduction"](x.size))
+    check_op(
+        lambda a: F.var(a),
+        lambda t: t.var(correction=0),
+        [x],
+        name="var offset",
+        tol=TOL["reduction"](x.size),
+    )
 
 
 @pytest.mark.parametrize("op", ["max", "min"])
 @pytest.mark.parametrize("axis", [None, 0, 1, (0, 2), (1, 2)])
 def test_max_min_ties_share_gradient(op, axis):
     x = np.random.default_rng(0).integers(-2, 3, size=(4, 6, 5)).astype(np.float32)  # many ties
-    check_op(lambda a: getattr(F, op)(a, axis), lambda t: TORCH[op](t, _dims(axis, 3), False), [x],
-             name=op + " ties", tol=TOL["exact"], grad_tol=TOL["elementwise"])
+    check_op(
+        lambda a: getattr(F, op)(a, axis),
+        lambda t: TORCH[op](t, _dims(axis, 3), False),
+        [x],
+        name=op + " ties",
+        tol=TOL["exact"],
+        grad_tol=TOL["elementwise"],
+    )
 
 
 @pytest.mark.parametrize("op", ["sum", "mean", "max", "min", "var"])
@@ -92,7 +121,10 @@ def test_nan_propagates(op):
     big[1, 17777] = np.nan
     assert np.isnan(getattr(F, op)(fastnn.tensor(big), 1).numpy()).tolist() == [False, True, False]
     assert np.isnan(getattr(F, op)(fastnn.tensor(np.ascontiguousarray(big.T)), 0).numpy()).tolist() == [
-        False, True, False]
+        False,
+        True,
+        False,
+    ]
 
 
 def test_max_backward_nan_matches_torch():
@@ -131,7 +163,9 @@ def test_scalar_and_tensor_methods():
     x = fastnn.tensor(np.float32(3.0))
     assert F.sum(x).item() == 3.0 and F.max(x).shape == ()
     t = fastnn.tensor(rand(3, 4))
-    np.testing.assert_allclose(t.sum(axis=1, keepdims=True).numpy(), t.numpy().sum(1, keepdims=True), rtol=1e-6)
+    np.testing.assert_allclose(
+        t.sum(axis=1, keepdims=True).numpy(), t.numpy().sum(1, keepdims=True), rtol=1e-6
+    )
     assert t.argmax(axis=1).dtype == fastnn.int64
 
 
@@ -144,11 +178,16 @@ def test_argmax_matches_torch(shape, is_min):
     for axis in [None] + list(range(-len(shape), len(shape))):
         for keepdims in (False, True):
             got = fn(fastnn.tensor(x), axis, keepdims)
-            want = tfn(torch.from_numpy(x), dim=axis, keepdim=keepdims) if axis is not None else \
-                tfn(torch.from_numpy(x)).reshape((1,) * len(shape) if keepdims else ())
+            want = (
+                tfn(torch.from_numpy(x), dim=axis, keepdim=keepdims)
+                if axis is not None
+                else tfn(torch.from_numpy(x)).reshape((1,) * len(shape) if keepdims else ())
+            )
             assert got.dtype == fastnn.int64 and got.shape == tuple(want.shape)
             np.testing.assert_array_equal(got.numpy(), want.numpy())
-            np.testing.assert_array_equal(got.numpy(), (np.argmin if is_min else np.argmax)(x, axis, keepdims=keepdims))
+            np.testing.assert_array_equal(
+                got.numpy(), (np.argmin if is_min else np.argmax)(x, axis, keepdims=keepdims)
+            )
 
 
 def test_argmax_nan_and_no_grad():
@@ -166,9 +205,13 @@ def test_argmax_nan_and_no_grad():
 @pytest.mark.parametrize("correction", [0, 1, 2])
 def test_var_correction(axis, correction):
     x = randn(*SHAPE, seed=4)
-    check_op(lambda a: F.var(a, axis, correction=correction),
-             lambda t: t.var(dim=_dims(axis, 4), correction=correction), [x], name="var",
-             tol=TOL["reduction"](_rlen(SHAPE, axis)))
+    check_op(
+        lambda a: F.var(a, axis, correction=correction),
+        lambda t: t.var(dim=_dims(axis, 4), correction=correction),
+        [x],
+        name="var",
+        tol=TOL["reduction"](_rlen(SHAPE, axis)),
+    )
 
 
 @pytest.mark.filterwarnings("ignore:Degrees of freedom")
@@ -186,8 +229,13 @@ def test_var_ddof_alias_and_degenerate():
 @pytest.mark.parametrize("axis", [None, 1, (0, 2)])
 def test_std(axis):
     x = randn(4, 6, 5, seed=2)
-    check_op(lambda a: F.std(a, axis, correction=1), lambda t: t.std(dim=_dims(axis, 3), correction=1), [x],
-             name="std", tol=TOL["reduction"](_rlen((4, 6, 5), axis)))
+    check_op(
+        lambda a: F.std(a, axis, correction=1),
+        lambda t: t.std(dim=_dims(axis, 3), correction=1),
+        [x],
+        name="std",
+        tol=TOL["reduction"](_rlen((4, 6, 5), axis)),
+    )
 
 
 # ---------------------------------------------------------------------- softmax
@@ -196,8 +244,13 @@ def test_std(axis):
 def test_softmax_every_axis(log, axis):
     x = randn(*SHAPE, seed=6) * 3
     fn, tfn = (F.log_softmax, torch.log_softmax) if log else (F.softmax, torch.softmax)
-    check_op(lambda a: fn(a, axis), lambda t: tfn(t, axis), [x], name="log_softmax" if log else "softmax",
-             tol=TOL["transcendental"])
+    check_op(
+        lambda a: fn(a, axis),
+        lambda t: tfn(t, axis),
+        [x],
+        name="log_softmax" if log else "softmax",
+        tol=TOL["transcendental"],
+    )
 
 
 @pytest.mark.parametrize("log", [False, True])
@@ -206,8 +259,13 @@ def test_softmax_odd_shapes(log, shape):
     x = randn(*shape, seed=8) * 4
     fn, tfn = (F.log_softmax, torch.log_softmax) if log else (F.softmax, torch.softmax)
     for axis in (-1, 0):
-        check_op(lambda a: fn(a, axis), lambda t: tfn(t, axis), [x], name="log_softmax" if log else "softmax",
-                 tol=TOL["transcendental"])
+        check_op(
+            lambda a, axis=axis: fn(a, axis),
+            lambda t, axis=axis: tfn(t, axis),
+            [x],
+            name="log_softmax" if log else "softmax",
+            tol=TOL["transcendental"],
+        )
 
 
 @pytest.mark.parametrize("log", [False, True])
@@ -215,7 +273,9 @@ def test_softmax_odd_shapes(log, shape):
 def test_softmax_large_logits(log, axis):
     x = np.array([[1e4, 0.0, -1e4, 1e4 - 1.0], [-1e4, -1e4, -1e4, -1e4], [3e4, 2e4, 1e4, 0.0]], np.float32)
     fn, tfn = (F.log_softmax, torch.log_softmax) if log else (F.softmax, torch.softmax)
-    out = check_op(lambda a: fn(a, axis), lambda t: tfn(t, axis), [x], name="softmax 1e4", tol=TOL["transcendental"])
+    out = check_op(
+        lambda a: fn(a, axis), lambda t: tfn(t, axis), [x], name="softmax 1e4", tol=TOL["transcendental"]
+    )
     assert np.isfinite(out.numpy()).all()
 
 
@@ -226,8 +286,12 @@ def test_softmax_nan_row_and_multi_axis():
     assert np.isnan(y[1]).all() and np.isfinite(y[[0, 2]]).all()
     x = randn(2, 3, 4, seed=1)
     for axes in [(0, 2), (1, 2)]:
-        want = torch.softmax(torch.from_numpy(x).permute(*[d for d in range(3) if d not in axes], *axes)
-                             .reshape(*[x.shape[d] for d in range(3) if d not in axes], -1), -1)
+        want = torch.softmax(
+            torch.from_numpy(x)
+            .permute(*[d for d in range(3) if d not in axes], *axes)
+            .reshape(*[x.shape[d] for d in range(3) if d not in axes], -1),
+            -1,
+        )
         got = F.softmax(fastnn.tensor(x), axes).numpy()
         got = np.transpose(got, [d for d in range(3) if d not in axes] + list(axes))
         np.testing.assert_allclose(got.reshape(want.shape), want.numpy(), **TOL["transcendental"])
@@ -238,15 +302,28 @@ def test_softmax_nan_row_and_multi_axis():
 def test_logsumexp(axis):
     x = randn(3, 4, 5, seed=9) * 5
     x[0, 0, 0] = 1e4
-    check_op(lambda a: F.logsumexp(a, axis), lambda t: torch.logsumexp(t, dim=_dims(axis, 3)), [x],
-             name="logsumexp", tol=TOL["transcendental"])
+    check_op(
+        lambda a: F.logsumexp(a, axis),
+        lambda t: torch.logsumexp(t, dim=_dims(axis, 3)),
+        [x],
+        name="logsumexp",
+        tol=TOL["transcendental"],
+    )
 
 
 # ---------------------------------------------------------------------- threads
 def _run_all(x):
     t = fastnn.tensor(x, requires_grad=True)
-    outs = [F.sum(t, 1), F.mean(t, 0), F.max(t, 1), F.var(t, 0), F.var(t), F.sum(t),
-            F.softmax(t, 1), F.log_softmax(t, 0)]
+    outs = [
+        F.sum(t, 1),
+        F.mean(t, 0),
+        F.max(t, 1),
+        F.var(t, 0),
+        F.var(t),
+        F.sum(t),
+        F.softmax(t, 1),
+        F.log_softmax(t, 0),
+    ]
     res = [o.numpy().copy() for o in outs]
     res += [F.argmax(t, 0).numpy(), F.argmin(t, 1).numpy()]
     for o in outs:

@@ -22,8 +22,14 @@ from ..tensor import Tensor, float32, int64
 from .shape import _tensor
 
 __all__ = [
-    "mean_squared_error", "mse", "mean_absolute_error", "mae", "binary_crossentropy",
-    "categorical_crossentropy", "sparse_categorical_crossentropy", "EPSILON",
+    "mean_squared_error",
+    "mse",
+    "mean_absolute_error",
+    "mae",
+    "binary_crossentropy",
+    "categorical_crossentropy",
+    "sparse_categorical_crossentropy",
+    "EPSILON",
 ]
 
 EPSILON = 1e-7  # keras.backend.epsilon()
@@ -143,7 +149,9 @@ def binary_crossentropy(y_true, y_pred, from_logits: bool = False, label_smoothi
     return LossFn.apply(p, t.detach() if t.requires_grad else t, kind, EPSILON, 0.0, False)
 
 
-def categorical_crossentropy(y_true, y_pred, from_logits: bool = False, label_smoothing: float = 0.0) -> Tensor:
+def categorical_crossentropy(
+    y_true, y_pred, from_logits: bool = False, label_smoothing: float = 0.0
+) -> Tensor:
     """Categorical cross-entropy over the last axis (classes), one value per sample.
 
     Args:
@@ -188,7 +196,9 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False) -
             raise ValueError("sparse_categorical_crossentropy: labels must be integers")
         t = Tensor(lab, device=p.device)
     if t.device != p.device:
-        raise ValueError(f"sparse_categorical_crossentropy: labels are on {t.device} but y_pred is on {p.device}")
+        raise ValueError(
+            f"sparse_categorical_crossentropy: labels are on {t.device} but y_pred is on {p.device}"
+        )
     if t.device != "cpu" and t.size:  # the CPU kernel entry checks the range itself
         lab = t.numpy()
         c = p.shape[-1]

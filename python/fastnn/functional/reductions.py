@@ -10,7 +10,8 @@ strided copy), so that ties and deviations are taken over the whole reduced set 
 from __future__ import annotations
 
 import builtins
-from typing import Sequence, Union
+from collections.abc import Sequence
+from typing import Union
 
 import numpy as np
 
@@ -20,8 +21,19 @@ from ..tensor import Tensor, float32
 from .shape import Permute, _tensor, permute, reshape
 
 __all__ = [
-    "sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std",
-    "softmax", "log_softmax", "logsumexp",
+    "sum",
+    "mean",
+    "max",
+    "min",
+    "amax",
+    "amin",
+    "argmax",
+    "argmin",
+    "var",
+    "std",
+    "softmax",
+    "log_softmax",
+    "logsumexp",
 ]
 
 Axis = Union[int, Sequence[int], None]
@@ -124,7 +136,12 @@ class Reduce(Function):
         src, y = ctx.saved
         if ctx.perm is None:
             o, r, i = _raw.ori(shape, axes)
-            return _C.reduce_backward(_REDUCE[op], _flat(g), src, _flat(y), o, r, i).reshape(shape), None, None, None
+            return (
+                _C.reduce_backward(_REDUCE[op], _flat(g), src, _flat(y), o, r, i).reshape(shape),
+                None,
+                None,
+                None,
+            )
         r = int(np.prod([shape[a] for a in axes], dtype=np.int64))
         dxp = _C.reduce_backward(_REDUCE[op], _flat(g), src, _flat(y), src.size // r, r, 1)
         inv = np.argsort(ctx.perm).tolist()
@@ -230,8 +247,13 @@ class Var(Function):
         return dx.reshape(shape), None, None, None
 
 
-def var(x: Tensor, axis: Axis = None, keepdims: bool = False, correction: int | None = None,
-        ddof: int | None = None) -> Tensor:
+def var(
+    x: Tensor,
+    axis: Axis = None,
+    keepdims: bool = False,
+    correction: int | None = None,
+    ddof: int | None = None,
+) -> Tensor:
     """Variance over `axis`: sum((x - mean)^2) / (N - correction). correction=0 (the default,
     as NumPy and Keras) is the population variance, 1 the sample variance; `ddof` is NumPy's
     name for it. Computed in two passes (mean, then squared deviations)."""
@@ -253,8 +275,13 @@ def var(x: Tensor, axis: Axis = None, keepdims: bool = False, correction: int | 
     return Var.apply(x, axes, int(c), out_shape)
 
 
-def std(x: Tensor, axis: Axis = None, keepdims: bool = False, correction: int | None = None,
-        ddof: int | None = None) -> Tensor:
+def std(
+    x: Tensor,
+    axis: Axis = None,
+    keepdims: bool = False,
+    correction: int | None = None,
+    ddof: int | None = None,
+) -> Tensor:
     """Standard deviation: sqrt(var(x, axis, keepdims, correction)); see `var`."""
     from . import elementwise  # sqrt lives in the elementwise family
 
