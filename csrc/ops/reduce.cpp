@@ -27,4 +27,67 @@ void reduce_backward(ReduceOp op, const View& dx, const View& dy, const View& x,
   FASTNN_DISPATCH(dx.device, reduce_backward, op, dx.f32(), dy.f32(), x.f32(), y.f32(), O, R, I);
 }
 
+static void check_out(const char* op, const View& out, const char* name, int64_t n, DType dt) {
+  FASTNN_CHECK(out.dtype == dt, TypeError, op << ": " << name << " must be " << dtype_name(dt));
+  FASTNN_CHECK(out.numel() == n, ValueError,
+               op << ": " << name << " has " << out.numel() << " elements, expected " << n);
+}
+
+static void check_same(const char* op, const View& a, const char* an, const View& b, const char* bn) {
+  FASTNN_CHECK(a.device == b.device, ValueError,
+               op << ": " << an << " is on " << device_name(a.device) << " but " << bn << " is on "
+                  << device_name(b.device));
+  FASTNN_CHECK(a.numel() == b.numel(), ValueError,
+               op << ": " << an << " has shape " << a.shape_str() << " but " << bn << " has shape "
+                  << b.shape_str());
+}
+
+void argmax_forward(const View& idx, const View& x, int64_t O, int64_t R, int64_t I, bool is_min) {
+  const char* op = is_min ? "argmin" : "argmax";
+  check_ori(op, x, O, R, I);
+  check_out(op, idx, "output", O * I, DType::I64);
+  FASTNN_CHECK(R > 0, ValueError, op << ": attempt to get " << op << " of an empty axis (shape " << x.shape_str() << ")");
+  FASTNN_DISPATCH(x.device, argmax_forward, idx.i64(), x.f32(), O, R, I, is_min);
+}
+
+void var_forward(const View& var, const View& mean, const View& x, int64_t O, int64_t R, int64_t I,
+                 int64_t correction) {
+  check_ori("var", x, O, R, I);
+  check_out("var", var, "var", O * I, DType::F32);
+  check_out("var", mean, "mean", O * I, DType::F32);
+  FASTNN_CHECK(R > 0, ValueError, "var: cannot take the variance of an empty axis (shape " << x.shape_str() << ")");
+  FASTNN_CHECK(correction >= 0, ValueError, "var: correction must be >= 0, got " << correction);
+  FASTNN_DISPATCH(x.device, var_forward, var.f32(), mean.f32(), x.f32(), O, R, I, correction);
+}
+
+void var_backward(const View& dx, const View& dvar, const View& x, const View& mean, int64_t O,
+                  int64_t R, int64_t I, int64_t correction) {
+  check_ori("var_backward", x, O, R, I);
+  check_same("var_backward", dx, "dx", x, "x");
+  check_out("var_backward", dvar, "dvar", O * I, DType::F32);
+  check_out("var_backward", mean, "mean", O * I, DType::F32);
+  FASTNN_CHECK(dx.device == dvar.device && dx.device == mean.device, ValueError,
+               "var_backward: all arguments must be on the same device");
+  FASTNN_DISPATCH(x.device, var_backward, dx.f32(), dvar.f32(), x.f32(), mean.f32(), O, R, I, correction);
+}
+
+void softmax_forward(bool log, const View& y, const View& x, int64_t O, int64_t R, int64_t I) {
+  const char* op = log ? "log_softmax" : "softmax";
+  check_ori(op, x, O, R, I);
+  check_same(op, y, "y", x, "x");
+  if (log) FASTNN_DISPATCH(x.device, log_softmax_forward, y.f32(), x.f32(), O, R, I);
+  else FASTNN_DISPATCH(x.device, softmax_forward, y.f32(), x.f32(), O, R, I);
+}
+
+void softmax_backward(bool log, const View& dx, const View& dy, const View& y, int64_t O, int64_t R,
+                      int64_t I) {
+  const char* op = log ? "log_softmax_backward" : "softmax_backward";
+  check_ori(op, y, O, R, I);
+  check_same(op, dy, "dy", y, "y");
+  check_same(op, dx, "dx", y, "y");
+  FASTNN_CHECK(dy.dtype == DType::F32, TypeError, op << ": dy must be float32");
+  if (log) FASTNN_DISPATCH(y.device, log_softmax_backward, dx.f32(), dy.f32(), y.f32(), O, R, I);
+  else FASTNN_DISPATCH(y.device, softmax_backward, dx.f32(), dy.f32(), y.f32(), O, R, I);
+}
+
 }  // namespace fastnn::ops

@@ -10,5 +10,15 @@ void check_ori(const char* op, const View& x, int64_t O, int64_t R, int64_t I);
 void reduce_forward(ReduceOp op, const View& y, const View& x, int64_t O, int64_t R, int64_t I);
 void reduce_backward(ReduceOp op, const View& dx, const View& dy, const View& x, const View& y,
                      int64_t O, int64_t R, int64_t I);
+// idx is int64 (O*I elements); R must be > 0.
+void argmax_forward(const View& idx, const View& x, int64_t O, int64_t R, int64_t I, bool is_min);
+void var_forward(const View& var, const View& mean, const View& x, int64_t O, int64_t R, int64_t I,
+                 int64_t correction);
+void var_backward(const View& dx, const View& dvar, const View& x, const View& mean, int64_t O,
+                  int64_t R, int64_t I, int64_t correction);
+// log = false: softmax, true: log_softmax
+void softmax_forward(bool log, const View& y, const View& x, int64_t O, int64_t R, int64_t I);
+void softmax_backward(bool log, const View& dx, const View& dy, const View& y, int64_t O, int64_t R,
+                      int64_t I);
 
 }  // namespace fastnn::ops
