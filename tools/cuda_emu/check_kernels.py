@@ -1,0 +1,267 @@
+# The CUDA kernels of csrc/cuda, compiled for the host by build.sh (emulated launches), against
+# torch and NumPy references. No GPU needed. Run: tools/cuda_emu/build.sh && python tools/cuda_emu/check_kernels.py
+import ctypes as ct, numpy as np, torch, sys, math, pathlib
+torch.set_default_dtype(torch.float32)
+L = ct.CDLL(str(pathlib.Path(__file__).resolve().parents[2] / 'build' / 'cuda_emu' / 'libemu.so'))
+P = lambda a: a.ctypes.data_as(ct.c_void_p) if a is not None else None
+i64, f32, u64, b = ct.c_int64, ct.c_float, ct.c_uint64, ct.c_bool
+rng = np.random.default_rng(0)
+fails = []
+def close(name, got, want, rtol=1e-5, atol=1e-5):
+    want = np.asarray(want, dtype=got.dtype)
+    ok = got.shape == want.shape and np.allclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
+    if not ok:
+        d = np.nanmax(np.abs(got.astype(np.float64) - want)) if got.shape == want.shape else (got.shape, want.shape, got, want)
+        fails.append(name); print('FAIL', name, 'maxdiff', d)
+def call(fn, *a):
+    r = getattr(L, fn)(*a)
+    assert r == 0, fn
+T = lambda a: torch.tensor(a, requires_grad=True)
+
+# ---- unary
+U = ['Neg','Abs','Exp','Log','Sqrt','Square','Sigmoid','Tanh','Relu','LeakyRelu','Elu','Selu','Gelu','GeluTanh','Softplus','Swish','HardSigmoid','Step','Clip']
+F = torch.nn.functional
+tf = {'Neg': lambda x: -x, 'Abs': torch.abs, 'Exp': torch.exp, 'Log': torch.log, 'Sqrt': torch.sqrt, 'Square': torch.square,
+      'Sigmoid': torch.sigmoid, 'Tanh': torch.tanh, 'Relu': F.relu, 'LeakyRelu': lambda x: F.leaky_relu(x, 0.2), 'Elu': lambda x: F.elu(x, 0.7),
+      'Selu': F.selu, 'Gelu': F.gelu, 'GeluTanh': lambda x: F.gelu(x, approximate='tanh'), 'Softplus': F.softplus, 'Swish': F.silu,
+      'HardSigmoid': F.hardsigmoid, 'Step': lambda x: (x > 0).float() + 0 * x, 'Clip': lambda x: torch.clamp(x, -0.5, 0.8)}
+params = {'LeakyRelu': (0.2, 0), 'Elu': (0.7, 0), 'Clip': (-0.5, 0.8)}
+for n in [1, 7, 300]:
+    for k, name in enumerate(U):
+        x = (rng.standard_normal(n) * 4).astype(np.float32)
+        if name in ('Log', 'Sqrt'): x = np.abs(x) + 0.1
+        if name == 'Clip': x[:2] = [-0.5, 0.8][:len(x[:2])]
+        a, bb = params.get(name, (0, 0))
+        y = np.empty_like(x); call('e_unary_forward', k, P(y), P(x), i64(n), f32(a), f32(bb))
+        xt = T(x); yt = tf[name](xt)
+        close(f'unary {name} n={n}', y, yt.detach().numpy())
+        g = rng.standard_normal(n).astype(np.float32)
+        yt.backward(torch.tensor(g))
+        want = xt.grad.numpy() if xt.grad is not None else np.zeros_like(x)
+        dx = np.empty_like(x); call('e_unary_backward', k, P(dx), P(g), P(x), P(y), i64(n), f32(a), f32(bb))
+        close(f'unary_bwd {name} n={n}', dx, want, rtol=1e-4)
+        dx2 = np.empty_like(x); call('e_unary_backward', k, P(dx2), P(g), P(x), None, i64(n), f32(a), f32(bb))
+        close(f'unary_bwd(no y) {name} n={n}', dx2, want, rtol=1e-4)
+# NaN behaviour
+x = np.array([np.nan, -1, 2], np.float32); y = np.empty_like(x)
+for k, name in enumerate(U):
+    call('e_unary_forward', k, P(y), P(x), i64(3), f32(params.get(name,(0,0))[0]), f32(params.get(name,(0,0))[1]))
+    if name != 'Step': close(f'nan {name}', y[:1], tf[name](torch.tensor(x)).numpy()[:1])
+
+# ---- binary with broadcasting
+B = ['Add','Sub','Mul','Div','Pow','Maximum','Minimum']
+tb = {'Add': torch.add, 'Sub': torch.sub, 'Mul': torch.mul, 'Div': torch.div, 'Pow': torch.pow, 'Maximum': torch.maximum, 'Minimum': torch.minimum}
+def bstrides(shape, out_shape):
+    shape = (1,) * (len(out_shape) - len(shape)) + tuple(shape)
+    st, acc = [0] * len(shape), 1
+    for d in reversed(range(len(shape))):
+        st[d] = 0 if shape[d] == 1 else acc
+        acc *= shape[d]
+    return st
+for sa, sb in [((5,), (5,)), ((3, 4), (4,)), ((3, 1), (1, 4)), ((2, 3, 4), (3, 1)), ((1,), (2, 5)), ((), (3,)), ((7, 1, 3), (1, 5, 1))]:
+    out_shape = np.broadcast_shapes(sa, sb)
+    nd = len(out_shape)
+    sh = np.array(out_shape or [1], np.int64); as_ = np.array(bstrides(sa, out_shape) or [0], np.int64); bs_ = np.array(bstrides(sb, out_shape) or [0], np.int64)
+    for k, name in enumerate(B):
+        a = rng.standard_normal(sa).astype(np.float32); bv = rng.standard_normal(sb).astype(np.float32)
+        if name == 'Pow': a = np.abs(a) + 0.2
+        if name in ('Maximum', 'Minimum') and a.size > 1 and bv.size > 0:
+            a.flat[0] = bv.flat[0]  # a tie somewhere
+        a = np.require(a, requirements="C"); bv = np.require(bv, requirements="C")
+        out = np.empty(out_shape, np.float32)
+        call('e_binary_forward', k, P(out), P(a), P(bv), nd, P(sh), P(as_), P(bs_))
+        at, bt = T(a), T(bv); ot = tb[name](at, bt)
+        close(f'binary {name} {sa} {sb}', out, ot.detach().numpy())
+        g = rng.standard_normal(out_shape).astype(np.float32)
+        da = np.empty(out_shape, np.float32); db = np.empty(out_shape, np.float32)
+        call('e_binary_backward', k, P(da), P(db), P(g), P(a), P(bv), P(out), nd, P(sh), P(as_), P(bs_))
+        ot.backward(torch.tensor(g))
+        # reduce to input shapes
+        def red(d, s):
+            d = d.sum(axis=tuple(range(d.ndim - len(s)))) if d.ndim > len(s) else d
+            return d.sum(axis=tuple(i for i, n in enumerate(s) if n == 1), keepdims=True) if len(s) else d.sum()
+        close(f'binary_bwd da {name} {sa} {sb}', np.asarray(red(da, sa)).reshape(sa), at.grad.numpy(), rtol=1e-4)
+        close(f'binary_bwd db {name} {sa} {sb}', np.asarray(red(db, sb)).reshape(sb), bt.grad.numpy(), rtol=1e-4)
+# pow edge cases: a == 0
+a = np.array([0, 0, 0, 2], np.float32); bv = np.array([0, 2, 0.5, 3], np.float32); sh = np.array([4], np.int64); st = np.array([1], np.int64)
+out = np.empty(4, np.float32); call('e_binary_forward', 4, P(out), P(a), P(bv), 1, P(sh), P(st), P(st))
+da = np.empty(4, np.float32); db = np.empty(4, np.float32); g = np.ones(4, np.float32)
+call('e_binary_backward', 4, P(da), P(db), P(g), P(a), P(bv), P(out), 1, P(sh), P(st), P(st))
+at, bt = T(a), T(bv); torch.pow(at, bt).backward(torch.ones(4))
+close('pow0 da', da, at.grad.numpy()); close('pow0 db', db, bt.grad.numpy())
+# where
+n = 50; cond = (rng.random(n) > 0.5).astype(np.float32); a = rng.standard_normal(n).astype(np.float32); bv = rng.standard_normal(n).astype(np.float32)
+out = np.empty(n, np.float32); call('e_where_forward', P(out), P(cond), P(a), P(bv), i64(n)); close('where', out, np.where(cond != 0, a, bv))
+da = np.empty(n, np.float32); db = np.empty(n, np.float32); call('e_where_backward', P(da), P(db), P(a), P(cond), i64(n))
+close('where_bwd', np.concatenate([da, db]), np.concatenate([np.where(cond != 0, a, 0), np.where(cond != 0, 0, a)]))
+call('e_where_backward', None, P(db), P(a), P(cond), i64(n))
+
+# ---- reductions
+shapes = [(3, 5, 1), (2, 100, 1), (1, 20000, 1), (4, 7, 3), (2, 600, 5), (1, 1000, 2), (3, 0, 2), (1, 1, 1), (5, 64, 1)]
+for (O, R, I) in shapes:
+    x = rng.standard_normal((O, R, I)).astype(np.float32)
+    if R > 3: x[0, 1, 0] = x[0, 3, 0] = 5.0  # ties for max
+    xt = T(x)
+    for op, tfn in enumerate([lambda t: t.sum(1), lambda t: t.mean(1), lambda t: t.amax(1), lambda t: t.amin(1)]):
+        if R == 0 and op > 0: continue
+        y = np.empty((O, I), np.float32); call('e_reduce_forward', op, P(y), P(x), i64(O), i64(R), i64(I))
+        xt.grad = None; yt = tfn(xt); close(f'reduce {op} {(O,R,I)}', y, yt.detach().numpy(), rtol=1e-4, atol=1e-4)
+        g = rng.standard_normal((O, I)).astype(np.float32); yt.backward(torch.tensor(g))
+        dx = np.empty_like(x); call('e_reduce_backward', op, P(dx), P(g), P(x), P(y), i64(O), i64(R), i64(I))
+        close(f'reduce_bwd {op} {(O,R,I)}', dx, xt.grad.numpy())
+    if R == 0: continue
+    for is_min in (False, True):
+        idx = np.empty((O, I), np.int64); call('e_argmax_forward', P(idx), P(x), i64(O), i64(R), i64(I), b(is_min))
+        want = torch.argmin(torch.tensor(x), 1) if is_min else torch.argmax(torch.tensor(x), 1)
+        close(f'argmax {is_min} {(O,R,I)}', idx, want.numpy())
+    for corr in (0, 1):
+        if R - corr <= 0: continue
+        v = np.empty((O, I), np.float32); m = np.empty((O, I), np.float32)
+        call('e_var_forward', P(v), P(m), P(x), i64(O), i64(R), i64(I), i64(corr))
+        xt.grad = None; vt = torch.var(xt, 1, correction=corr)
+        close(f'var {corr} {(O,R,I)}', v, vt.detach().numpy(), rtol=1e-4); close(f'mean {(O,R,I)}', m, x.mean(1), rtol=1e-4, atol=1e-5)
+        g = rng.standard_normal((O, I)).astype(np.float32); vt.backward(torch.tensor(g))
+        dx = np.empty_like(x); call('e_var_backward', P(dx), P(g), P(x), P(m), i64(O), i64(R), i64(I), i64(corr))
+        close(f'var_bwd {corr} {(O,R,I)}', dx, xt.grad.numpy(), rtol=1e-4)
+    for nm, tfn in [('softmax', torch.softmax), ('log_softmax', torch.log_softmax)]:
+        xt.grad = None; yt = tfn(xt, 1)
+        y = np.empty_like(x); call(f'e_{nm}_forward', P(y), P(x), i64(O), i64(R), i64(I)); close(f'{nm} {(O,R,I)}', y, yt.detach().numpy())
+        g = rng.standard_normal(x.shape).astype(np.float32); yt.backward(torch.tensor(g))
+        dx = np.empty_like(x); call(f'e_{nm}_backward', P(dx), P(g), P(y), i64(O), i64(R), i64(I)); close(f'{nm}_bwd {(O,R,I)}', dx, xt.grad.numpy(), rtol=1e-4)
+# NaN reductions
+x = np.array([[1, np.nan, 3, 3] * 20], np.float32).reshape(1, 80, 1)
+for op in (2, 3):
+    y = np.empty((1, 1), np.float32); call('e_reduce_forward', op, P(y), P(x), 1, 80, 1); close(f'nan reduce {op}', y, [[np.nan]])
+idx = np.empty((1, 1), np.int64); call('e_argmax_forward', P(idx), P(x), 1, 80, 1, b(False)); close('nan argmax', idx, [[1]])
+x2 = x.reshape(1, 80, 1)[:, :5].copy(); call('e_argmax_forward', P(idx), P(x2), 1, 5, 1, b(True)); close('nan argmin', idx, [[1]])
+
+# ---- gemm
+def gemm_case(ta, tb_, batch, M, N, K, alpha, beta, sa0=None, sb0=None):
+    A = rng.standard_normal((batch, K, M) if ta else (batch, M, K)).astype(np.float32)
+    Bm = rng.standard_normal((batch, N, K) if tb_ else (batch, K, N)).astype(np.float32)
+    C = rng.standard_normal((batch, M, N)).astype(np.float32)
+    if beta == 0: C[:] = np.nan
+    opA = A.transpose(0, 2, 1) if ta else A; opB = Bm.transpose(0, 2, 1) if tb_ else Bm
+    want = alpha * (opA.astype(np.float64) @ opB) + (beta * C if beta != 0 else 0)
+    sA = A[0].size if sa0 is None else sa0; sB = Bm[0].size if sb0 is None else sb0
+    if sa0 == 0: want = alpha * ((A[0].T if ta else A[0]).astype(np.float64) @ opB) + (beta * C if beta != 0 else 0)
+    lda = M if ta else K; ldb = K if tb_ else N
+    call('e_sgemm_batched', b(ta), b(tb_), i64(batch), i64(M), i64(N), i64(K), f32(alpha), P(A), i64(max(lda,1)), i64(sA), P(Bm), i64(max(ldb,1)), i64(sB), f32(beta), P(C), i64(max(N,1)), i64(M * N))
+    close(f'gemm ta={ta} tb={tb_} b={batch} {M}x{N}x{K} a={alpha} b={beta} sA={sa0}', C, want, rtol=1e-4, atol=1e-4 * max(1, math.sqrt(K)))
+for ta in (False, True):
+    for tb_ in (False, True):
+        for (M, N, K) in [(1, 1, 1), (5, 7, 3), (64, 64, 16), (65, 63, 17), (130, 70, 33), (3, 129, 100), (20, 20, 0)]:
+            gemm_case(ta, tb_, 1, M, N, K, 1.0, 0.0)
+        gemm_case(ta, tb_, 3, 33, 17, 9, 0.5, 2.0)
+        gemm_case(ta, tb_, 2, 10, 9, 8, 1.0, 0.0, sa0=0)
+# sgemm with padded leading dims
+M, N, K = 9, 11, 13
+A = rng.standard_normal((M, K + 3)).astype(np.float32); Bm = rng.standard_normal((K, N + 5)).astype(np.float32); C = np.full((M, N + 2), 7, np.float32)
+call('e_sgemm', b(False), b(False), i64(M), i64(N), i64(K), f32(1), P(A), i64(K + 3), P(Bm), i64(N + 5), f32(0), P(C), i64(N + 2))
+close('gemm ld', C[:, :N], A[:, :K] @ Bm[:, :N], rtol=1e-4, atol=1e-4); close('gemm ld pad untouched', C[:, N:], np.full((M, 2), 7, np.float32))
+
+# ---- random: against a numpy Philox reference of the mapping
+def philox4(seed, ctr):
+    M0, M1, W0, W1 = 0xD2511F53, 0xCD9E8D57, 0x9E3779B9, 0xBB67AE85
+    c0, c1, c2, c3 = ctr & 0xffffffff, ctr >> 32, 0, 0
+    k0, k1 = seed & 0xffffffff, seed >> 32
+    for _ in range(10):
+        p0, p1 = M0 * c0, M1 * c2
+        c0, c1, c2, c3 = ((p1 >> 32) ^ c1 ^ k0) & 0xffffffff, p1 & 0xffffffff, ((p0 >> 32) ^ c3 ^ k1) & 0xffffffff, p0 & 0xffffffff
+        k0 = (k0 + W0) & 0xffffffff; k1 = (k1 + W1) & 0xffffffff
+    return (c0, c1, c2, c3)
+word = lambda seed, j: philox4(seed, j >> 2)[j & 3]
+unit = lambda w: np.float32((w >> 8) * (1.0 / 16777216.0))
+for n, seed, off in [(1, 0, 0), (13, 42, 0), (13, 42, 3), (37, 2**40 + 5, 1001), (8, 7, 2)]:
+    out = np.empty(n, np.float32); call('e_uniform_fill', P(out), i64(n), u64(seed), u64(off), f32(-2), f32(3))
+    want = np.array([np.float32(np.float64(np.float32(5)) * np.float64(unit(word(seed, off + i))) + -2) for i in range(n)], np.float32)  # fma: exact product, one rounding
+    close(f'uniform {n} {seed} {off}', out, want, rtol=0, atol=0)
+    out = np.empty(n, np.float32); call('e_normal_fill', P(out), i64(n), u64(seed), u64(off), f32(0.5), f32(2))
+    want = []
+    for i in range(n):
+        u1 = ((word(seed, off + 2*i) >> 8) + 1) / 16777216.0; u2 = (word(seed, off + 2*i + 1) >> 8) / 16777216.0
+        z = np.float32(math.sqrt(-2 * math.log(u1)) * math.cos(6.283185307179586 * u2))
+        want.append(np.float32(np.float64(np.float32(2)) * np.float64(z) + 0.5))
+    close(f'normal {n} {seed} {off}', out, np.array(want, np.float32), rtol=0, atol=0)
+    x = rng.standard_normal(n).astype(np.float32); y = np.empty_like(x); rate = 0.3
+    call('e_dropout_forward', P(y), P(x), i64(n), f32(rate), u64(seed), u64(off))
+    keep = np.array([unit(word(seed, off + i)) >= np.float32(rate) for i in range(n)])
+    sc = np.float32(1) / (np.float32(1) - np.float32(rate))
+    close(f'dropout {n}', y, np.where(keep, x * sc, 0), rtol=0, atol=0)
+    dx = np.empty_like(x); call('e_dropout_backward', P(dx), P(x), i64(n), f32(rate), u64(seed), u64(off)); close('dropout_bwd', dx, y, rtol=0, atol=0)
+big = np.empty(200000, np.float32); call('e_normal_fill', P(big), i64(big.size), u64(1), u64(0), f32(0), f32(1))
+print('normal stats', big.mean(), big.std())
+call('e_uniform_fill', P(big), i64(big.size), u64(1), u64(0), f32(0), f32(1)); print('uniform stats', big.mean(), big.min(), big.max())
+
+# ---- index
+for (O, V, I, N) in [(1, 10, 4, 6), (3, 5, 1, 7), (2, 7, 3, 0), (1, 50, 33, 100)]:
+    x = rng.standard_normal((O, V, I)).astype(np.float32); idx = rng.integers(0, V, N).astype(np.int64)
+    out = np.empty((O, N, I), np.float32); call('e_index_select_forward', P(out), P(x), P(idx), i64(O), i64(V), i64(I), i64(N))
+    close(f'index_select {(O,V,I,N)}', out, x[:, idx, :])
+    g = rng.standard_normal((O, N, I)).astype(np.float32); dx = np.ones_like(x)
+    call('e_index_select_backward', P(dx), P(g), P(idx), i64(O), i64(V), i64(I), i64(N))
+    want = np.ones_like(x); np.add.at(want, (slice(None), idx, slice(None)), g); close(f'index_select_bwd {(O,V,I,N)}', dx, want)
+for dt in (np.float32, np.int64):
+    src = np.arange(60).astype(dt).reshape(3, 4, 5)
+    for perm in [(0, 1, 2), (2, 0, 1), (1, 2, 0)]:
+        v = src.transpose(perm); dst = np.empty(v.shape, dt)
+        sh = np.array(v.shape, np.int64); ss = np.array([s // src.itemsize for s in v.strides], np.int64)
+        ds = np.array([s // dst.itemsize for s in dst.strides], np.int64)
+        call('e_strided_copy', P(dst), P(src), 3, P(sh), P(ds), P(ss), i64(src.itemsize)); close(f'copy {dt.__name__} {perm}', dst, v, 0, 0)
+    # negative strides (reverse) and broadcast
+    dst = np.empty((3, 4, 5), dt); sh = np.array([3, 4, 5], np.int64); ss = np.array([20, 5, -1], np.int64); ds = np.array([20, 5, 1], np.int64)
+    src_p = src.ctypes.data + 4 * src.itemsize
+    L.e_strided_copy(P(dst), ct.c_void_p(src_p), 3, P(sh), P(ds), P(ss), i64(src.itemsize)); close('copy reverse', dst, src[:, :, ::-1], 0, 0)
+    dst = np.empty((3, 5), dt); sh = np.array([3, 5], np.int64); ss = np.array([0, 1], np.int64); ds = np.array([5, 1], np.int64)
+    call('e_strided_copy', P(dst), P(src), 2, P(sh), P(ds), P(ss), i64(src.itemsize)); close('copy broadcast', dst, np.broadcast_to(src.reshape(-1)[:5], (3, 5)), 0, 0)
+# 0-d copy
+s0 = np.array([3.5], np.float32); d0 = np.zeros(1, np.float32); call('e_strided_copy', P(d0), P(s0), 0, None, None, None, i64(4)); close('copy 0d', d0, s0)
+
+# ---- losses (per-sample; Keras semantics)
+eps = 1e-7
+for (N, D) in [(1, 1), (5, 3), (4, 40), (3, 300)]:
+    p = rng.standard_normal((N, D)).astype(np.float32); t = rng.standard_normal((N, D)).astype(np.float32)
+    for nm, fn in [('mse', lambda a, b: ((a - b) ** 2).mean(-1)), ('mae', lambda a, b: (a - b).abs().mean(-1)),
+                   ('bce_logits', lambda a, b: F.binary_cross_entropy_with_logits(a, b, reduction='none').mean(-1))]:
+        tt = t if nm != 'bce_logits' else (t > 0).astype(np.float32)
+        pt = T(p); lt = fn(pt, torch.tensor(tt)); l = np.empty(N, np.float32)
+        call(f'e_{nm}_forward', P(l), P(p), P(tt), i64(N), i64(D)); close(f'{nm} {(N,D)}', l, lt.detach().numpy())
+        g = rng.standard_normal(N).astype(np.float32); lt.backward(torch.tensor(g)); dp = np.empty_like(p)
+        call(f'e_{nm}_backward', P(dp), P(g), P(p), P(tt), i64(N), i64(D)); close(f'{nm}_bwd {(N,D)}', dp, pt.grad.numpy())
+    # bce on probabilities, including saturated ones
+    pr = (1 / (1 + np.exp(-3 * p))).astype(np.float32); pr.flat[0] = 1.0; tt = (t > 0).astype(np.float32)
+    pt = T(pr); q = torch.clamp(pt, eps, 1 - eps); ttt = torch.tensor(tt)
+    lt = (-(ttt * torch.log(q) + (1 - ttt) * torch.log(1 - q))).mean(-1)
+    l = np.empty(N, np.float32); call('e_bce_forward', P(l), P(pr), P(tt), i64(N), i64(D), f32(eps)); close(f'bce {(N,D)}', l, lt.detach().numpy())
+    g = rng.standard_normal(N).astype(np.float32); lt.backward(torch.tensor(g)); dp = np.empty_like(pr)
+    call('e_bce_backward', P(dp), P(g), P(pr), P(tt), i64(N), i64(D), f32(eps)); close(f'bce_bwd {(N,D)}', dp, pt.grad.numpy(), rtol=1e-4)
+for (N, C) in [(1, 1), (5, 3), (4, 40), (3, 300)]:
+    for ls in (0.0, 0.1):
+        x = rng.standard_normal((N, C)).astype(np.float32); lab = rng.integers(0, C, N).astype(np.int64)
+        soft = rng.random((N, C)).astype(np.float32); soft /= soft.sum(1, keepdims=True)
+        prob = np.exp(x) / np.exp(x).sum(1, keepdims=True); prob = (prob * 1.3).astype(np.float32)  # not normalised on purpose
+        for sparse in (False, True):
+            tgt = np.eye(C, dtype=np.float32)[lab] if sparse else soft
+            tsm = torch.tensor(tgt) * (1 - ls) + ls / C
+            # logits
+            xt = T(x); lt = -(tsm * torch.log_softmax(xt, -1)).sum(-1); l = np.empty(N, np.float32)
+            nm = 'e_sparse_cce_logits' if sparse else 'e_cce_logits'; tp = P(lab) if sparse else P(tgt)
+            call(nm + '_forward', P(l), P(x), tp, i64(N), i64(C), f32(ls)); close(f'{nm} {(N,C,ls)}', l, lt.detach().numpy())
+            g = rng.standard_normal(N).astype(np.float32); lt.backward(torch.tensor(g)); dx = np.empty_like(x)
+            call(nm + '_backward', P(dx), P(g), P(x), tp, i64(N), i64(C), f32(ls)); close(f'{nm}_bwd {(N,C,ls)}', dx, xt.grad.numpy())
+            # probabilities
+            pt = T(prob); q = torch.clamp(pt / pt.sum(-1, keepdim=True), eps, 1 - eps); lt = -(tsm * torch.log(q)).sum(-1)
+            nm = 'e_sparse_cce' if sparse else 'e_cce'
+            call(nm + '_forward', P(l), P(prob), tp, i64(N), i64(C), f32(ls), f32(eps)); close(f'{nm} {(N,C,ls)}', l, lt.detach().numpy())
+            lt.backward(torch.tensor(g)); dp = np.empty_like(prob)
+            call(nm + '_backward', P(dp), P(g), P(prob), tp, i64(N), i64(C), f32(ls), f32(eps)); close(f'{nm}_bwd {(N,C,ls)}', dp, pt.grad.numpy(), rtol=1e-4)
+
+# ---- memory
+L.e_alloc.restype = ct.c_void_p
+p1 = L.e_alloc(i64(1000)); L.e_free(ct.c_void_p(p1)); p2 = L.e_alloc(i64(1020)); print('cache reuse', p1 == p2); L.e_free(ct.c_void_p(p2))
+L.e_set_limit(ct.c_long(1 << 20)); p3 = L.e_alloc(i64(5 << 20)); print('oom returns', p3); L.e_set_limit(ct.c_long(-1))
+f = np.zeros(1000, np.float32); call('e_fill_f32', P(f), f32(2.5), i64(1000)); close('fill', f, np.full(1000, 2.5, np.float32))
+f = np.zeros(33, np.int64); call('e_fill_i64', P(f), i64(-7), i64(33)); close('fill64', f, np.full(33, -7))
+print('launches', L.e_launches(), 'FAILURES:', len(fails))
+for f in fails: print(' ', f)
+sys.exit(1 if fails else 0)

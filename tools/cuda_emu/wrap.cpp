@@ -1,0 +1,64 @@
+#include <cuda_runtime.h>
+#include <cstdio>
+#include <exception>
+#include "kernels/elementwise.h"
+#include "kernels/gemm.h"
+#include "kernels/index.h"
+#include "kernels/loss.h"
+#include "kernels/memory.h"
+#include "kernels/random.h"
+#include "kernels/reduce.h"
+using namespace fastnn;
+namespace c = fastnn::cuda;
+#define W(body) try { body; return 0; } catch (std::exception& e) { std::fprintf(stderr, "EXC: %s\n", e.what()); return -1; }
+extern "C" {
+int e_launches() { return emu_launches; }
+int e_unary_forward(int op, float* y, const float* x, int64_t n, float a, float b) { W(c::unary_forward((UnaryOp)op, y, x, n, a, b)) }
+int e_unary_backward(int op, float* dx, const float* dy, const float* x, const float* y, int64_t n, float a, float b) { W(c::unary_backward((UnaryOp)op, dx, dy, x, y, n, a, b)) }
+static Broadcast mk(int nd, const int64_t* sh, const int64_t* as, const int64_t* bs) {
+  Broadcast bc; bc.ndim = nd; for (int i = 0; i < nd; ++i) { bc.shape[i] = sh[i]; bc.a_stride[i] = as[i]; bc.b_stride[i] = bs[i]; } return bc; }
+int e_binary_forward(int op, float* out, const float* a, const float* b, int nd, const int64_t* sh, const int64_t* as, const int64_t* bs) { W(c::binary_forward((BinaryOp)op, out, a, b, mk(nd, sh, as, bs))) }
+int e_binary_backward(int op, float* da, float* db, const float* dout, const float* a, const float* b, const float* out, int nd, const int64_t* sh, const int64_t* as, const int64_t* bs) { W(c::binary_backward((BinaryOp)op, da, db, dout, a, b, out, mk(nd, sh, as, bs))) }
+int e_where_forward(float* out, const float* cond, const float* a, const float* b, int64_t n) { W(c::where_forward(out, cond, a, b, n)) }
+int e_where_backward(float* da, float* db, const float* dout, const float* cond, int64_t n) { W(c::where_backward(da, db, dout, cond, n)) }
+int e_reduce_forward(int op, float* y, const float* x, int64_t O, int64_t R, int64_t I) { W(c::reduce_forward((ReduceOp)op, y, x, O, R, I)) }
+int e_reduce_backward(int op, float* dx, const float* dy, const float* x, const float* y, int64_t O, int64_t R, int64_t I) { W(c::reduce_backward((ReduceOp)op, dx, dy, x, y, O, R, I)) }
+int e_argmax_forward(int64_t* idx, const float* x, int64_t O, int64_t R, int64_t I, bool m) { W(c::argmax_forward(idx, x, O, R, I, m)) }
+int e_var_forward(float* v, float* mean, const float* x, int64_t O, int64_t R, int64_t I, int64_t corr) { W(c::var_forward(v, mean, x, O, R, I, corr)) }
+int e_var_backward(float* dx, const float* dv, const float* x, const float* mean, int64_t O, int64_t R, int64_t I, int64_t corr) { W(c::var_backward(dx, dv, x, mean, O, R, I, corr)) }
+int e_softmax_forward(float* y, const float* x, int64_t O, int64_t R, int64_t I) { W(c::softmax_forward(y, x, O, R, I)) }
+int e_softmax_backward(float* dx, const float* dy, const float* y, int64_t O, int64_t R, int64_t I) { W(c::softmax_backward(dx, dy, y, O, R, I)) }
+int e_log_softmax_forward(float* y, const float* x, int64_t O, int64_t R, int64_t I) { W(c::log_softmax_forward(y, x, O, R, I)) }
+int e_log_softmax_backward(float* dx, const float* dy, const float* y, int64_t O, int64_t R, int64_t I) { W(c::log_softmax_backward(dx, dy, y, O, R, I)) }
+int e_sgemm_batched(bool ta, bool tb, int64_t batch, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, int64_t sA, const float* B, int64_t ldb, int64_t sB, float beta, float* C, int64_t ldc, int64_t sC) { W(c::sgemm_batched(ta, tb, batch, M, N, K, alpha, A, lda, sA, B, ldb, sB, beta, C, ldc, sC)) }
+int e_sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) { W(c::sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)) }
+int e_uniform_fill(float* out, int64_t n, uint64_t seed, uint64_t off, float lo, float hi) { W(c::uniform_fill(out, n, seed, off, lo, hi)) }
+int e_normal_fill(float* out, int64_t n, uint64_t seed, uint64_t off, float m, float s) { W(c::normal_fill(out, n, seed, off, m, s)) }
+int e_dropout_forward(float* y, const float* x, int64_t n, float rate, uint64_t seed, uint64_t off) { W(c::dropout_forward(y, x, n, rate, seed, off)) }
+int e_dropout_backward(float* dx, const float* dy, int64_t n, float rate, uint64_t seed, uint64_t off) { W(c::dropout_backward(dx, dy, n, rate, seed, off)) }
+int e_index_select_forward(float* out, const float* x, const int64_t* idx, int64_t O, int64_t V, int64_t I, int64_t N) { W(c::index_select_forward(out, x, idx, O, V, I, N)) }
+int e_index_select_backward(float* dx, const float* dout, const int64_t* idx, int64_t O, int64_t V, int64_t I, int64_t N) { W(c::index_select_backward(dx, dout, idx, O, V, I, N)) }
+int e_strided_copy(void* dst, const void* src, int nd, const int64_t* sh, const int64_t* ds, const int64_t* ss, int64_t es) {
+  StridedCopy sc; sc.ndim = nd; for (int i = 0; i < nd; ++i) { sc.shape[i] = sh[i]; sc.dst_stride[i] = ds[i]; sc.src_stride[i] = ss[i]; }
+  W(c::strided_copy(dst, src, sc, es)) }
+#define L2(name) int e_##name(float* l, const float* p, const float* t, int64_t N, int64_t D) { W(c::name(l, p, t, N, D)) }
+L2(mse_forward) L2(mae_forward) L2(bce_logits_forward)
+#define L2B(name) int e_##name(float* dp, const float* dl, const float* p, const float* t, int64_t N, int64_t D) { W(c::name(dp, dl, p, t, N, D)) }
+L2B(mse_backward) L2B(mae_backward) L2B(bce_logits_backward)
+int e_bce_forward(float* l, const float* p, const float* t, int64_t N, int64_t D, float eps) { W(c::bce_forward(l, p, t, N, D, eps)) }
+int e_bce_backward(float* dp, const float* dl, const float* p, const float* t, int64_t N, int64_t D, float eps) { W(c::bce_backward(dp, dl, p, t, N, D, eps)) }
+int e_cce_forward(float* l, const float* p, const float* t, int64_t N, int64_t C, float ls, float eps) { W(c::cce_forward(l, p, t, N, C, ls, eps)) }
+int e_cce_backward(float* dp, const float* dl, const float* p, const float* t, int64_t N, int64_t C, float ls, float eps) { W(c::cce_backward(dp, dl, p, t, N, C, ls, eps)) }
+int e_cce_logits_forward(float* l, const float* p, const float* t, int64_t N, int64_t C, float ls) { W(c::cce_logits_forward(l, p, t, N, C, ls)) }
+int e_cce_logits_backward(float* dp, const float* dl, const float* p, const float* t, int64_t N, int64_t C, float ls) { W(c::cce_logits_backward(dp, dl, p, t, N, C, ls)) }
+int e_sparse_cce_forward(float* l, const float* p, const int64_t* t, int64_t N, int64_t C, float ls, float eps) { W(c::sparse_cce_forward(l, p, t, N, C, ls, eps)) }
+int e_sparse_cce_backward(float* dp, const float* dl, const float* p, const int64_t* t, int64_t N, int64_t C, float ls, float eps) { W(c::sparse_cce_backward(dp, dl, p, t, N, C, ls, eps)) }
+int e_sparse_cce_logits_forward(float* l, const float* p, const int64_t* t, int64_t N, int64_t C, float ls) { W(c::sparse_cce_logits_forward(l, p, t, N, C, ls)) }
+int e_sparse_cce_logits_backward(float* dp, const float* dl, const float* p, const int64_t* t, int64_t N, int64_t C, float ls) { W(c::sparse_cce_logits_backward(dp, dl, p, t, N, C, ls)) }
+void* e_alloc(int64_t n) { try { return c::alloc(n); } catch (std::exception& e) { std::fprintf(stderr, "EXC: %s\n", e.what()); return nullptr; } }
+void e_free(void* p) { c::free(p); }
+void e_empty_cache() { c::empty_cache(); }
+void e_set_limit(long l) { emu_malloc_limit = l; }
+int e_fill_f32(float* d, float v, int64_t n) { W(c::fill_f32(d, v, n)) }
+int e_fill_i64(int64_t* d, int64_t v, int64_t n) { W(c::fill_i64(d, v, n)) }
+}
