@@ -48,8 +48,9 @@ def test_dropout_keep_fraction_and_scaling(rate):
     keep = y != 0
     p = 1 - rate
     assert abs(keep.mean() - p) < 5 * np.sqrt(p * (1 - p) / n)
-    # the kernel divides by (1 - rate) computed in float32 from the float32 rate
-    np.testing.assert_array_equal(y[keep], x[keep] / (np.float32(1) - np.float32(rate)))
+    # the kernel multiplies by scale = 1 / (1 - rate), computed in float32 from the float32 rate
+    scale = np.float32(1) / (np.float32(1) - np.float32(rate))
+    np.testing.assert_array_equal(y[keep], x[keep] * scale)
 
 
 @pytest.mark.parametrize("shape", [(1,), (7,), (13, 31), (2, 3, 7), (1031,)])

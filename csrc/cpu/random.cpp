@@ -44,13 +44,15 @@ void for_words(int64_t b, int64_t e, uint64_t seed, uint64_t offset, F&& f) {
 }
 
 FASTNN_SIMD void uniform_chunk(float* out, const uint32_t* w, int64_t m, float low, float high) {
-  for (int64_t j = 0; j < m; ++j) out[j] = low + (high - low) * uint_to_unit(w[j]);
+  // One rounding (fma), as on CUDA, so every SIMD clone and both devices agree bit for bit.
+  const float range = high - low;
+  for (int64_t j = 0; j < m; ++j) out[j] = std::fma(range, uint_to_unit(w[j]), low);
 }
 
 // Inverted dropout on one chunk: keep where unit(word) >= rate.
 FASTNN_SIMD void dropout_chunk(float* y, const float* x, const uint32_t* w, int64_t m, float rate) {
-  float keep_div = 1.0f - rate;
-  for (int64_t j = 0; j < m; ++j) y[j] = uint_to_unit(w[j]) >= rate ? x[j] / keep_div : 0.0f;
+  const float scale = 1.0f / (1.0f - rate);
+  for (int64_t j = 0; j < m; ++j) y[j] = uint_to_unit(w[j]) >= rate ? x[j] * scale : 0.0f;
 }
 
 }  // namespace
@@ -90,7 +92,7 @@ void dropout_forward(float* y, const float* x, int64_t n, float rate, uint64_t s
   });
 }
 
-// The same mask as forward, regenerated from (seed, offset): dx = keep ? dy / (1 - rate) : 0.
+// The same mask as forward, regenerated from (seed, offset): dx = keep ? dy * scale : 0.
 void dropout_backward(float* dx, const float* dy, int64_t n, float rate, uint64_t seed,
                       uint64_t offset) {
   dropout_forward(dx, dy, n, rate, seed, offset);

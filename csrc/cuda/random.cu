@@ -1,21 +1,11 @@
-// Counter-based random numbers on CUDA (Philox-4x32-10, core/philox.h).
-//
-// The mapping, shared with csrc/cpu/random.cpp (also in RANDOM_MAPPING.md); "word j" is
-// philox_word(seed, j) = philox4(seed, j >> 2).v[j & 3]:
-//   uniform_fill  element i uses word offset + i:
-//                   u = uint_to_unit(w) = (w >> 8) * 2^-24          in [0, 1)
-//                   out[i] = fmaf(high - low, u, low)                (high - low rounded to float first)
-//   normal_fill   element i uses words w0 = offset + 2i and w1 = offset + 2i + 1 (a draw of
-//                 n numbers consumes 2n words, so advance the offset by 2n), in double:
-//                   u1 = ((w0 >> 8) + 1) * 2^-24                     in (0, 1]
-//                   u2 = (w1 >> 8) * 2^-24                           in [0, 1)
-//                   z  = sqrt(-2 log(u1)) * cos(2 pi u2)             (2 pi = 6.283185307179586)
-//                   out[i] = fmaf(std, (float)z, mean)
-//   dropout       element i uses word offset + i: keep = uint_to_unit(w) >= rate;
-//                   scale = 1.0f / (1.0f - rate) (float), y = keep ? x * scale : 0,
-//                   dx = keep ? dy * scale : 0.
-// uniform and dropout are bit-identical on both devices; normal agrees to the last bit
-// except where double log / cos of the two libm's round differently to float (rare, <= 1 ulp).
+// Counter-based random numbers on CUDA (Philox-4x32-10, core/philox.h), following the mapping
+// written in kernels/random.h, shared with csrc/cpu/random.cpp:
+//   uniform  element i uses word offset + i: out[i] = fmaf(high - low, unit(w), low)
+//   normal   pair p uses words offset + 2p and offset + 2p + 1 (Box-Muller in float):
+//            out[2p] = mean + std * r * cos(t), out[2p + 1] = mean + std * r * sin(t)
+//   dropout  element i uses word offset + i: keep = unit(w) >= rate, y = keep ? x * scale : 0
+//            with scale = 1.0f / (1.0f - rate).
+// uniform and dropout are bit-identical with the CPU; normal agrees to about 1 ulp (libm).
 // Each thread draws one Philox block of 4 words (two when offset is not a multiple of 4).
 #include "kernels/random.h"
 
@@ -55,18 +45,15 @@ __global__ void uniform_kernel(float* out, int64_t n, uint64_t seed, uint64_t of
 // Thread item t covers elements 2t and 2t + 1 (words offset + 4t ..).
 __global__ void normal_kernel(float* out, int64_t n, uint64_t seed, uint64_t offset, float mean,
                               float std) {
-  FASTNN_KERNEL_LOOP(t, ceil_div(n, 2)) {
-    uint32_t w[4];
-    words4(w, seed, offset + 4 * (uint64_t)t);
-#pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      const int64_t i = 2 * t + h;
-      if (i >= n) break;
-      const double u1 = (double)((w[2 * h] >> 8) + 1) * (1.0 / 16777216.0);
-      const double u2 = (double)(w[2 * h + 1] >> 8) * (1.0 / 16777216.0);
-      const double z = sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
-      out[i] = fmaf(std, (float)z, mean);
-    }
+  FASTNN_KERNEL_LOOP(p, ceil_div(n, 2)) {
+    const uint64_t j = offset + 2 * (uint64_t)p;
+    const uint32_t w0 = philox_word(seed, j), w1 = philox_word(seed, j + 1);
+    const float u1 = (float)((w0 >> 8) + 1) * (1.0f / 16777216.0f);  // (0, 1]: log is finite
+    const float u2 = uint_to_unit(w1);
+    const float r = sqrtf(-2.0f * logf(u1));
+    const float t = 2.0f * 3.14159265358979323846f * u2;
+    out[2 * p] = mean + std * r * cosf(t);
+    if (2 * p + 1 < n) out[2 * p + 1] = mean + std * r * sinf(t);
   }
 }
 

@@ -4,13 +4,14 @@
 //
 // The exact mapping (both devices implement it bit for bit, up to libm rounding):
 //   unit(i)    = uint_to_unit(philox_word(seed, offset + i))              in [0, 1)
-//   uniform[i] = low + (high - low) * unit(i)
+//   uniform[i] = fma(high - low, unit(i), low)            (one rounding)
 //   normal: elements come in pairs p = i / 2 drawn from words w0 = offset + 2p, w1 = w0 + 1:
 //     u1 = (float)((philox_word(seed, w0) >> 8) + 1) / 2^24  in (0, 1],  u2 = unit(w1 - offset)
 //     r = sqrt(-2 log u1);  normal[2p] = mean + std * r * cos(2 pi u2),
 //                          normal[2p + 1] = mean + std * r * sin(2 pi u2)
 //   (computed in float; a draw of n normals consumes 2 * ceil(n / 2) words)
-//   dropout keeps element i when unit(i) >= rate.
+//   dropout keeps element i when unit(i) >= rate: y = keep ? x * scale : 0 with
+//   scale = 1.0f / (1.0f - rate) (a dropped element is 0 even when x is NaN).
 #pragma once
 #include <cstdint>
 

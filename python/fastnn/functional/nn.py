@@ -20,7 +20,7 @@ __all__ = ["dropout", "embedding"]
 
 
 class Dropout(Function):
-    """y = keep ? x / (1 - rate) : 0, keep = unit(seed, offset + i) >= rate."""
+    """y = keep ? x * scale : 0 with scale = 1 / (1 - rate), keep = unit(seed, offset + i) >= rate."""
 
     @staticmethod
     def forward(ctx, x, rate, seed, offset):
