@@ -46,7 +46,7 @@ def _const(value: Any, device: str, name: str) -> Tensor:
         raise ValueError(f"{name}: cannot convert the operand to an array: {e}") from None
     if arr.dtype.kind not in "fiub":
         raise TypeError(f"{name}: expected a tensor, a number or a numeric array, got {type(value).__name__}")
-    arr = np.ascontiguousarray(arr, dtype=float32)
+    arr = arr.astype(float32, order="C", copy=False)  # keeps 0-d arrays 0-d
     return Tensor._wrap(_on(arr, device))
 
 
@@ -111,7 +111,7 @@ def _int_binary(name: str, a: Any, b: Any, device: str) -> Tensor:
         broadcast_shapes(ha.shape, hb.shape)
     except ValueError:
         raise ValueError(f"{name}: shapes {ha.shape} and {hb.shape} cannot be broadcast together") from None
-    out = np.ascontiguousarray(_INT_OPS[name](ha, hb), dtype=int64)
+    out = np.asarray(_INT_OPS[name](ha, hb)).astype(int64, order="C", copy=False)
     return Tensor._wrap(_on(out, device))
 
 
