@@ -72,8 +72,8 @@ def relu(x: Any, negative_slope: float = 0.0, max_value: float | None = None, th
 
 
 def relu6(x: Any) -> Tensor:
-    """min(max(x, 0), 6)."""
-    return clip(_float_tensor(x, "relu6"), 0.0, 6.0)
+    """min(max(x, 0), 6); the gradient is 0 at x <= 0 (as relu) and 1 up to 6 inclusive."""
+    return clip(Relu.apply(_float_tensor(x, "relu6")), None, 6.0)
 
 
 def leaky_relu(x: Any, negative_slope: float = 0.2) -> Tensor:
