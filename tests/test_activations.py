@@ -1,14 +1,13 @@
 """Activations against torch: forward and backward over odd shapes, values around each
 function's kinks and thresholds, large values, NaN, bad dtype, thread-count independence."""
 
+import fastnn
+import fastnn.functional as F
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
 from oracle import ODD_SHAPES, TOL, check_op, randn
-
-import fastnn
-import fastnn.functional as F
 
 EW = TOL["elementwise"]
 TR = TOL["transcendental"]
@@ -89,7 +88,8 @@ def test_relu_gradient_at_zero():
 
 def test_relu_keras_arguments():
     x = randn(13, 31, seed=4) * 3
-    check_op(lambda t: F.relu(t, max_value=2.0), lambda t: torch.clamp(torch.relu(t), max=2.0), [x], name="relu max")
+    check_op(lambda t: F.relu(t, max_value=2.0), lambda t: torch.clamp(torch.relu(t), max=2.0), [x],
+             name="relu max")
     check_op(lambda t: F.relu(t, negative_slope=0.1), lambda t: TF.leaky_relu(t, 0.1), [x], name="relu slope")
     check_op(lambda t: F.relu(t, threshold=0.5, negative_slope=0.1),
              lambda t: torch.where(t >= 0.5, t, 0.1 * (t - 0.5)), [x], name="relu threshold")

@@ -4,14 +4,13 @@ accuracy of the vectorised math (csrc/cpu/vec_math.h) against float64."""
 
 import math
 
+import fastnn
+import fastnn.functional as F
 import numpy as np
 import pytest
 import torch
-from oracle import ODD_SHAPES, TOL, check_op, rand, randn
-
-import fastnn
 from fastnn import _C
-import fastnn.functional as F
+from oracle import ODD_SHAPES, TOL, check_op, rand, randn
 
 EW = TOL["elementwise"]
 TR = TOL["transcendental"]
@@ -173,7 +172,7 @@ def test_pow_special_cases():
     check_op(F.pow, torch.pow, [a, b], name="pow", tol=TR)
     for e in [2.0, 3.0, 0.5, -1.0, 0.0, 1.0]:
         x = rand(17, low=0.1, high=3.0)
-        check_op(lambda t: t ** e, lambda t: t ** e, [x], name="pow scalar", tol=TR)
+        check_op(lambda t, e=e: t ** e, lambda t, e=e: t ** e, [x], name="pow scalar", tol=TR)
     x = np.array([-2.0, -0.0, 0.0, 2.0, np.inf, -np.inf, np.nan], np.float32)
     check_op(lambda t: t ** 2.0, lambda t: t ** 2.0, [x], name="pow 2", grad=False)
 
@@ -311,7 +310,7 @@ def test_threads_bit_identical():
     n = 1_000_003
     x, y = randn(n, seed=1) * 4, randn(n, seed=2)
     for fn in [F.exp, F.log, F.sqrt, lambda t: F.pow(t, 1.7)]:
-        o1, o2 = _run_threads(lambda t: fn(F.abs(t)), x)
+        o1, o2 = _run_threads(lambda t, fn=fn: fn(F.abs(t)), x)
         np.testing.assert_array_equal(o1, o2)
     for fn in [F.add, F.mul, F.div, F.maximum]:
         o1, o2 = _run_threads(fn, x, y)
@@ -375,4 +374,6 @@ def test_vec_math_accuracy(name):
     got = _C._vec_math(name, x)
     err = _ulp_error(got, ref)
     worst = int(np.argmax(err))
-    assert err.max() <= 3.0, f"{name}: {err.max():.2f} ulp at x={x[worst]!r} (got {got[worst]!r}, want {ref[worst]!r})"
+    assert err.max() <= 3.0, (
+        f"{name}: {err.max():.2f} ulp at x={x[worst]!r} (got {got[worst]!r}, want {ref[worst]!r})"
+    )

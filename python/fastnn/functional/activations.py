@@ -52,7 +52,9 @@ def tanh(x: Any) -> Tensor:
     return Tanh.apply(_float_tensor(x, "tanh"))
 
 
-def relu(x: Any, negative_slope: float = 0.0, max_value: float | None = None, threshold: float = 0.0) -> Tensor:
+def relu(
+    x: Any, negative_slope: float = 0.0, max_value: float | None = None, threshold: float = 0.0
+) -> Tensor:
     """max(x, 0); NaN propagates and the gradient is 0 at x <= 0 (as torch).
 
     With the Keras 3 arguments: ``max_value`` caps the output, ``negative_slope`` is the slope

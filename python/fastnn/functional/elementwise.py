@@ -40,6 +40,8 @@ def _on(arr: np.ndarray, device: str):
 
 def _const(value: Any, device: str, name: str) -> Tensor:
     """A float32 tensor on `device` from a number, a list or a NumPy array."""
+    if isinstance(value, float):  # the common case (x * 0.5): skip the generic conversion
+        return Tensor._wrap(_on(np.array(value, dtype=float32), device))
     try:
         arr = np.asarray(value)
     except ValueError as e:
@@ -58,16 +60,21 @@ def _float_tensor(x: Any, name: str) -> Tensor:
     return _const(x, "cpu", name)
 
 
+def _is_i64(t: Tensor) -> bool:
+    # t._data.dtype directly: Tensor.dtype builds a dtype from a string, slow on the hot path.
+    return t._data.dtype == int64
+
+
 def _as_float(t: Tensor) -> Tensor:
     """An int64 tensor converted to float32 (type promotion, as torch does for int + float)."""
-    if t.dtype == float32:
+    if not _is_i64(t):
         return t
     return Tensor._wrap(_on(_host(t._data).astype(float32), t.device))
 
 
 def _is_int_data(v: Any) -> bool:
     if isinstance(v, Tensor):
-        return v.dtype == int64
+        return _is_i64(v)
     if isinstance(v, bool):
         return False
     if isinstance(v, (int, np.integer)):
@@ -86,17 +93,18 @@ def _binary(cls, a: Any, b: Any) -> Tensor:
     if not ta and not tb:
         a, b = _const(a, "cpu", name), _const(b, "cpu", name)
     elif not ta:
-        if (b.dtype == int64 and _is_int_data(a)) and name in _INT_OPS:
+        if _is_i64(b) and _is_int_data(a) and name in _INT_OPS:
             return _int_binary(name, a, b, b.device)
         a = _const(a, b.device, name)
     elif not tb:
-        if (a.dtype == int64 and _is_int_data(b)) and name in _INT_OPS:
+        if _is_i64(a) and _is_int_data(b) and name in _INT_OPS:
             return _int_binary(name, a, b, a.device)
         b = _const(b, a.device, name)
     elif a.device != b.device:
         raise ValueError(f"{name}: operands are on different devices ({a.device} and {b.device})")
-    if a.dtype == int64 or b.dtype == int64:
-        if a.dtype == int64 and b.dtype == int64 and name in _INT_OPS:
+    ia, ib = _is_i64(a), _is_i64(b)
+    if ia or ib:
+        if ia and ib and name in _INT_OPS:
             return _int_binary(name, a, b, a.device)
         # int64 tensors carry no gradient: promote to float32 as torch does.
         a, b = _as_float(a), _as_float(b)
