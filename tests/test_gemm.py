@@ -1,5 +1,5 @@
 """GEMM: the blocked kernel (through _C.sgemm / _C.matmul) against a float64 NumPy product, and
-the matmul / linear Functions against torch."""
+the matmul / dense Functions against torch."""
 
 import itertools
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 from fastnn import _C
-from fastnn.functional import linear, matmul
+from fastnn.functional import dense, matmul
 from oracle import TOL, assert_close, check_op, rand
 
 TRANS = list(itertools.product([False, True], repeat=2))
@@ -277,24 +277,24 @@ def test_matmul_threads_identical_with_grad():
 # ------------------------------------------------------------------ linear
 @pytest.mark.parametrize("xs", [(5, 7), (1, 7), (2, 3, 7), (0, 7)])
 @pytest.mark.parametrize("use_bias", [True, False])
-def test_linear_vs_torch(xs, use_bias):
+def test_dense_vs_torch(xs, use_bias):
     inputs = [rand(*xs), rand(7, 11, seed=1)] + ([rand(11, seed=2)] if use_bias else [])
 
     def tf(x, k, b=None):
         return torch.nn.functional.linear(x, k.T, b)
 
-    check_op(linear, tf, inputs, "linear", tol=TOL["gemm"](7), grad_tol=TOL["gemm"](max(xs[0], 7)))
+    check_op(dense, tf, inputs, "dense", tol=TOL["gemm"](7), grad_tol=TOL["gemm"](max(xs[0], 7)))
 
 
-def test_linear_does_not_write_bias():
+def test_dense_does_not_write_bias():
     b = rand(4)
     bt = fastnn.tensor(b.copy())
-    linear(fastnn.tensor(rand(1, 3)), fastnn.tensor(rand(3, 4)), bt)
+    dense(fastnn.tensor(rand(1, 3)), fastnn.tensor(rand(3, 4)), bt)
     np.testing.assert_array_equal(bt.numpy(), b)
 
 
-def test_linear_bad_shapes():
+def test_dense_bad_shapes():
     with pytest.raises(ValueError, match=r"\(5, 6\).*\(7, 11\)"):
-        linear(fastnn.tensor(rand(5, 6)), fastnn.tensor(rand(7, 11)))
+        dense(fastnn.tensor(rand(5, 6)), fastnn.tensor(rand(7, 11)))
     with pytest.raises(ValueError, match="bias"):
-        linear(fastnn.tensor(rand(5, 7)), fastnn.tensor(rand(7, 11)), fastnn.tensor(rand(10)))
+        dense(fastnn.tensor(rand(5, 7)), fastnn.tensor(rand(7, 11)), fastnn.tensor(rand(10)))

@@ -241,4 +241,5 @@ def backward(tensors, grads, retain_graph: bool = False) -> None:
                     _accumulate_leaf(inp, g)
 
 
-from .tensor import Tensor  # noqa: E402  (tensor.py imports this module first)
+# The Tensor class; tensor.py (which imports this module) sets it once the class exists.
+Tensor: type = None  # type: ignore[assignment]

@@ -456,6 +456,9 @@ class Tensor:
         return self._F().pow(self, o)
 
 
+autograd.Tensor = Tensor
+
+
 def _functional():
     global _functional_module
     if _functional_module is None:

@@ -1,4 +1,4 @@
-"""Linear algebra: matmul (NumPy semantics, batched and broadcast) and linear (x @ kernel + bias).
+"""Linear algebra: matmul (NumPy semantics, batched and broadcast) and dense (x @ kernel + bias).
 
 The kernels take 2-D or 3-D operands (``_C.matmul``); a 3-D operand with a batch of 1, or a
 2-D one, is shared by every batch entry without a copy. Here N-D batch dimensions are
@@ -17,7 +17,7 @@ from ..autograd import Function
 from ..tensor import Tensor, float32
 from .shape import _tensor, broadcast_shapes, expand, reshape
 
-__all__ = ["matmul", "linear"]
+__all__ = ["matmul", "dense"]
 
 
 class Matmul(Function):
@@ -154,7 +154,7 @@ class Linear(Function):
         return dx, dk, db
 
 
-def linear(x: Tensor, kernel: Tensor, bias: Tensor | None = None) -> Tensor:
+def dense(x: Tensor, kernel: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ kernel + bias`` with Keras's Dense layout: kernel is (in, out), bias (out,).
 
     Args:
@@ -166,19 +166,19 @@ def linear(x: Tensor, kernel: Tensor, bias: Tensor | None = None) -> Tensor:
     """
     x, kernel = _tensor(x), _tensor(kernel)
     if kernel.ndim != 2:
-        raise ValueError(f"linear: kernel must be 2-D (in, out), got shape {kernel.shape}")
+        raise ValueError(f"dense: kernel must be 2-D (in, out), got shape {kernel.shape}")
     if x.ndim == 0 or x.shape[-1] != kernel.shape[0]:
         raise ValueError(
-            f"linear: input shape {x.shape} does not match kernel shape {kernel.shape} "
+            f"dense: input shape {x.shape} does not match kernel shape {kernel.shape} "
             f"(the last input dimension must equal kernel.shape[0])"
         )
     if bias is not None:
         bias = _tensor(bias)
         if bias.shape != (kernel.shape[1],):
-            raise ValueError(f"linear: bias shape {bias.shape} does not match kernel shape {kernel.shape}")
+            raise ValueError(f"dense: bias shape {bias.shape} does not match kernel shape {kernel.shape}")
     for t, name in ((x, "x"), (kernel, "kernel"), (bias, "bias")):
         if t is not None and t.dtype != float32:
-            raise TypeError(f"linear: {name} must be float32, got {t.dtype}")
+            raise TypeError(f"dense: {name} must be float32, got {t.dtype}")
     lead = x.shape[:-1]
     x2 = reshape(x, (int(np.prod(lead, dtype=np.int64)), x.shape[-1]))
     y = Linear.apply(x2, kernel, bias)
