@@ -13,7 +13,8 @@
 #include <vector>
 
 #include "core/parallel.h"
-#include "cpu/reduce_vec_math.h"  // TEMPORARY: becomes cpu/vec_math.h at merge
+#include "cpu/simd.h"
+#include "cpu/vec_math.h"
 
 namespace fastnn::cpu {
 namespace {
@@ -29,7 +30,7 @@ void each_row(int64_t N, int64_t D, F&& f) {
   });
 }
 
-inline float hsum16(float* acc) {
+inline float hsum16(float* acc) {  // lanes of a 16-wide accumulator, fixed tree
   for (int w = 8; w >= 1; w /= 2)
     for (int j = 0; j < w; ++j) acc[j] += acc[j + w];
   return acc[0];
@@ -39,17 +40,7 @@ inline float clip(float p, float eps) { return p < eps ? eps : (p > 1.0f - eps ?
 // true inside [eps, 1 - eps] and for NaN (so that NaN reaches the gradient)
 inline bool unclipped(float p, float eps) { return !(p < eps || p > 1.0f - eps); }
 
-// Sum of f(i) over [0, n) in 16 lanes (fixed order, vectorisable); inlined into its caller's
-// SIMD clone.
-template <class F>
-inline float lane_sum(int64_t n, F&& f) {
-  float acc[16] = {0};
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16)
-    for (int j = 0; j < 16; ++j) acc[j] += f(i + j);
-  for (int j = 0; i < n; ++i, ++j) acc[j] += f(i);
-  return hsum16(acc);
-}
+using simd::lane_sum;  // sum of f(i) in 16 lanes, fixed order, vectorised in every clone
 
 // ------------------------------------------------------------------ elementwise losses
 // K = 0: squared error, 1: absolute error, 2: bce on probabilities, 3: bce on logits
@@ -59,10 +50,10 @@ inline float ew_value(float x, float y, float eps) {
   if (K == 1) return std::fabs(x - y);
   if (K == 2) {
     float c = clip(x, eps);
-    return -(y * rmath::log_f(c) + (1.0f - y) * rmath::log_f(1.0f - c));
+    return -(y * vm::log(c) + (1.0f - y) * vm::log(1.0f - c));
   }
   // max(x, 0) - x t + log(1 + exp(-|x|)): no overflow for any x
-  return (x > 0.f ? x : 0.f) - x * y + rmath::log1p_f(rmath::exp_f(-std::fabs(x)));
+  return (x > 0.f ? x : 0.f) - x * y + vm::log1p(vm::exp(-std::fabs(x)));
 }
 
 template <int K>
@@ -77,7 +68,7 @@ inline float ew_grad(float x, float y, float eps) {
     return unclipped(x, eps) ? (1.0f - y) / (1.0f - c) - y / c : 0.f;
   }
   // sigmoid(x) - t, with exp of a non-positive argument only
-  float e = rmath::exp_f(-std::fabs(x));
+  float e = vm::exp(-std::fabs(x));
   float sig = x >= 0.f ? 1.0f / (1.0f + e) : e / (1.0f + e);
   return (x != x ? x : sig) - y;
 }
@@ -129,7 +120,7 @@ FASTNN_SIMD float cce_row(const float* p, const float* t, int64_t C, float ls, f
   return -lane_sum(C, [&](int64_t j) {
     float tj = t[j] * a + b;
     float c = clip(p[j] / S, eps);
-    return tj * rmath::log_f(c);  // log(c) is finite: c >= eps
+    return tj * vm::log(c);  // log(c) is finite: c >= eps
   });
 }
 
@@ -150,7 +141,7 @@ FASTNN_SIMD void cce_row_grad(float* dp, float g, const float* p, const float* t
 FASTNN_SIMD float cce_logits_row(const float* x, const float* t, int64_t C, float ls) {
   float m = x[0];
   for (int64_t j = 1; j < C; ++j) m = (x[j] > m || x[j] != x[j]) ? x[j] : m;
-  const float lse = std::log(lane_sum(C, [&](int64_t j) { return rmath::exp_f(x[j] - m); }));
+  const float lse = std::log(lane_sum(C, [&](int64_t j) { return vm::exp(x[j] - m); }));
   const float a = 1.0f - ls, b = ls / (float)C;
   return -lane_sum(C, [&](int64_t j) {
     float tj = t[j] * a + b;
@@ -166,7 +157,7 @@ FASTNN_SIMD void cce_logits_row_grad(float* dx, float g, const float* x, const f
   const float a = 1.0f - ls, b = ls / (float)C;
   const float T = lane_sum(C, [&](int64_t j) { return t[j] * a + b; });
   const float inv = 1.0f / lane_sum(C, [&](int64_t j) {
-    float e = rmath::exp_f(x[j] - m);
+    float e = vm::exp(x[j] - m);
     dx[j] = e;
     return e;
   });

@@ -12,7 +12,8 @@
 #include <vector>
 
 #include "core/parallel.h"
-#include "cpu/reduce_vec_math.h"  // TEMPORARY: becomes cpu/vec_math.h at merge
+#include "cpu/simd.h"
+#include "cpu/vec_math.h"
 
 namespace fastnn::cpu {
 namespace {
@@ -27,64 +28,19 @@ constexpr float kInf = std::numeric_limits<float>::infinity();
 inline int64_t row_grain(int64_t len) { return std::max<int64_t>(1, kGrain / std::max<int64_t>(len, 1)); }
 
 // ------------------------------------------------------------------ contiguous leaf loops
-FASTNN_SIMD float sum_contig(const float* x, int64_t n) {
-  float acc[16] = {0};
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16)
-    for (int j = 0; j < 16; ++j) acc[j] += x[i + j];
-  for (int j = 0; i < n; ++i, ++j) acc[j] += x[i];
-  for (int w = 8; w >= 1; w /= 2)
-    for (int j = 0; j < w; ++j) acc[j] += acc[j + w];
-  return acc[0];
-}
+FASTNN_SIMD float sum_contig(const float* x, int64_t n) { return simd::sum(x, n); }
 
 // sum of (x - m)^2, same lane structure as sum_contig
 FASTNN_SIMD float sqdev_contig(const float* x, float m, int64_t n) {
-  float acc[16] = {0};
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16)
-    for (int j = 0; j < 16; ++j) {
-      float d = x[i + j] - m;
-      acc[j] += d * d;
-    }
-  for (int j = 0; i < n; ++i, ++j) {
-    float d = x[i] - m;
-    acc[j] += d * d;
-  }
-  for (int w = 8; w >= 1; w /= 2)
-    for (int j = 0; j < w; ++j) acc[j] += acc[j + w];
-  return acc[0];
+  return simd::lane_sum(n, [&](int64_t i) {
+    const float d = x[i] - m;
+    return d * d;
+  });
 }
 
-// NaN-propagating extremum: once NaN, it stays NaN. 16 lanes so that it vectorises.
-FASTNN_SIMD float max_contig(const float* x, int64_t n) {
-  float acc[16];
-  for (int j = 0; j < 16; ++j) acc[j] = -kInf;
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16)
-    for (int j = 0; j < 16; ++j) {
-      float v = x[i + j];
-      acc[j] = (v > acc[j] || v != v) ? v : acc[j];
-    }
-  for (int j = 0; i < n; ++i, ++j) acc[j] = (x[i] > acc[j] || x[i] != x[i]) ? x[i] : acc[j];
-  float m = acc[0];
-  for (int j = 1; j < 16; ++j) m = (acc[j] > m || acc[j] != acc[j]) ? acc[j] : m;
-  return m;
-}
-FASTNN_SIMD float min_contig(const float* x, int64_t n) {
-  float acc[16];
-  for (int j = 0; j < 16; ++j) acc[j] = kInf;
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16)
-    for (int j = 0; j < 16; ++j) {
-      float v = x[i + j];
-      acc[j] = (v < acc[j] || v != v) ? v : acc[j];
-    }
-  for (int j = 0; i < n; ++i, ++j) acc[j] = (x[i] < acc[j] || x[i] != x[i]) ? x[i] : acc[j];
-  float m = acc[0];
-  for (int j = 1; j < 16; ++j) m = (acc[j] < m || acc[j] != acc[j]) ? acc[j] : m;
-  return m;
-}
+// NaN-propagating extremum: once NaN, it stays NaN.
+FASTNN_SIMD float max_contig(const float* x, int64_t n) { return simd::extremum<true>(x, n); }
+FASTNN_SIMD float min_contig(const float* x, int64_t n) { return simd::extremum<false>(x, n); }
 
 inline float combine(ReduceOp op, float acc, float v) {
   if (op == ReduceOp::Max) return (v > acc || v != v) ? v : acc;
@@ -163,14 +119,20 @@ FASTNN_SIMD void max_strided(float* y, const float* x, int64_t R, int64_t I, int
   for (int64_t i = 0; i < w; ++i) y[i] = x[i];
   for (int64_t r = 1; r < R; ++r) {
     const float* xr = x + r * I;
-    for (int64_t i = 0; i < w; ++i) y[i] = (xr[i] > y[i] || xr[i] != xr[i]) ? xr[i] : y[i];
+    for (int64_t i = 0; i < w; ++i) {
+      const float v = xr[i], m = v > y[i] ? v : y[i];
+      y[i] = v != v ? v : m;
+    }
   }
 }
 FASTNN_SIMD void min_strided(float* y, const float* x, int64_t R, int64_t I, int64_t w) {
   for (int64_t i = 0; i < w; ++i) y[i] = x[i];
   for (int64_t r = 1; r < R; ++r) {
     const float* xr = x + r * I;
-    for (int64_t i = 0; i < w; ++i) y[i] = (xr[i] < y[i] || xr[i] != xr[i]) ? xr[i] : y[i];
+    for (int64_t i = 0; i < w; ++i) {
+      const float v = xr[i], m = v < y[i] ? v : y[i];
+      y[i] = v != v ? v : m;
+    }
   }
 }
 
@@ -211,34 +173,16 @@ FASTNN_SIMD void extremum_grad_strided(float* dx, const float* x, const float* y
 // ------------------------------------------------------------------ softmax leaf loops
 // Contiguous row: y = exp(x - max) / sum (or log_softmax: x - max - log(sum)).
 FASTNN_SIMD void softmax_row(float* y, const float* x, int64_t n, bool log) {
-  float m = max_contig(x, n);
-  float acc[16] = {0};
-  int64_t i = 0;
+  // Plain loops (exp into y, then a laned sum) vectorise; exp inside the 16-lane sum does not.
+  const float m = max_contig(x, n);
+  for (int64_t i = 0; i < n; ++i) y[i] = vm::exp(x[i] - m);
+  const float sum = sum_contig(y, n);
   if (log) {
-    for (; i + 16 <= n; i += 16)
-      for (int j = 0; j < 16; ++j) acc[j] += rmath::exp_f(x[i + j] - m);
-    for (int j = 0; i < n; ++i, ++j) acc[j] += rmath::exp_f(x[i] - m);
+    const float ls = std::log(sum);
+    for (int64_t i = 0; i < n; ++i) y[i] = (x[i] - m) - ls;
   } else {
-    for (; i + 16 <= n; i += 16)
-      for (int j = 0; j < 16; ++j) {
-        float e = rmath::exp_f(x[i + j] - m);
-        y[i + j] = e;
-        acc[j] += e;
-      }
-    for (int j = 0; i < n; ++i, ++j) {
-      float e = rmath::exp_f(x[i] - m);
-      y[i] = e;
-      acc[j] += e;
-    }
-  }
-  for (int w = 8; w >= 1; w /= 2)
-    for (int j = 0; j < w; ++j) acc[j] += acc[j + w];
-  if (log) {
-    float ls = std::log(acc[0]);
-    for (i = 0; i < n; ++i) y[i] = (x[i] - m) - ls;
-  } else {
-    float inv = 1.0f / acc[0];
-    for (i = 0; i < n; ++i) y[i] *= inv;
+    const float inv = 1.0f / sum;
+    for (int64_t i = 0; i < n; ++i) y[i] *= inv;
   }
 }
 
@@ -251,7 +195,7 @@ FASTNN_SIMD void softmax_strided(float* y, const float* x, int64_t R, int64_t I,
     const float* xr = x + r * I;
     float* yr = y + r * I;
     for (int64_t i = 0; i < w; ++i) {
-      float e = rmath::exp_f(xr[i] - m[i]);
+      float e = vm::exp(xr[i] - m[i]);
       s[i] += e;
       if (!log) yr[i] = e;
     }
@@ -278,7 +222,7 @@ FASTNN_SIMD void softmax_grad_row(float* dx, const float* dy, const float* y, in
     for (int j = 0; j < w; ++j) acc[j] += acc[j + w];
   float s = acc[0];
   if (log)
-    for (i = 0; i < n; ++i) dx[i] = dy[i] - rmath::exp_f(y[i]) * s;
+    for (i = 0; i < n; ++i) dx[i] = dy[i] - vm::exp(y[i]) * s;
   else
     for (i = 0; i < n; ++i) dx[i] = y[i] * (dy[i] - s);
 }
@@ -292,7 +236,7 @@ FASTNN_SIMD void softmax_grad_strided(float* dx, const float* dy, const float* y
   for (int64_t r = 0; r < R; ++r)
     for (int64_t i = 0; i < w; ++i) {
       int64_t k = r * I + i;
-      dx[k] = log ? dy[k] - rmath::exp_f(y[k]) * s[i] : y[k] * (dy[k] - s[i]);
+      dx[k] = log ? dy[k] - vm::exp(y[k]) * s[i] : y[k] * (dy[k] - s[i]);
     }
 }
 
