@@ -34,5 +34,6 @@ void bind_loss(py::module_& m);
 void bind_gemm(py::module_& m);
 void bind_random(py::module_& m);
 void bind_index(py::module_& m);
+void bind_bench(py::module_& m);  // machine probes for the benchmarks (FMA peak)
 
 }  // namespace fastnn::bind

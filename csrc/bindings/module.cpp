@@ -41,4 +41,5 @@ PYBIND11_MODULE(_C, m) {
   bind::bind_gemm(m);
   bind::bind_random(m);
   bind::bind_index(m);
+  bind::bind_bench(m);
 }
