@@ -30,34 +30,35 @@ void each_row(int64_t N, int64_t D, F&& f) {
   });
 }
 
-inline float hsum16(float* acc) {  // lanes of a 16-wide accumulator, fixed tree
+FASTNN_INLINE float hsum16(float* acc) {  // lanes of a 16-wide accumulator, fixed tree
   for (int w = 8; w >= 1; w /= 2)
     for (int j = 0; j < w; ++j) acc[j] += acc[j + w];
   return acc[0];
 }
 
-inline float clip(float p, float eps) { return p < eps ? eps : (p > 1.0f - eps ? 1.0f - eps : p); }
+// NaN stays NaN: std::max(NaN, eps) and std::min(NaN, 1 - eps) both return NaN.
+FASTNN_INLINE float clip(float p, float eps) { return std::min(std::max(p, eps), 1.0f - eps); }
 // true inside [eps, 1 - eps] and for NaN (so that NaN reaches the gradient)
-inline bool unclipped(float p, float eps) { return !(p < eps || p > 1.0f - eps); }
+FASTNN_INLINE bool unclipped(float p, float eps) { return !(p < eps || p > 1.0f - eps); }
 
 using simd::lane_sum;  // sum of f(i) in 16 lanes, fixed order, vectorised in every clone
 
 // ------------------------------------------------------------------ elementwise losses
 // K = 0: squared error, 1: absolute error, 2: bce on probabilities, 3: bce on logits
 template <int K>
-inline float ew_value(float x, float y, float eps) {
+FASTNN_INLINE float ew_value(float x, float y, float eps) {
   if (K == 0) return (x - y) * (x - y);
-  if (K == 1) return std::fabs(x - y);
+  if (K == 1) return vm::fabs(x - y);
   if (K == 2) {
     float c = clip(x, eps);
     return -(y * vm::log(c) + (1.0f - y) * vm::log(1.0f - c));
   }
   // max(x, 0) - x t + log(1 + exp(-|x|)): no overflow for any x
-  return (x > 0.f ? x : 0.f) - x * y + vm::log1p(vm::exp(-std::fabs(x)));
+  return (x > 0.f ? x : 0.f) - x * y + vm::log1p(vm::exp(-vm::fabs(x)));
 }
 
 template <int K>
-inline float ew_grad(float x, float y, float eps) {
+FASTNN_INLINE float ew_grad(float x, float y, float eps) {
   if (K == 0) return 2.0f * (x - y);
   if (K == 1) {
     float e = x - y;  // sign(e), 0 at 0 (as torch's l1_loss), NaN stays NaN
@@ -68,17 +69,17 @@ inline float ew_grad(float x, float y, float eps) {
     return unclipped(x, eps) ? (1.0f - y) / (1.0f - c) - y / c : 0.f;
   }
   // sigmoid(x) - t, with exp of a non-positive argument only
-  float e = vm::exp(-std::fabs(x));
+  float e = vm::exp(-vm::fabs(x));
   float sig = x >= 0.f ? 1.0f / (1.0f + e) : e / (1.0f + e);
   return (x != x ? x : sig) - y;
 }
 
 template <int K>
-inline float ew_row(const float* p, const float* t, int64_t D, float eps) {
+FASTNN_INLINE float ew_row(const float* p, const float* t, int64_t D, float eps) {
   return lane_sum(D, [&](int64_t i) { return ew_value<K>(p[i], t[i], eps); }) / (float)D;
 }
 template <int K>
-inline void ew_row_grad(float* dp, float g, const float* p, const float* t, int64_t D, float eps) {
+FASTNN_INLINE void ew_row_grad(float* dp, float g, const float* p, const float* t, int64_t D, float eps) {
   const float s = g / (float)D;
   for (int64_t i = 0; i < D; ++i) dp[i] = ew_grad<K>(p[i], t[i], eps) * s;
 }

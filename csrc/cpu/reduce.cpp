@@ -42,7 +42,7 @@ FASTNN_SIMD float sqdev_contig(const float* x, float m, int64_t n) {
 FASTNN_SIMD float max_contig(const float* x, int64_t n) { return simd::extremum<true>(x, n); }
 FASTNN_SIMD float min_contig(const float* x, int64_t n) { return simd::extremum<false>(x, n); }
 
-inline float combine(ReduceOp op, float acc, float v) {
+FASTNN_INLINE float combine(ReduceOp op, float acc, float v) {
   if (op == ReduceOp::Max) return (v > acc || v != v) ? v : acc;
   if (op == ReduceOp::Min) return (v < acc || v != v) ? v : acc;
   return acc + v;
