@@ -35,5 +35,6 @@ void bind_gemm(py::module_& m);
 void bind_random(py::module_& m);
 void bind_index(py::module_& m);
 void bind_bench(py::module_& m);  // machine probes for the benchmarks (FMA peak)
+void bind_optim(py::module_& m);  // fused optimizer updates
 
 }  // namespace fastnn::bind

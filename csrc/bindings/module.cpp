@@ -42,4 +42,5 @@ PYBIND11_MODULE(_C, m) {
   bind::bind_random(m);
   bind::bind_index(m);
   bind::bind_bench(m);
+  bind::bind_optim(m);
 }
