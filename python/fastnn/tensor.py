@@ -144,7 +144,8 @@ class Tensor:
 
     @property
     def dtype(self) -> np.dtype:
-        return np.dtype(str(self._data.dtype))
+        dt = self._data.dtype
+        return dt if isinstance(dt, np.dtype) else _DTYPES[dt]  # DeviceArray.dtype is a name
 
     @property
     def device(self) -> str:

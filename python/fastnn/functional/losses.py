@@ -14,6 +14,8 @@ mean_absolute_error (as torch gives one); the cross-entropies treat y_true as a 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import _C
@@ -36,7 +38,7 @@ EPSILON = 1e-7  # keras.backend.epsilon()
 
 
 def _flat(a):
-    return a.reshape((int(np.prod(a.shape, dtype=np.int64)),))
+    return a.reshape((math.prod(a.shape),))
 
 
 class LossFn(Function):

@@ -13,6 +13,8 @@ import builtins
 from collections.abc import Sequence
 from typing import Union
 
+import math
+
 import numpy as np
 
 from .. import _C, _raw
@@ -86,7 +88,7 @@ def _to_end(x, axes):
 
 
 def _flat(a):
-    return a.reshape((int(np.prod(a.shape, dtype=np.int64)),))
+    return a.reshape((math.prod(a.shape),))
 
 
 def _check_float(x: Tensor, what: str) -> None:
@@ -107,8 +109,8 @@ class Reduce(Function):
             src = x
         else:
             src, ctx.perm = _to_end(x, axes)
-            r = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
-            o = src.size // r if r else int(np.prod([x.shape[d] for d in range(x.ndim) if d not in axes]))
+            r = math.prod([x.shape[a] for a in axes])
+            o = src.size // r if r else math.prod([x.shape[d] for d in range(x.ndim) if d not in axes])
             y = _C.reduce_forward(_REDUCE[op], src, o, r, 1)
         ctx.axes = axes
         if op in ("max", "min"):
@@ -142,7 +144,7 @@ class Reduce(Function):
                 None,
                 None,
             )
-        r = int(np.prod([shape[a] for a in axes], dtype=np.int64))
+        r = math.prod([shape[a] for a in axes])
         dxp = _C.reduce_backward(_REDUCE[op], _flat(g), src, _flat(y), src.size // r, r, 1)
         inv = np.argsort(ctx.perm).tolist()
         return _permute_raw(dxp, inv), None, None, None
@@ -155,7 +157,7 @@ def _reduce(op: str, x, axis: Axis, keepdims: bool) -> Tensor:
     out_shape = _out_shape(x.shape, axes, keepdims)
     if not axes:
         return reshape(x, out_shape)
-    n = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
+    n = math.prod([x.shape[a] for a in axes])
     if n == 0 and op != "sum":
         if op == "mean":
             # NumPy: the mean of nothing is NaN (0 / 0)
@@ -230,7 +232,7 @@ class Var(Function):
         if perm is None:
             o, r, i = _raw.ori(x.shape, axes)
         else:
-            r = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
+            r = math.prod([x.shape[a] for a in axes])
             o, i = src.size // r, 1
         v, m = _C.var_forward(src, o, r, i, correction)
         ctx.args = (o, r, i, correction, perm, tuple(x.shape))
@@ -269,7 +271,7 @@ def var(
     if not axes:  # a variance over no axes: each element is its own mean
         x = reshape(x, x.shape + (1,))
         axes = (x.ndim - 1,)
-    n = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
+    n = math.prod([x.shape[a] for a in axes])
     if n == 0:
         raise ValueError(f"var: cannot take the variance of an empty axis (shape {x.shape}, axis {axis!r})")
     return Var.apply(x, axes, int(c), out_shape)
