@@ -21,9 +21,10 @@ import json
 import os
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 from . import environment
 
@@ -101,6 +102,16 @@ def _positive_int(s: str) -> int:
     return v
 
 
+def _nonnegative_int(s: str) -> int:
+    try:
+        v = int(s)
+    except ValueError:
+        v = -1
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {s!r}")
+    return v
+
+
 def add_common_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=_parse_threads, default=[1, 2],
                    help="comma-separated thread counts for every library (default 1,2)")
@@ -108,7 +119,7 @@ def add_common_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rounds", type=_positive_int, default=None, help="interleaved rounds per measurement")
     p.add_argument("--target", type=_positive_float, default=None, metavar="SECONDS",
                    help="length of one timed block (repetitions are calibrated to it)")
-    p.add_argument("--retries", type=int, default=None,
+    p.add_argument("--retries", type=_nonnegative_int, default=None,
                    help="re-measurements of a row when other processes were busy (default 1 quick, 2 full)")
     p.add_argument("--json", metavar="PATH", help="write the raw numbers (seconds per call, all rounds) as JSON")
     p.add_argument("--png", metavar="PATH", help="write a bar chart (needs matplotlib)")

@@ -13,7 +13,8 @@ from __future__ import annotations
 import os
 import platform
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 OPENBLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 STRIPPED_MARKER = "FASTNN_BENCH_STRIPPED"  # set in the re-executed process: what was removed

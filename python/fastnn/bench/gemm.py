@@ -76,12 +76,21 @@ def select_shapes(spec: str | None) -> list[GemmShape]:
     return [s for s in SHAPES if s in chosen]
 
 
+def _shapes_arg(spec: str) -> str:
+    try:
+        select_shapes(spec)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return spec
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--shapes", default=None,
+    p.add_argument("--shapes", type=_shapes_arg, default=None,
                    help="comma-separated filter: ids (128, 64x784x256), groups (square, dl) or name pieces (conv)")
     p.add_argument("--api", choices=("sgemm", "matmul"), default="sgemm",
                    help="time fastnn through _C.sgemm into a preallocated C (default) or fastnn.matmul")
-    p.add_argument("--peak-seconds", type=float, default=None, help="length of one FMA-probe run")
+    p.add_argument("--peak-seconds", type=float, default=None, metavar="SECONDS",
+                   help="length of one FMA-probe run (default 0.1 quick, 0.25 full)")
 
 
 def _optional_torch():
@@ -175,9 +184,9 @@ def run(args: argparse.Namespace, ctx) -> dict[str, Any]:
         for i, shape in enumerate(shapes):
             row = _measure_shape(shape, threads, ctl, libs, ctx, args.api, seed=i)
             rows.append(row)
-            ctx.log("  %-22s %s" % (shape.name, " | ".join(
-                f"{t}T " + " ".join(f"{lib} {row['by_threads'][str(t)][lib]['gflops_median']:.1f}" for lib in libs)
-                for t in threads)))
+            per_t = [f"{t}T " + " ".join(f"{lib} {row['by_threads'][str(t)][lib]['gflops_median']:.1f}"
+                                         for lib in libs) for t in threads]
+            ctx.log(f"  {shape.name:<22} " + " | ".join(per_t))
     finally:
         ctl.restore()
     result: dict[str, Any] = {

@@ -9,7 +9,8 @@ thermally limited machine their sum can be below per-core peak x threads.
 from __future__ import annotations
 
 import statistics
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .. import _C
 from .timing import guarded

@@ -3,7 +3,7 @@ aligned columns (for a terminal). Cells are strings; numbers are formatted by th
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 FORMATS = ("md", "plain")
 

@@ -6,9 +6,9 @@ The method:
 - Every number is seconds per call. Candidates that are compared (fastnn and its peers, 1 and 2
   threads) are measured in interleaved rounds, so ratios come from the same minutes of the same
   process: in each round every candidate runs one untimed call (to re-warm caches after the
-  others ran; skipped when one call outlasts a block) and then one timed block of ``reps`` calls; the order of the candidates alternates
-  from round to round. ``reps`` is calibrated once, so that a block lasts about ``target``
-  seconds. Medians and minima are taken over rounds.
+  others ran; skipped when one call outlasts a block) and then one timed block of ``reps``
+  calls; the order of the candidates alternates from round to round. ``reps`` is calibrated
+  once, so that a block lasts about ``target`` seconds. Medians and minima are taken over rounds.
 - After a multi-threaded block, when the next block belongs to another library, the harness
   sleeps: idle worker threads of the previous library's pool keep spinning for a while and would
   steal a core from the next one (OpenBLAS workers spin about 2^28 TSC ticks, so 0.11 s; libgomp
@@ -26,8 +26,9 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 NUMPY_SPIN_SLEEP = 0.11  # OpenBLAS idle workers spin ~2^28 TSC ticks (~0.1 s) after a call
 OMP_SPIN_SLEEP = 0.02  # libgomp idle workers spin a few ms (GOMP_SPINCOUNT) after a region
