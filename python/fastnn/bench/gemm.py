@@ -134,9 +134,9 @@ def _measure_shape(shape: GemmShape, threads: list[int], ctl: ThreadControl, lib
     g = guarded(lambda: measure(cands, ctl, target=ctx.target, rounds=ctx.rounds),
                 noisy=ctx.noisy, retries=ctx.retries, wait=ctx.retry_wait, label=shape.name, log=ctx.log)
     st = g.result
-    # sanity: fastnn's product against NumPy's (the last calls left them in Cf / Cn)
-    got = fns["fastnn"]() if api == "matmul" else Cf
-    got = np.asarray(got)
+    # sanity: fastnn's product against NumPy's
+    got = np.asarray(fns["fastnn"]() if api == "matmul" else (fns["fastnn"](), Cf)[1])
+    np.matmul(An, B, out=Cn)
     rel = float(np.max(np.abs(got - Cn)) / (np.max(np.abs(Cn)) + 1e-30)) if Cn.size else 0.0
     row: dict[str, Any] = {"name": shape.name, "id": shape.id, "M": M, "K": K, "N": N, "trans_a": ta,
                            "gflop": shape.flop * 1e-9, "rel_diff_fastnn_numpy": rel,
