@@ -83,6 +83,21 @@ def test_measure_statistics_on_a_fake_clock():
     assert calls == [("fastnn", 1), ("numpy", 1)]  # each thread count set once
 
 
+def test_a_block_slowed_down_by_other_processes_is_cut_short():
+    clk = FakeClock()
+    n = [0]
+
+    def f():  # 1 ms per call for warm-up and calibration, then 100 times slower
+        n[0] += 1
+        clk.t += 0.001 if n[0] <= 3 else 0.1
+
+    st = timing.measure([timing.Candidate("f", "fastnn", 1, f)], None, target=0.032, rounds=1, warmup=2,
+                        clock=clk, sleep=clk.sleep)
+    assert st["f"].reps == 32 and st["f"].samples == pytest.approx([0.1])
+    # calls checked every 32 // 16 = 2: the block stops once 10 x target = 0.32 s have passed
+    assert n[0] == 3 + 1 + 4
+
+
 def test_median_min_and_same_round_ratio():
     a = timing.Stats([3.0, 1.0, 2.0, 10.0, 2.5], reps=1)
     assert a.median == 2.5 and a.min == 1.0 and a.max == 10.0

@@ -8,7 +8,8 @@ The method:
   process: in each round every candidate runs one untimed call (to re-warm caches after the
   others ran; skipped when one call outlasts a block) and then one timed block of ``reps``
   calls; the order of the candidates alternates from round to round. ``reps`` is calibrated
-  once, so that a block lasts about ``target`` seconds. Medians and minima are taken over rounds.
+  once, so that a block lasts about ``target`` seconds (a block cut short after 10 x ``target``
+  still gives seconds per call). Medians and minima are taken over rounds.
 - After a multi-threaded block, when the next block belongs to another library, the harness
   sleeps: idle worker threads of the previous library's pool keep spinning for a while and would
   steal a core from the next one (OpenBLAS workers spin about 2^28 TSC ticks, so 0.11 s; libgomp
@@ -133,6 +134,23 @@ def blas_controller():
     return threadpoolctl.ThreadpoolController()
 
 
+def _timed_block(fn: Callable[[], object], reps: int, limit: float, clock: Callable[[], float]) -> float:
+    """Seconds per call of up to `reps` calls; stops early once `limit` seconds have passed (when
+    other processes slow the calls down many times over, a block calibrated on a quiet machine
+    would otherwise take minutes). The clock is read about 16 times per block."""
+    step = max(1, reps // 16)
+    done = 0
+    t0 = clock()
+    while done < reps:
+        k = min(step, reps - done)
+        for _ in range(k):
+            fn()
+        done += k
+        if done < reps and clock() - t0 > limit:
+            break
+    return (clock() - t0) / done
+
+
 def measure(
     cands: Sequence[Candidate],
     threads: ThreadControl | None = None,
@@ -182,12 +200,7 @@ def measure(
             switch(c)
             if rewarm[c.label]:
                 c.fn()
-            n = reps[c.label]
-            fn = c.fn
-            t0 = clock()
-            for _ in range(n):
-                fn()
-            samples[c.label].append((clock() - t0) / n)
+            samples[c.label].append(_timed_block(c.fn, reps[c.label], 10 * target, clock))
     p = prev[0]
     if p is not None and p.threads > 1:
         sleep(SPIN_SLEEP.get(p.lib, OMP_SPIN_SLEEP))
