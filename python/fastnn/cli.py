@@ -1,4 +1,5 @@
-"""The command line: ``python -m fastnn info`` (build, SIMD level, threads, CUDA)."""
+"""The command line: ``python -m fastnn info`` (build, SIMD level, threads, CUDA) and
+``python -m fastnn bench [SUITE]`` (benchmarks against NumPy and torch, see fastnn.bench)."""
 
 from __future__ import annotations
 
@@ -35,11 +36,22 @@ def _print_info(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Runs the command line; `argv` None means this process's own arguments."""
+    args_in = sys.argv[1:] if argv is None else list(argv)
+    if args_in and args_in[0] == "bench":
+        from . import bench  # imported only here: the peers it measures are optional
+
+        # a real command line may be re-executed (to strip OPENBLAS_* before NumPy loads)
+        from .bench.environment import current_command
+
+        return bench.main(args_in[1:], reexec_command=current_command() if argv is None else None)
     parser = argparse.ArgumentParser(prog="python -m fastnn", description=__doc__)
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("info", help="print the version, build, SIMD level, threads and CUDA status").set_defaults(
         func=_print_info
     )
+    sub.add_parser("bench", help="benchmarks against NumPy and torch (python -m fastnn bench lists the suites)",
+                   add_help=False)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

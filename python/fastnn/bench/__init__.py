@@ -1,0 +1,234 @@
+"""Benchmarks: fastnn against its peers (NumPy/OpenBLAS, torch) on the same work, in the same
+process, as tables of medians and same-round ratios. ``python -m fastnn bench`` lists the
+suites; ``python -m fastnn bench gemm`` runs one.
+
+A suite is a module with
+
+- ``add_arguments(parser)``: its own options (the common ones are added here),
+- ``run(args, ctx) -> dict``: measures, prints its table(s) to stdout, returns JSON-able results,
+- optionally ``plot(result, path)``: writes a PNG chart (``--png``).
+
+and one line in this file: ``register_suite(name, help, module)``. The module is imported only
+when the suite runs, so its peers (torch, threadpoolctl, matplotlib) are imported then too;
+``import fastnn`` never imports this package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, Callable
+
+from . import environment
+
+__all__ = ["Suite", "SUITES", "register_suite", "main", "Context"]
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A registered benchmark suite: its name on the command line, a one-line help, and the
+    module that implements it."""
+
+    name: str
+    help: str
+    module: str
+
+    def load(self) -> ModuleType:
+        return importlib.import_module(self.module)
+
+
+SUITES: dict[str, Suite] = {}
+
+
+def register_suite(name: str, help: str, module: str) -> None:
+    """Adds a suite to ``python -m fastnn bench``."""
+    if name in SUITES or name == "all":
+        raise ValueError(f"benchmark suite {name!r} is already registered")
+    SUITES[name] = Suite(name, help, module)
+
+
+register_suite("gemm", "SGEMM GFLOP/s: fastnn vs NumPy (OpenBLAS) vs torch (MKL), fraction of the FMA peak",
+               "fastnn.bench.gemm")
+
+
+@dataclass
+class Context:
+    """What every suite gets besides its arguments: the timing settings (after --quick), the
+    OpenBLAS environment report, and a progress logger (stderr)."""
+
+    rounds: int
+    target: float
+    retries: int
+    retry_wait: float
+    noisy: float
+    openblas: dict[str, Any]
+    log: Callable[[str], None] = field(default=lambda s: print(s, file=sys.stderr, flush=True))
+
+
+def _parse_threads(s: str) -> list[int]:
+    try:
+        ts = [int(x) for x in s.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--threads takes comma-separated positive integers, got {s!r}") from None
+    if not ts or any(t < 1 for t in ts):
+        raise argparse.ArgumentTypeError(f"--threads takes comma-separated positive integers, got {s!r}")
+    return list(dict.fromkeys(ts))
+
+
+def _positive_float(s: str) -> float:
+    try:
+        v = float(s)
+    except ValueError:
+        v = -1.0
+    if not v > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {s!r}")
+    return v
+
+
+def _positive_int(s: str) -> int:
+    try:
+        v = int(s)
+    except ValueError:
+        v = 0
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {s!r}")
+    return v
+
+
+def _nonnegative_int(s: str) -> int:
+    try:
+        v = int(s)
+    except ValueError:
+        v = -1
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {s!r}")
+    return v
+
+
+def add_common_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--threads", type=_parse_threads, default=[1, 2],
+                   help="comma-separated thread counts for every library (default 1,2)")
+    p.add_argument("--quick", action="store_true", help="fewer and shorter rounds (5 x 0.03 s instead of 11 x 0.08 s)")
+    p.add_argument("--rounds", type=_positive_int, default=None, help="interleaved rounds per measurement")
+    p.add_argument("--target", type=_positive_float, default=None, metavar="SECONDS",
+                   help="length of one timed block (repetitions are calibrated to it)")
+    p.add_argument("--retries", type=_nonnegative_int, default=None,
+                   help="re-measurements of a row when other processes were busy (default 1 quick, 2 full)")
+    p.add_argument("--json", metavar="PATH", help="write the raw numbers (seconds per call, all rounds) as JSON")
+    p.add_argument("--png", metavar="PATH", help="write a bar chart (needs matplotlib)")
+    p.add_argument("--format", choices=("md", "plain"), default="md", help="table format (default markdown)")
+    p.add_argument("--keep-openblas-env", action="store_true",
+                   help="do not strip OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (NumPy then runs with them)")
+
+
+def _suite_parser(suite: Suite | None) -> argparse.ArgumentParser:
+    name = suite.name if suite else "all"
+    p = argparse.ArgumentParser(prog=f"python -m fastnn bench {name}",
+                                description=suite.help if suite else "Run every benchmark suite in turn.")
+    add_common_arguments(p)
+    if suite is not None:
+        suite.load().add_arguments(p)
+    return p
+
+
+def list_suites(out=None) -> None:
+    out = out or sys.stdout
+    print("usage: python -m fastnn bench SUITE [options]   (python -m fastnn bench SUITE -h for options)", file=out)
+    print("", file=out)
+    print("suites:", file=out)
+    width = max([len(s) for s in SUITES] + [3])
+    for s in SUITES.values():
+        print(f"  {s.name:<{width}}  {s.help}", file=out)
+    print(f"  {'all':<{width}}  every suite in turn (common options only)", file=out)
+
+
+def _write_json(path: str, data: Any) -> None:
+    """Writes through a temporary file, so a failed run never leaves half a file behind."""
+    path = os.path.abspath(path)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w") as f:
+        json.dump(data, f, indent=1, default=str)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+def _png_path(path: str, suite: str, many: bool) -> str:
+    if not many:
+        return path
+    root, ext = os.path.splitext(path)
+    return f"{root}_{suite}{ext or '.png'}"
+
+
+def main(argv: Sequence[str] | None = None, reexec_command: Sequence[str] | None = None) -> int:
+    """``python -m fastnn bench [SUITE] [options]``.
+
+    Args:
+        argv: the arguments after ``bench``.
+        reexec_command: the command line that started this process; when given and
+            OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are set, the process re-executes it without them
+            (before any suite runs). In-process callers leave it None, and the variables stay.
+    Returns:
+        the exit status.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "list"):
+        list_suites()
+        return 0
+    name, rest = argv[0], argv[1:]
+    if name != "all" and name not in SUITES:
+        print(f"python -m fastnn bench: unknown suite {name!r}", file=sys.stderr)
+        list_suites(sys.stderr)
+        return 2
+    suites = list(SUITES.values()) if name == "all" else [SUITES[name]]
+    args = _suite_parser(None if name == "all" else suites[0]).parse_args(rest)
+
+    reason = None
+    if environment.openblas_vars_set():
+        if args.keep_openblas_env:
+            reason = "--keep-openblas-env"
+        elif reexec_command:
+            environment.reexec_without_openblas_env(reexec_command)  # does not return
+        else:
+            reason = "in-process run (no command to re-execute)"
+    ctx = Context(
+        rounds=args.rounds or (5 if args.quick else 11),
+        target=args.target or (0.03 if args.quick else 0.08),
+        retries=args.retries if args.retries is not None else (1 if args.quick else 2),
+        retry_wait=3.0 if args.quick else 10.0,
+        noisy=0.15,
+        openblas=environment.openblas_report(reason),
+    )
+    results = []
+    for suite in suites:
+        mod = suite.load()
+        sargs = args if name != "all" else _suite_parser(suite).parse_args(rest)
+        t0 = time.perf_counter()
+        res = mod.run(sargs, ctx)
+        res["wall_s"] = time.perf_counter() - t0
+        results.append(res)
+        if args.png:
+            path = _png_path(args.png, suite.name, len(suites) > 1)
+            plot = getattr(mod, "plot", None)
+            if plot is None:
+                ctx.log(f"--png: the {suite.name} suite has no chart")
+            else:
+                try:
+                    import matplotlib  # noqa: F401
+                except ImportError:
+                    ctx.log(f"--png: matplotlib is not installed, so no chart was written to {path} "
+                            "(pip install matplotlib)")
+                else:
+                    plot(res, path)
+                    ctx.log(f"wrote {path}")
+    if args.json:
+        _write_json(args.json, results[0] if len(results) == 1 else {"suites": results})
+        ctx.log(f"wrote {args.json}")
+    return 0
