@@ -259,12 +259,13 @@ class Optimizer:
         """Restore a state from ``get_weights()``. The optimizer must know the same variables
         in the same order (``build(var_list)`` first on a fresh optimizer)."""
         weights = list(weights)
+        if not self._vars:
+            raise ValueError(f"{self.name}: set_weights on an optimizer without variables: call build(var_list) first")
         slots = [(slots, name) for slots in self._slots for name in slots]
         if len(weights) != 1 + len(slots):
-            hint = " (call build(var_list) first)" if not self._vars else ""
             raise ValueError(
                 f"{self.name}: expected {1 + len(slots)} arrays (the iteration count and {len(slots)} slots), "
-                f"got {len(weights)}{hint}"
+                f"got {len(weights)}"
             )
         it = np.asarray(weights[0])
         if it.shape != () or it.dtype.kind not in "iu" or int(it) < 0:
