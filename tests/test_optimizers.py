@@ -195,7 +195,9 @@ TORCH_CASES = [
 ]
 
 
-@pytest.mark.parametrize("kind,cfg,make_torch", TORCH_CASES, ids=[f"{k}-{i}" for i, (k, _, _) in enumerate(TORCH_CASES)])
+@pytest.mark.parametrize(
+    "kind,cfg,make_torch", TORCH_CASES, ids=[f"{k}-{i}" for i, (k, _, _) in enumerate(TORCH_CASES)]
+)
 def test_against_torch(kind, cfg, make_torch):
     params, grads = make_problem(seed=1)
     got = run_fastnn(CLASSES[kind](**cfg), params, grads)
@@ -309,8 +311,13 @@ def test_decay_keras2_meaning(kind):
 # ---------------------------------------------------------------------------- state
 @pytest.mark.parametrize(
     "kind,cfg",
-    [("sgd", dict(momentum=0.9)), ("adagrad", {}), ("rmsprop", dict(momentum=0.5, centered=True)),
-     ("adam", dict(amsgrad=True)), ("adamw", {})],
+    [
+        ("sgd", dict(momentum=0.9)),
+        ("adagrad", {}),
+        ("rmsprop", dict(momentum=0.5, centered=True)),
+        ("adam", dict(amsgrad=True)),
+        ("adamw", {}),
+    ],
 )
 def test_state_roundtrip_continues_exactly(kind, cfg):
     params, grads = make_problem(seed=7)
@@ -436,9 +443,13 @@ def test_apply_without_variables_uses_built_ones():
 # ---------------------------------------------------------------------------- threads
 @pytest.mark.parametrize(
     "kind,cfg",
-    [("sgd", dict(momentum=0.9, nesterov=True, weight_decay=0.01)), ("adagrad", dict(clipvalue=0.5)),
-     ("rmsprop", dict(momentum=0.9, centered=True)), ("adam", dict(amsgrad=True, clipnorm=1.0)),
-     ("adamw", dict(global_clipnorm=10.0))],
+    [
+        ("sgd", dict(momentum=0.9, nesterov=True, weight_decay=0.01)),
+        ("adagrad", dict(clipvalue=0.5)),
+        ("rmsprop", dict(momentum=0.9, centered=True)),
+        ("adam", dict(amsgrad=True, clipnorm=1.0)),
+        ("adamw", dict(global_clipnorm=10.0)),
+    ],
 )
 def test_threads_bit_identical(kind, cfg):
     params, grads = make_problem(seed=9, shapes=[(1000, 301)], steps=3)
@@ -460,8 +471,13 @@ def test_threads_bit_identical(kind, cfg):
 @pytest.mark.skipif(not fastnn.cuda.is_available(), reason="needs a CUDA device")
 @pytest.mark.parametrize(
     "kind,cfg",
-    [("sgd", dict(momentum=0.9, nesterov=True)), ("adagrad", {}), ("rmsprop", dict(momentum=0.5, centered=True)),
-     ("adam", dict(amsgrad=True, clipnorm=1.0)), ("adamw", dict(global_clipnorm=1.0))],
+    [
+        ("sgd", dict(momentum=0.9, nesterov=True)),
+        ("adagrad", {}),
+        ("rmsprop", dict(momentum=0.5, centered=True)),
+        ("adam", dict(amsgrad=True, clipnorm=1.0)),
+        ("adamw", dict(global_clipnorm=1.0)),
+    ],
 )
 def test_cuda_matches_cpu(kind, cfg):
     params, grads = make_problem(seed=10, steps=10)

@@ -31,8 +31,13 @@ class Adagrad(Optimizer):
 
     _DEFAULT_NAME = "adagrad"
 
-    def __init__(self, learning_rate: LearningRate = 0.001, initial_accumulator_value: float = 0.1,
-                 epsilon: float = 1e-7, **kwargs: Any):
+    def __init__(
+        self,
+        learning_rate: LearningRate = 0.001,
+        initial_accumulator_value: float = 0.1,
+        epsilon: float = 1e-7,
+        **kwargs: Any,
+    ):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.initial_accumulator_value = check_float("initial_accumulator_value", initial_accumulator_value, 0.0)
         self.epsilon = check_float("epsilon", epsilon, 0.0)
@@ -42,8 +47,9 @@ class Adagrad(Optimizer):
 
     def update_step(self, gradient, variable, learning_rate, grad_scale=1.0, clip_value=float("inf"), decay=0.0):
         slots = self._slots_of(variable)
-        _C.adagrad_update(variable._data, slots["accumulator"], gradient, learning_rate, self.epsilon, grad_scale,
-                          clip_value, decay)
+        _C.adagrad_update(
+            variable._data, slots["accumulator"], gradient, learning_rate, self.epsilon, grad_scale, clip_value, decay
+        )
 
     def get_config(self) -> dict:
         config = super().get_config()

@@ -37,8 +37,15 @@ class Adam(Optimizer):
 
     _DEFAULT_NAME = "adam"
 
-    def __init__(self, learning_rate: LearningRate = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
-                 epsilon: float = 1e-7, amsgrad: bool = False, **kwargs: Any):
+    def __init__(
+        self,
+        learning_rate: LearningRate = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        amsgrad: bool = False,
+        **kwargs: Any,
+    ):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.beta_1 = check_float("beta_1", beta_1, 0.0, 1.0, hi_open=True)
         self.beta_2 = check_float("beta_2", beta_2, 0.0, 1.0, hi_open=True)
@@ -62,9 +69,20 @@ class Adam(Optimizer):
 
     def update_step(self, gradient, variable, learning_rate, grad_scale=1.0, clip_value=float("inf"), decay=0.0):
         s = self._slots_of(variable)
-        _C.adam_update(variable._data, s["momentum"], s["velocity"], s.get("velocity_hat"), gradient,
-                       self._alpha(learning_rate), self.beta_1, self.beta_2, self.epsilon, grad_scale, clip_value,
-                       decay)
+        _C.adam_update(
+            variable._data,
+            s["momentum"],
+            s["velocity"],
+            s.get("velocity_hat"),
+            gradient,
+            self._alpha(learning_rate),
+            self.beta_1,
+            self.beta_2,
+            self.epsilon,
+            grad_scale,
+            clip_value,
+            decay,
+        )
 
     def get_config(self) -> dict:
         config = super().get_config()
@@ -91,9 +109,24 @@ class AdamW(Adam):
 
     _DEFAULT_NAME = "adamw"
 
-    def __init__(self, learning_rate: LearningRate = 0.001, weight_decay: float = 0.004, beta_1: float = 0.9,
-                 beta_2: float = 0.999, epsilon: float = 1e-7, amsgrad: bool = False, **kwargs: Any):
+    def __init__(
+        self,
+        learning_rate: LearningRate = 0.001,
+        weight_decay: float = 0.004,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        amsgrad: bool = False,
+        **kwargs: Any,
+    ):
         if weight_decay is None:
             raise ValueError("AdamW: weight_decay must be a float, got weight_decay=None")
-        super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
-                         amsgrad=amsgrad, weight_decay=weight_decay, **kwargs)
+        super().__init__(
+            learning_rate=learning_rate,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            amsgrad=amsgrad,
+            weight_decay=weight_decay,
+            **kwargs,
+        )

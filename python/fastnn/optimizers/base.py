@@ -35,8 +35,15 @@ def _is_number(x: Any) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
-def check_float(name: str, value: Any, lo: float | None = None, hi: float | None = None, *,
-                lo_open: bool = False, hi_open: bool = False) -> float:
+def check_float(
+    name: str,
+    value: Any,
+    lo: float | None = None,
+    hi: float | None = None,
+    *,
+    lo_open: bool = False,
+    hi_open: bool = False,
+) -> float:
     """`value` as a float within [lo, hi] (open ends where asked); ValueError quoting it otherwise."""
     if not _is_number(value) or (isinstance(value, float) and math.isnan(value)):
         raise ValueError(f"{name} must be a number, got {name}={value!r}")
@@ -148,9 +155,15 @@ class Optimizer:
 
     # ------------------------------------------------------------------ learning rate
     @property
-    def learning_rate(self) -> LearningRate:
-        """The learning rate as given: a float, or the schedule itself."""
-        return self._learning_rate
+    def learning_rate(self) -> float:
+        """The learning rate of the next step (a schedule is evaluated at ``iterations``; the
+        Keras 2 ``decay`` is not applied here, see ``current_learning_rate``). Assign a float or
+        a schedule to change it."""
+        lr = self._learning_rate
+        if callable(lr):
+            lr = lr(self._iterations) if self._lr_takes_step else lr()
+            lr = float(np.asarray(lr.numpy() if isinstance(lr, Tensor) else lr))
+        return lr
 
     @learning_rate.setter
     def learning_rate(self, value: LearningRate) -> None:
@@ -167,10 +180,7 @@ class Optimizer:
     def current_learning_rate(self) -> float:
         """The learning rate of the next step: the schedule evaluated at ``iterations`` and the
         Keras 2 ``decay`` applied."""
-        lr = self._learning_rate
-        if callable(lr):
-            lr = lr(self._iterations) if self._lr_takes_step else lr()
-            lr = float(np.asarray(lr.numpy() if isinstance(lr, Tensor) else lr))
+        lr = self.learning_rate
         if self.decay:
             lr = lr / (1.0 + self.decay * self._iterations)
         return float(lr)
@@ -223,8 +233,9 @@ class Optimizer:
     def built(self) -> bool:
         return bool(self._vars)
 
-    def exclude_from_weight_decay(self, var_list: Sequence[Tensor] | None = None,
-                                  var_names: Sequence[str] | None = None) -> None:
+    def exclude_from_weight_decay(
+        self, var_list: Sequence[Tensor] | None = None, var_names: Sequence[str] | None = None
+    ) -> None:
         """Exclude variables (by identity, or whose ``name`` contains one of `var_names`) from
         weight decay."""
         self._exclude_ids = {id(v) for v in (var_list or [])}
@@ -366,8 +377,15 @@ class Optimizer:
             return [scale] * len(grads)
         return [1.0] * len(grads)
 
-    def update_step(self, gradient, variable: Tensor, learning_rate: float, grad_scale: float = 1.0,
-                    clip_value: float = _INF, decay: float = 0.0) -> None:
+    def update_step(
+        self,
+        gradient,
+        variable: Tensor,
+        learning_rate: float,
+        grad_scale: float = 1.0,
+        clip_value: float = _INF,
+        decay: float = 0.0,
+    ) -> None:
         """One fused in-place kernel call: update `variable` (and its slots) from the raw
         `gradient` array. `grad_scale`, `clip_value` and `decay` are the clipping and weight
         decay factors the base class computed."""
@@ -406,7 +424,8 @@ class Optimizer:
         return cls(**config)
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} name={self.name!r} learning_rate={self._learning_rate!r} iterations={self._iterations}>"
+        cls, lr = type(self).__name__, self._learning_rate
+        return f"<{cls} name={self.name!r} learning_rate={lr!r} iterations={self._iterations}>"
 
 
 def _takes_argument(fn: Callable) -> bool:

@@ -38,8 +38,15 @@ class RMSprop(Optimizer):
 
     _DEFAULT_NAME = "rmsprop"
 
-    def __init__(self, learning_rate: LearningRate = 0.001, rho: float = 0.9, momentum: float = 0.0,
-                 epsilon: float = 1e-7, centered: bool = False, **kwargs: Any):
+    def __init__(
+        self,
+        learning_rate: LearningRate = 0.001,
+        rho: float = 0.9,
+        momentum: float = 0.0,
+        epsilon: float = 1e-7,
+        centered: bool = False,
+        **kwargs: Any,
+    ):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.rho = check_float("rho", rho, 0.0, 1.0)
         self.momentum = check_float("momentum", momentum, 0.0, 1.0)
@@ -56,8 +63,20 @@ class RMSprop(Optimizer):
 
     def update_step(self, gradient, variable, learning_rate, grad_scale=1.0, clip_value=float("inf"), decay=0.0):
         s = self._slots_of(variable)
-        _C.rmsprop_update(variable._data, s["velocity"], s.get("momentum"), s.get("average_gradient"), gradient,
-                          learning_rate, self.rho, self.momentum, self.epsilon, grad_scale, clip_value, decay)
+        _C.rmsprop_update(
+            variable._data,
+            s["velocity"],
+            s.get("momentum"),
+            s.get("average_gradient"),
+            gradient,
+            learning_rate,
+            self.rho,
+            self.momentum,
+            self.epsilon,
+            grad_scale,
+            clip_value,
+            decay,
+        )
 
     def get_config(self) -> dict:
         config = super().get_config()

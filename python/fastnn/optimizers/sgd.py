@@ -34,8 +34,9 @@ class SGD(Optimizer):
     _DEFAULT_NAME = "SGD"
     _DEFAULT_LR = 0.01
 
-    def __init__(self, learning_rate: LearningRate = 0.01, momentum: float = 0.0, nesterov: bool = False,
-                 **kwargs: Any):
+    def __init__(
+        self, learning_rate: LearningRate = 0.01, momentum: float = 0.0, nesterov: bool = False, **kwargs: Any
+    ):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.momentum = check_float("momentum", momentum, 0.0, 1.0)
         self.nesterov = bool(nesterov)
@@ -45,8 +46,17 @@ class SGD(Optimizer):
 
     def update_step(self, gradient, variable, learning_rate, grad_scale=1.0, clip_value=float("inf"), decay=0.0):
         slots = self._slots_of(variable)
-        _C.sgd_update(variable._data, slots.get("momentum"), gradient, learning_rate, self.momentum, self.nesterov,
-                      grad_scale, clip_value, decay)
+        _C.sgd_update(
+            variable._data,
+            slots.get("momentum"),
+            gradient,
+            learning_rate,
+            self.momentum,
+            self.nesterov,
+            grad_scale,
+            clip_value,
+            decay,
+        )
 
     def get_config(self) -> dict:
         config = super().get_config()
