@@ -12,6 +12,9 @@ Where Keras 3 and torch differ (see the optimizer docstrings):
   RMSprop momentum: Keras keeps lr inside the buffer; the same for a constant learning rate.
   Adam / AdamW: Keras folds the bias correction into the step; torch's eps is Keras's divided by
       sqrt(1 - beta_2^t): compared with eps = 0.
+  Adamax: Keras divides by u + eps, torch by max(beta_2 u, |g| + eps): compared with eps = 0.
+  Nadam: Keras's momentum schedule is torch's with momentum_decay = 1 (torch's default 0.004).
+  Adadelta: the same formula (torch's default eps is 1e-6).
 """
 
 from __future__ import annotations
@@ -117,6 +120,32 @@ def keras_reference(kind: str, params, grads, **cfg):
                     w = w - m
                 else:
                     w = w - inc
+            elif kind == "adamax":
+                b1, b2 = cfg.get("beta_1", 0.9), cfg.get("beta_2", 0.999)
+                m = s.get("m", 0.0) + (g - s.get("m", 0.0)) * (1 - b1)
+                u = np.maximum(b2 * s.get("u", 0.0), np.abs(g))
+                s["m"], s["u"] = m, u
+                w = w - lr * m / ((1 - b1 ** (t + 1)) * (u + eps))
+            elif kind == "nadam":
+                b1, b2 = cfg.get("beta_1", 0.9), cfg.get("beta_2", 0.999)
+                if i == 0:  # once per step, as Keras's _backend_update_step
+                    u_prod = st[0].get("u_prod", 1.0) * b1 * (1 - 0.5 * 0.96 ** (t + 1))
+                    st[0]["u_prod"] = u_prod
+                u_prod = st[0]["u_prod"]
+                u_t, u_t1 = b1 * (1 - 0.5 * 0.96 ** (t + 1)), b1 * (1 - 0.5 * 0.96 ** (t + 2))
+                m = s.get("m", 0.0) + (g - s.get("m", 0.0)) * (1 - b1)
+                v = s.get("v", 0.0) + (g * g - s.get("v", 0.0)) * (1 - b2)
+                s["m"], s["v"] = m, v
+                m_hat = u_t1 * m / (1 - u_prod * u_t1) + (1 - u_t) * g / (1 - u_prod)
+                v_hat = v / (1 - b2 ** (t + 1))
+                w = w - m_hat * lr / (np.sqrt(v_hat) + eps)
+            elif kind == "adadelta":
+                rho = cfg.get("rho", 0.95)
+                ag = rho * s.get("ag", 0.0) + (1 - rho) * g * g
+                ad = s.get("ad", 0.0)
+                d = -np.sqrt(ad + eps) * g / np.sqrt(ag + eps)
+                s["ag"], s["ad"] = ag, rho * ad + (1 - rho) * d * d
+                w = w + lr * d
             elif kind in ("adam", "adamw"):
                 b1, b2 = cfg.get("beta_1", 0.9), cfg.get("beta_2", 0.999)
                 m = s.get("m", 0.0) + (g - s.get("m", 0.0)) * (1 - b1)
@@ -138,6 +167,9 @@ CLASSES = {
     "rmsprop": optimizers.RMSprop,
     "adam": optimizers.Adam,
     "adamw": optimizers.AdamW,
+    "adamax": optimizers.Adamax,
+    "nadam": optimizers.Nadam,
+    "adadelta": optimizers.Adadelta,
 }
 
 
@@ -192,6 +224,19 @@ TORCH_CASES = [
         dict(learning_rate=0.01, weight_decay=0.1, epsilon=0.0),
         lambda ps: torch.optim.AdamW(ps, lr=0.01, weight_decay=0.1, eps=0.0),
     ),
+    ("adamax", dict(learning_rate=0.01, epsilon=0.0), lambda ps: torch.optim.Adamax(ps, lr=0.01, eps=0.0)),
+    ("nadam", dict(learning_rate=0.01), lambda ps: torch.optim.NAdam(ps, lr=0.01, eps=1e-7, momentum_decay=1.0)),
+    (
+        "nadam",
+        dict(learning_rate=0.01, beta_1=0.8, beta_2=0.99, epsilon=1e-3),
+        lambda ps: torch.optim.NAdam(ps, lr=0.01, betas=(0.8, 0.99), eps=1e-3, momentum_decay=1.0),
+    ),
+    ("adadelta", dict(learning_rate=1.0), lambda ps: torch.optim.Adadelta(ps, lr=1.0, rho=0.95, eps=1e-7)),
+    (
+        "adadelta",
+        dict(learning_rate=0.5, rho=0.9, epsilon=1e-4),
+        lambda ps: torch.optim.Adadelta(ps, lr=0.5, rho=0.9, eps=1e-4),
+    ),
 ]
 
 
@@ -221,6 +266,12 @@ KERAS_CASES = [
     ("adam", dict(learning_rate=0.01, weight_decay=0.02)),
     ("adamw", dict()),
     ("adamw", dict(weight_decay=0.1, amsgrad=True)),
+    ("adamax", dict()),
+    ("adamax", dict(learning_rate=0.01, beta_1=0.5, weight_decay=0.1, clipnorm=2.0)),
+    ("nadam", dict()),
+    ("nadam", dict(learning_rate=0.01, clipvalue=0.3, weight_decay=0.05)),
+    ("adadelta", dict(learning_rate=1.0)),
+    ("adadelta", dict(learning_rate=0.1, rho=0.5, global_clipnorm=3.0)),
     ("sgd", dict(learning_rate=0.1, clipnorm=1.0)),
     ("adam", dict(clipnorm=0.5)),
     ("sgd", dict(learning_rate=0.1, global_clipnorm=2.0)),
@@ -317,6 +368,9 @@ def test_decay_keras2_meaning(kind):
         ("rmsprop", dict(momentum=0.5, centered=True)),
         ("adam", dict(amsgrad=True)),
         ("adamw", {}),
+        ("adamax", {}),
+        ("nadam", {}),
+        ("adadelta", dict(learning_rate=1.0)),
     ],
 )
 def test_state_roundtrip_continues_exactly(kind, cfg):
@@ -377,6 +431,11 @@ def test_get_and_config():
     g = optimizers.Adagrad()
     assert (g.learning_rate, g.initial_accumulator_value, g.epsilon) == (0.001, 0.1, 1e-7)
     assert optimizers.AdamW().weight_decay == 0.004
+    for cls in (optimizers.Adamax, optimizers.Nadam):
+        o = cls()
+        assert (o.learning_rate, o.beta_1, o.beta_2, o.epsilon) == (0.001, 0.9, 0.999, 1e-7)
+    d = optimizers.Adadelta()
+    assert (d.learning_rate, d.rho, d.epsilon) == (0.001, 0.95, 1e-7)
 
 
 # ---------------------------------------------------------------------------- bad arguments
@@ -397,6 +456,8 @@ def test_get_and_config():
         (lambda: optimizers.AdamW(weight_decay=None), "weight_decay=None"),
         (lambda: optimizers.SGD(weight_decay=-0.1), "weight_decay=-0.1"),
         (lambda: optimizers.Adam(foo=1), "foo"),
+        (lambda: optimizers.Adadelta(rho=-0.5), "rho=-0.5"),
+        (lambda: optimizers.Nadam(beta_2=1.5), "beta_2=1.5"),
         (lambda: optimizers.get("adamx"), "'adamx'"),
         (lambda: optimizers.get(42), "42"),
         (lambda: optimizers.get({"class_name": "Nope", "config": {}}), "'Nope'"),
@@ -449,6 +510,9 @@ def test_apply_without_variables_uses_built_ones():
         ("rmsprop", dict(momentum=0.9, centered=True)),
         ("adam", dict(amsgrad=True, clipnorm=1.0)),
         ("adamw", dict(global_clipnorm=10.0)),
+        ("adamax", dict(weight_decay=0.01)),
+        ("nadam", dict(clipvalue=0.5)),
+        ("adadelta", dict(learning_rate=1.0)),
     ],
 )
 def test_threads_bit_identical(kind, cfg):
@@ -477,6 +541,9 @@ def test_threads_bit_identical(kind, cfg):
         ("rmsprop", dict(momentum=0.5, centered=True)),
         ("adam", dict(amsgrad=True, clipnorm=1.0)),
         ("adamw", dict(global_clipnorm=1.0)),
+        ("adamax", {}),
+        ("nadam", dict(weight_decay=0.01)),
+        ("adadelta", dict(learning_rate=1.0)),
     ],
 )
 def test_cuda_matches_cpu(kind, cfg):

@@ -87,6 +87,37 @@ void bind_optim(py::module_& m) {
   }, py::arg("w"), py::arg("m"), py::arg("v"), py::arg("vh"), py::arg("g"), py::arg("alpha"), py::arg("beta_1"),
      py::arg("beta_2"), py::arg("epsilon"), py::arg("grad_scale"), py::arg("clip_value"), py::arg("decay"));
 
+  // lr_t = lr / (1 - beta1^t)
+  m.def("adamax_update", [](py::handle w, py::handle mo, py::handle u, py::handle g, float lr_t, float beta1,
+                            float beta2, float eps, float grad_scale, float clip_value, float decay) {
+    View wv = out_view(w, "variable"), mv = out_view(mo, "momentum"), uv = out_view(u, "norm"),
+         gv = to_view(g, "gradient", DType::F32);
+    py::gil_scoped_release nogil;
+    ops::adamax_update(wv, mv, uv, gv, lr_t, beta1, beta2, eps, make_prep(grad_scale, clip_value, decay));
+  }, py::arg("w"), py::arg("m"), py::arg("u"), py::arg("g"), py::arg("lr_t"), py::arg("beta_1"), py::arg("beta_2"),
+     py::arg("epsilon"), py::arg("grad_scale"), py::arg("clip_value"), py::arg("decay"));
+
+  // cm, cg, cv: the per-step scalars of kernels/optim.h (computed by the caller)
+  m.def("nadam_update", [](py::handle w, py::handle mo, py::handle v, py::handle g, float lr, float beta1,
+                           float beta2, float eps, float cm, float cg, float cv, float grad_scale, float clip_value,
+                           float decay) {
+    View wv = out_view(w, "variable"), mv = out_view(mo, "momentum"), vv = out_view(v, "velocity"),
+         gv = to_view(g, "gradient", DType::F32);
+    py::gil_scoped_release nogil;
+    ops::nadam_update(wv, mv, vv, gv, lr, beta1, beta2, eps, cm, cg, cv, make_prep(grad_scale, clip_value, decay));
+  }, py::arg("w"), py::arg("m"), py::arg("v"), py::arg("g"), py::arg("lr"), py::arg("beta_1"), py::arg("beta_2"),
+     py::arg("epsilon"), py::arg("cm"), py::arg("cg"), py::arg("cv"), py::arg("grad_scale"), py::arg("clip_value"),
+     py::arg("decay"));
+
+  m.def("adadelta_update", [](py::handle w, py::handle ag, py::handle ad, py::handle g, float lr, float rho,
+                              float eps, float grad_scale, float clip_value, float decay) {
+    View wv = out_view(w, "variable"), agv = out_view(ag, "accumulated_grad"),
+         adv = out_view(ad, "accumulated_delta_var"), gv = to_view(g, "gradient", DType::F32);
+    py::gil_scoped_release nogil;
+    ops::adadelta_update(wv, agv, adv, gv, lr, rho, eps, make_prep(grad_scale, clip_value, decay));
+  }, py::arg("w"), py::arg("ag"), py::arg("ad"), py::arg("g"), py::arg("lr"), py::arg("rho"), py::arg("epsilon"),
+     py::arg("grad_scale"), py::arg("clip_value"), py::arg("decay"));
+
   // sum(x^2) in double: the squared L2 norm used by clipnorm and global_clipnorm.
   m.def("sum_squares", [](py::handle x) {
     View xv = to_view(x, "x", DType::F32);

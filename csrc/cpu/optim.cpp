@@ -109,6 +109,55 @@ FASTNN_SIMD void adam_leaf(float* w, float* m, float* v, float* vh, const float*
   }
 }
 
+template <bool kDecay>
+FASTNN_SIMD void adamax_leaf(float* w, float* m, float* u, const float* g, int64_t n, float lr_t, float one_b1,
+                             float beta2, float eps, float scale, float clip, float decay) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float gi = prep_grad(g[i], scale, clip);
+    float wi = w[i];
+    if constexpr (kDecay) wi -= wi * decay;
+    const float mi = m[i] + (gi - m[i]) * one_b1;
+    const float bu = beta2 * u[i], ag = vm::fabs(gi);
+    const float ui = (bu > ag || bu != bu) ? bu : ag;  // max, NaN-propagating
+    m[i] = mi;
+    u[i] = ui;
+    w[i] = wi - (lr_t * mi) / (ui + eps);
+  }
+}
+
+template <bool kDecay>
+FASTNN_SIMD void nadam_leaf(float* w, float* m, float* v, const float* g, int64_t n, float lr, float one_b1,
+                            float one_b2, float eps, float cm, float cg, float cv, float scale, float clip,
+                            float decay) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float gi = prep_grad(g[i], scale, clip);
+    float wi = w[i];
+    if constexpr (kDecay) wi -= wi * decay;
+    const float mi = m[i] + (gi - m[i]) * one_b1;
+    const float vi = v[i] + (gi * gi - v[i]) * one_b2;
+    m[i] = mi;
+    v[i] = vi;
+    const float m_hat = cm * mi + cg * gi;
+    w[i] = wi - (m_hat * lr) / (std::sqrt(vi * cv) + eps);
+  }
+}
+
+template <bool kDecay>
+FASTNN_SIMD void adadelta_leaf(float* w, float* ag, float* ad, const float* g, int64_t n, float lr, float rho,
+                               float eps, float scale, float clip, float decay) {
+  const float one_rho = 1.0f - rho;
+  for (int64_t i = 0; i < n; ++i) {
+    const float gi = prep_grad(g[i], scale, clip);
+    float wi = w[i];
+    if constexpr (kDecay) wi -= wi * decay;
+    const float agi = rho * ag[i] + one_rho * (gi * gi);
+    ag[i] = agi;
+    const float d = -(std::sqrt(ad[i] + eps) * gi) / std::sqrt(agi + eps);
+    ad[i] = rho * ad[i] + one_rho * (d * d);
+    w[i] = wi + lr * d;
+  }
+}
+
 FASTNN_SIMD float sum_squares_leaf(const float* x, int64_t n) {
   return simd::lane_sum(n, [&](int64_t i) { return x[i] * x[i]; });
 }
@@ -174,6 +223,40 @@ void adam_update(float* w, float* m, float* v, float* vh, const float* g, int64_
     if (ams) dec ? FASTNN_ADAM(true, true) : FASTNN_ADAM(true, false);
     else dec ? FASTNN_ADAM(false, true) : FASTNN_ADAM(false, false);
 #undef FASTNN_ADAM
+  });
+}
+
+void adamax_update(float* w, float* m, float* u, const float* g, int64_t n, float lr_t, float beta1, float beta2,
+                   float eps, UpdatePrep p) {
+  const float one_b1 = 1.0f - beta1;
+  run(n, [&](int64_t b, int64_t e) {
+    if (p.decay != 0.0f)
+      adamax_leaf<true>(w + b, m + b, u + b, g + b, e - b, lr_t, one_b1, beta2, eps, p.grad_scale, p.clip_value, p.decay);
+    else
+      adamax_leaf<false>(w + b, m + b, u + b, g + b, e - b, lr_t, one_b1, beta2, eps, p.grad_scale, p.clip_value, p.decay);
+  });
+}
+
+void nadam_update(float* w, float* m, float* v, const float* g, int64_t n, float lr, float beta1, float beta2,
+                  float eps, float cm, float cg, float cv, UpdatePrep p) {
+  const float one_b1 = 1.0f - beta1, one_b2 = 1.0f - beta2;
+  run(n, [&](int64_t b, int64_t e) {
+    if (p.decay != 0.0f)
+      nadam_leaf<true>(w + b, m + b, v + b, g + b, e - b, lr, one_b1, one_b2, eps, cm, cg, cv, p.grad_scale,
+                       p.clip_value, p.decay);
+    else
+      nadam_leaf<false>(w + b, m + b, v + b, g + b, e - b, lr, one_b1, one_b2, eps, cm, cg, cv, p.grad_scale,
+                        p.clip_value, p.decay);
+  });
+}
+
+void adadelta_update(float* w, float* ag, float* ad, const float* g, int64_t n, float lr, float rho, float eps,
+                     UpdatePrep p) {
+  run(n, [&](int64_t b, int64_t e) {
+    if (p.decay != 0.0f)
+      adadelta_leaf<true>(w + b, ag + b, ad + b, g + b, e - b, lr, rho, eps, p.grad_scale, p.clip_value, p.decay);
+    else
+      adadelta_leaf<false>(w + b, ag + b, ad + b, g + b, e - b, lr, rho, eps, p.grad_scale, p.clip_value, p.decay);
   });
 }
 

@@ -100,6 +100,54 @@ __global__ void adam_kernel(float* w, float* m, float* v, float* vh, const float
   }
 }
 
+// ---- Adamax (lr_t = lr / (1 - beta1^t))
+__global__ void adamax_kernel(float* w, float* m, float* u, const float* g, int64_t n, float lr_t, float one_b1,
+                              float beta2, float eps, UpdatePrep p) {
+  FASTNN_KERNEL_LOOP(i, n) {
+    const float gi = prep_grad(g[i], p);
+    float wi = w[i];
+    if (p.decay != 0.f) wi -= wi * p.decay;
+    const float mi = m[i] + (gi - m[i]) * one_b1;
+    const float bu = beta2 * u[i], ag = fabsf(gi);
+    const float ui = (bu > ag || bu != bu) ? bu : ag;
+    m[i] = mi;
+    u[i] = ui;
+    w[i] = wi - (lr_t * mi) / (ui + eps);
+  }
+}
+
+// ---- Nadam (cm, cg, cv: the per-step scalars of kernels/optim.h)
+__global__ void nadam_kernel(float* w, float* m, float* v, const float* g, int64_t n, float lr, float one_b1,
+                             float one_b2, float eps, float cm, float cg, float cv, UpdatePrep p) {
+  FASTNN_KERNEL_LOOP(i, n) {
+    const float gi = prep_grad(g[i], p);
+    float wi = w[i];
+    if (p.decay != 0.f) wi -= wi * p.decay;
+    const float mi = m[i] + (gi - m[i]) * one_b1;
+    const float vi = v[i] + (gi * gi - v[i]) * one_b2;
+    m[i] = mi;
+    v[i] = vi;
+    const float m_hat = cm * mi + cg * gi;
+    w[i] = wi - (m_hat * lr) / (sqrtf(vi * cv) + eps);
+  }
+}
+
+// ---- Adadelta
+__global__ void adadelta_kernel(float* w, float* ag, float* ad, const float* g, int64_t n, float lr, float rho,
+                                float eps, UpdatePrep p) {
+  const float one_rho = 1.f - rho;
+  FASTNN_KERNEL_LOOP(i, n) {
+    const float gi = prep_grad(g[i], p);
+    float wi = w[i];
+    if (p.decay != 0.f) wi -= wi * p.decay;
+    const float agi = rho * ag[i] + one_rho * (gi * gi);
+    ag[i] = agi;
+    const float d = -(sqrtf(ad[i] + eps) * gi) / sqrtf(agi + eps);
+    ad[i] = rho * ad[i] + one_rho * (d * d);
+    w[i] = wi + lr * d;
+  }
+}
+
 // ---- sum of squares
 __global__ void sum_squares_part_kernel(float* part, const float* x, int64_t n) {
   float acc = 0.f;
@@ -141,6 +189,27 @@ void adam_update(float* w, float* m, float* v, float* vh, const float* g, int64_
                  float beta2, float eps, UpdatePrep p) {
   if (n <= 0) return;
   adam_kernel<<<grid_for(n), kThreads>>>(w, m, v, vh, g, n, alpha, 1.f - beta1, 1.f - beta2, eps, p);
+  FASTNN_CUDA_CHECK_LAUNCH();
+}
+
+void adamax_update(float* w, float* m, float* u, const float* g, int64_t n, float lr_t, float beta1, float beta2,
+                   float eps, UpdatePrep p) {
+  if (n <= 0) return;
+  adamax_kernel<<<grid_for(n), kThreads>>>(w, m, u, g, n, lr_t, 1.f - beta1, beta2, eps, p);
+  FASTNN_CUDA_CHECK_LAUNCH();
+}
+
+void nadam_update(float* w, float* m, float* v, const float* g, int64_t n, float lr, float beta1, float beta2,
+                  float eps, float cm, float cg, float cv, UpdatePrep p) {
+  if (n <= 0) return;
+  nadam_kernel<<<grid_for(n), kThreads>>>(w, m, v, g, n, lr, 1.f - beta1, 1.f - beta2, eps, cm, cg, cv, p);
+  FASTNN_CUDA_CHECK_LAUNCH();
+}
+
+void adadelta_update(float* w, float* ag, float* ad, const float* g, int64_t n, float lr, float rho, float eps,
+                     UpdatePrep p) {
+  if (n <= 0) return;
+  adadelta_kernel<<<grid_for(n), kThreads>>>(w, ag, ad, g, n, lr, rho, eps, p);
   FASTNN_CUDA_CHECK_LAUNCH();
 }
 

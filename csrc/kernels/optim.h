@@ -22,6 +22,15 @@
 //            w -= alpha * m / (sqrt(v) + eps),  alpha = lr * sqrt(1 - beta2^t) / (1 - beta1^t),
 //            t = iterations + 1; the caller computes alpha (bias correction folded into the step)
 //   AdamW    Adam with p.decay = weight_decay * lr (decoupled: the decay never enters m or v)
+//   Adamax   m += (g - m) * (1 - beta1);  u = max(beta2 * u, |g|)
+//            w -= lr_t * m / (u + eps),  lr_t = lr / (1 - beta1^t)   (the caller computes lr_t)
+//   Nadam    m += (g - m) * (1 - beta1);  v += (g^2 - v) * (1 - beta2)
+//            w -= lr * (cm * m + cg * g) / (sqrt(v * cv) + eps), with the caller's scalars
+//            u_k = beta1 * (1 - 0.5 * 0.96^k),  P_t = u_1 ... u_t,
+//            cm = u_{t+1} / (1 - P_t u_{t+1}),  cg = (1 - u_t) / (1 - P_t),  cv = 1 / (1 - beta2^t)
+//   Adadelta ag = rho * ag + (1 - rho) * g^2
+//            d = -sqrt(ad + eps) * g / sqrt(ag + eps)
+//            ad = rho * ad + (1 - rho) * d^2;  w += lr * d
 //
 // Optional slots are null exactly when the option is off (SGD v when momentum == 0, RMSprop mom
 // when momentum == 0 and ga when not centered, Adam vh when not amsgrad). Every element is
@@ -54,6 +63,12 @@ struct UpdatePrep {
                       float lr, float rho, float momentum, float eps, UpdatePrep p);               \
   void adam_update(float* w, float* m, float* v, float* vh, const float* g, int64_t n,             \
                    float alpha, float beta1, float beta2, float eps, UpdatePrep p);                \
+  void adamax_update(float* w, float* m, float* u, const float* g, int64_t n, float lr_t,          \
+                     float beta1, float beta2, float eps, UpdatePrep p);                            \
+  void nadam_update(float* w, float* m, float* v, const float* g, int64_t n, float lr, float beta1, \
+                    float beta2, float eps, float cm, float cg, float cv, UpdatePrep p);            \
+  void adadelta_update(float* w, float* ag, float* ad, const float* g, int64_t n, float lr,         \
+                       float rho, float eps, UpdatePrep p);                                         \
   double sum_squares(const float* x, int64_t n);
 
 namespace cpu { FASTNN_DECLARE_OPTIM_KERNELS }

@@ -74,6 +74,28 @@ void adam_update(const View& w, const View& m, const View& v, const View* vh, co
                   eps, p);
 }
 
+void adamax_update(const View& w, const View& m, const View& u, const View& g, float lr_t, float beta1,
+                   float beta2, float eps, UpdatePrep p) {
+  Device dev = check_update("adamax", w, g, {{&m, "momentum"}, {&u, "norm"}});
+  if (w.numel() == 0) return;
+  FASTNN_DISPATCH(dev, adamax_update, w.f32(), m.f32(), u.f32(), g.f32(), w.numel(), lr_t, beta1, beta2, eps, p);
+}
+
+void nadam_update(const View& w, const View& m, const View& v, const View& g, float lr, float beta1, float beta2,
+                  float eps, float cm, float cg, float cv, UpdatePrep p) {
+  Device dev = check_update("nadam", w, g, {{&m, "momentum"}, {&v, "velocity"}});
+  if (w.numel() == 0) return;
+  FASTNN_DISPATCH(dev, nadam_update, w.f32(), m.f32(), v.f32(), g.f32(), w.numel(), lr, beta1, beta2, eps, cm, cg,
+                  cv, p);
+}
+
+void adadelta_update(const View& w, const View& ag, const View& ad, const View& g, float lr, float rho, float eps,
+                     UpdatePrep p) {
+  Device dev = check_update("adadelta", w, g, {{&ag, "accumulated_grad"}, {&ad, "accumulated_delta_var"}});
+  if (w.numel() == 0) return;
+  FASTNN_DISPATCH(dev, adadelta_update, w.f32(), ag.f32(), ad.f32(), g.f32(), w.numel(), lr, rho, eps, p);
+}
+
 double sum_squares(const View& x) {
   FASTNN_CHECK(x.dtype == DType::F32, TypeError, "sum_squares: expected float32, got " << dtype_name(x.dtype));
   if (x.numel() == 0) return 0.0;

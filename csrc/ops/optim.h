@@ -15,6 +15,12 @@ void rmsprop_update(const View& w, const View& v, const View* mom, const View* g
                     float rho, float momentum, float eps, UpdatePrep p);
 void adam_update(const View& w, const View& m, const View& v, const View* vh, const View& g, float alpha,
                  float beta1, float beta2, float eps, UpdatePrep p);
+void adamax_update(const View& w, const View& m, const View& u, const View& g, float lr_t, float beta1,
+                   float beta2, float eps, UpdatePrep p);
+void nadam_update(const View& w, const View& m, const View& v, const View& g, float lr, float beta1, float beta2,
+                  float eps, float cm, float cg, float cv, UpdatePrep p);
+void adadelta_update(const View& w, const View& ag, const View& ad, const View& g, float lr, float rho, float eps,
+                     UpdatePrep p);
 // sum(x^2) of a float32 array, in double.
 double sum_squares(const View& x);
 

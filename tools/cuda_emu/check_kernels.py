@@ -288,6 +288,28 @@ for n in [1, 7, 300, 70000]:
             gg = pg(g); rw = rw - rw * dc; rm = rm + (gg - rm) * 0.1; rv = rv + (gg * gg - rv) * 0.001; rvh = np.maximum(rvh, rv)
             rw = rw - al * rm / (np.sqrt(rvh) + 1e-7)
         close(f'adam n={n} prep={sc}', w, rw, rtol=1e-4)
+        # adamax
+        w = w0.copy(); m, u = (np.zeros(n, np.float32) for _ in range(2)); rw = w0.astype(np.float64); rm, ru = np.zeros(n), np.zeros(n)
+        for t, g in enumerate(gs, 1):
+            lt = 0.01 / (1 - 0.9 ** t)
+            call('e_adamax_update', P(w), P(m), P(u), P(g), i64(n), f32(lt), f32(0.9), f32(0.999), f32(1e-7), f32(sc), f32(cl), f32(dc))
+            gg = pg(g); rw = rw - rw * dc; rm = rm + (gg - rm) * 0.1; ru = np.maximum(0.999 * ru, np.abs(gg)); rw = rw - lt * rm / (ru + 1e-7)
+        close(f'adamax n={n} prep={sc}', w, rw, rtol=1e-4)
+        # nadam (arbitrary per-step scalars: the kernel only combines them)
+        w = w0.copy(); m, v = (np.zeros(n, np.float32) for _ in range(2)); rw = w0.astype(np.float64); rm, rv = np.zeros(n), np.zeros(n)
+        for t, g in enumerate(gs, 1):
+            cm, cg, cv = 0.5 / t, 0.3 / t, 1 / (1 - 0.999 ** t)
+            call('e_nadam_update', P(w), P(m), P(v), P(g), i64(n), f32(0.01), f32(0.9), f32(0.999), f32(1e-7), f32(cm), f32(cg), f32(cv), f32(sc), f32(cl), f32(dc))
+            gg = pg(g); rw = rw - rw * dc; rm = rm + (gg - rm) * 0.1; rv = rv + (gg * gg - rv) * 0.001
+            rw = rw - 0.01 * (cm * rm + cg * gg) / (np.sqrt(rv * np.float32(cv)) + 1e-7)
+        close(f'nadam n={n} prep={sc}', w, rw, rtol=1e-4)
+        # adadelta
+        w = w0.copy(); ag, ad = (np.zeros(n, np.float32) for _ in range(2)); rw = w0.astype(np.float64); rag, rad = np.zeros(n), np.zeros(n)
+        for g in gs:
+            call('e_adadelta_update', P(w), P(ag), P(ad), P(g), i64(n), f32(1.0), f32(0.95), f32(1e-7), f32(sc), f32(cl), f32(dc))
+            gg = pg(g); rw = rw - rw * dc; rag = 0.95 * rag + 0.05 * gg * gg; d = -np.sqrt(rad + 1e-7) * gg / np.sqrt(rag + 1e-7)
+            rad = 0.95 * rad + 0.05 * d * d; rw = rw + d
+        close(f'adadelta n={n} prep={sc}', w, rw, rtol=1e-4)
     out = ct.c_double(0); call('e_sum_squares', P(w0), i64(n), ct.byref(out))
     close(f'sum_squares n={n}', np.array(out.value), np.sum(w0.astype(np.float64) ** 2), rtol=1e-6)
 

@@ -18,16 +18,34 @@ from __future__ import annotations
 
 from typing import Any
 
+from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
+from .adamax import Adamax
 from .base import Optimizer
+from .nadam import Nadam
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "get", "serialize", "deserialize"]
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "Adagrad",
+    "RMSprop",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "Nadam",
+    "Adadelta",
+    "get",
+    "serialize",
+    "deserialize",
+]
 
 # Names accepted by get(): lower-cased class names (Keras accepts 'adam', 'Adam', 'sgd', ...).
-_CLASSES: dict[str, type[Optimizer]] = {c.__name__.lower(): c for c in (SGD, Adagrad, RMSprop, Adam, AdamW)}
+_CLASSES: dict[str, type[Optimizer]] = {
+    c.__name__.lower(): c for c in (SGD, Adagrad, RMSprop, Adam, AdamW, Adamax, Nadam, Adadelta)
+}
 
 
 def serialize(optimizer: Optimizer) -> dict:
