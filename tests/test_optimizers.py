@@ -555,3 +555,18 @@ def test_cuda_matches_cpu(kind, cfg):
         opt.apply_gradients(zip([fastnn.tensor(g, device="cuda") for g in gs], ts))
     for t, want in zip(ts, cpu[-1]):
         assert_close(t.numpy(), want, f"{kind} cuda", "vs cpu", **TOL["optimizer"])
+
+
+def test_exclude_from_weight_decay_and_lr_attribute():
+    a = fastnn.tensor(np.ones(3, np.float32))
+    b = fastnn.tensor(np.ones(3, np.float32))
+    opt = optimizers.SGD(learning_rate=0.1, weight_decay=0.5)
+    opt.exclude_from_weight_decay(var_list=[a])
+    g = np.ones(3, np.float32)
+    opt.apply_gradients([(g, a), (g, b)])
+    np.testing.assert_allclose(a.numpy(), 0.9, rtol=1e-6)  # 1 - 0.1 * 1
+    np.testing.assert_allclose(b.numpy(), 0.85, rtol=1e-6)  # (1 - 1 * 0.5 * 0.1) - 0.1
+    opt.lr = 0.2  # the Keras 2 attribute name reads and writes the same learning rate
+    assert opt.learning_rate == 0.2 and opt.lr == 0.2
+    with pytest.raises(ValueError, match="learning_rate=-1"):
+        opt.learning_rate = -1
