@@ -119,3 +119,30 @@ def test_random():
     fastnn.random.seed(1)
     np.testing.assert_array_equal(a.numpy(), fastnn.randn(3, 5).numpy())
     assert fastnn.rand(7).shape == (7,)
+
+
+@pytest.mark.parametrize("shape", SHAPES + [(70001,)])
+@pytest.mark.parametrize("name", ["sgd", "adagrad", "rmsprop", "adam", "adamw", "adamax", "nadam", "adadelta"])
+def test_optimizers(name, shape):
+    from fastnn import optimizers
+
+    opts = [optimizers.get(name)]
+    if name == "sgd":
+        opts.append(optimizers.SGD(momentum=0.9, nesterov=True, clipnorm=1.0))
+    if name == "rmsprop":
+        opts.append(optimizers.RMSprop(momentum=0.5, centered=True, clipvalue=0.1))
+    if name == "adam":
+        opts.append(optimizers.Adam(amsgrad=True, global_clipnorm=1.0, weight_decay=0.01))
+    for opt in opts:
+        w = fastnn.tensor(np.ones(shape, np.float32))
+        data = w._data
+        g = np.full(shape, 0.5, np.float32)
+        for _ in range(2):
+            opt.apply_gradients([(g, w)])
+        assert w._data is data and w.shape == shape
+        assert np.isfinite(w.numpy()).all()
+        if w.size:
+            assert (w.numpy() < 1).all()
+        g[...] = np.nan
+        opt.apply_gradients([(g, w)])
+        assert np.isnan(w.numpy()).all()

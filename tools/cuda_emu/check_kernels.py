@@ -257,6 +257,63 @@ for (N, C) in [(1, 1), (5, 3), (4, 40), (3, 300)]:
             lt.backward(torch.tensor(g)); dp = np.empty_like(prob)
             call(nm + '_backward', P(dp), P(g), P(prob), tp, i64(N), i64(C), f32(ls), f32(eps)); close(f'{nm}_bwd {(N,C,ls)}', dp, pt.grad.numpy(), rtol=1e-4)
 
+# ---- optimizer updates (kernels/optim.h) against float64 NumPy, 3 steps, with the gradient prep
+for n in [1, 7, 300, 70000]:
+    w0 = rng.standard_normal(n).astype(np.float32); gs = [rng.standard_normal(n).astype(np.float32) for _ in range(3)]
+    for (sc, cl, dc) in [(1.0, math.inf, 0.0), (0.5, 0.7, 0.01)]:
+        def pg(g): return np.clip(g.astype(np.float64) * sc, -cl, cl)
+        # sgd, momentum + nesterov
+        w = w0.copy(); v = np.zeros(n, np.float32); rw = w0.astype(np.float64); rv = np.zeros(n)
+        for g in gs:
+            call('e_sgd_update', P(w), P(v), P(g), i64(n), f32(0.1), f32(0.9), b(True), f32(sc), f32(cl), f32(dc))
+            gg = pg(g); rw = rw - rw * dc; rv = rv * 0.9 - gg * 0.1; rw = rw + rv * 0.9 - gg * 0.1
+        close(f'sgd n={n} prep={sc}', w, rw)
+        # adagrad
+        w = w0.copy(); a = np.full(n, 0.1, np.float32); rw = w0.astype(np.float64); ra = np.full(n, 0.1)
+        for g in gs:
+            call('e_adagrad_update', P(w), P(a), P(g), i64(n), f32(0.1), f32(1e-7), f32(sc), f32(cl), f32(dc))
+            gg = pg(g); rw = rw - rw * dc; ra = ra + gg * gg; rw = rw - 0.1 * gg / np.sqrt(ra + 1e-7)
+        close(f'adagrad n={n} prep={sc}', w, rw)
+        # rmsprop, centered + momentum
+        w = w0.copy(); v, m, ga = (np.zeros(n, np.float32) for _ in range(3)); rw = w0.astype(np.float64); rv, rm, rga = (np.zeros(n) for _ in range(3))
+        for g in gs:
+            call('e_rmsprop_update', P(w), P(v), P(m), P(ga), P(g), i64(n), f32(0.01), f32(0.9), f32(0.5), f32(1e-7), f32(sc), f32(cl), f32(dc))
+            gg = pg(g); rw = rw - rw * dc; rv = 0.9 * rv + 0.1 * gg * gg; rga = 0.9 * rga + 0.1 * gg
+            rm = 0.5 * rm + 0.01 * gg / np.sqrt(rv - rga * rga + 1e-7); rw = rw - rm
+        close(f'rmsprop n={n} prep={sc}', w, rw, rtol=1e-4)
+        # adam, amsgrad
+        w = w0.copy(); m, v, vh = (np.zeros(n, np.float32) for _ in range(3)); rw = w0.astype(np.float64); rm, rv, rvh = (np.zeros(n) for _ in range(3))
+        for t, g in enumerate(gs, 1):
+            al = 0.01 * math.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t)
+            call('e_adam_update', P(w), P(m), P(v), P(vh), P(g), i64(n), f32(al), f32(0.9), f32(0.999), f32(1e-7), f32(sc), f32(cl), f32(dc))
+            gg = pg(g); rw = rw - rw * dc; rm = rm + (gg - rm) * 0.1; rv = rv + (gg * gg - rv) * 0.001; rvh = np.maximum(rvh, rv)
+            rw = rw - al * rm / (np.sqrt(rvh) + 1e-7)
+        close(f'adam n={n} prep={sc}', w, rw, rtol=1e-4)
+        # adamax
+        w = w0.copy(); m, u = (np.zeros(n, np.float32) for _ in range(2)); rw = w0.astype(np.float64); rm, ru = np.zeros(n), np.zeros(n)
+        for t, g in enumerate(gs, 1):
+            lt = 0.01 / (1 - 0.9 ** t)
+            call('e_adamax_update', P(w), P(m), P(u), P(g), i64(n), f32(lt), f32(0.9), f32(0.999), f32(1e-7), f32(sc), f32(cl), f32(dc))
+            gg = pg(g); rw = rw - rw * dc; rm = rm + (gg - rm) * 0.1; ru = np.maximum(0.999 * ru, np.abs(gg)); rw = rw - lt * rm / (ru + 1e-7)
+        close(f'adamax n={n} prep={sc}', w, rw, rtol=1e-4)
+        # nadam (arbitrary per-step scalars: the kernel only combines them)
+        w = w0.copy(); m, v = (np.zeros(n, np.float32) for _ in range(2)); rw = w0.astype(np.float64); rm, rv = np.zeros(n), np.zeros(n)
+        for t, g in enumerate(gs, 1):
+            cm, cg, cv = 0.5 / t, 0.3 / t, 1 / (1 - 0.999 ** t)
+            call('e_nadam_update', P(w), P(m), P(v), P(g), i64(n), f32(0.01), f32(0.9), f32(0.999), f32(1e-7), f32(cm), f32(cg), f32(cv), f32(sc), f32(cl), f32(dc))
+            gg = pg(g); rw = rw - rw * dc; rm = rm + (gg - rm) * 0.1; rv = rv + (gg * gg - rv) * 0.001
+            rw = rw - 0.01 * (cm * rm + cg * gg) / (np.sqrt(rv * np.float32(cv)) + 1e-7)
+        close(f'nadam n={n} prep={sc}', w, rw, rtol=1e-4)
+        # adadelta
+        w = w0.copy(); ag, ad = (np.zeros(n, np.float32) for _ in range(2)); rw = w0.astype(np.float64); rag, rad = np.zeros(n), np.zeros(n)
+        for g in gs:
+            call('e_adadelta_update', P(w), P(ag), P(ad), P(g), i64(n), f32(1.0), f32(0.95), f32(1e-7), f32(sc), f32(cl), f32(dc))
+            gg = pg(g); rw = rw - rw * dc; rag = 0.95 * rag + 0.05 * gg * gg; d = -np.sqrt(rad + 1e-7) * gg / np.sqrt(rag + 1e-7)
+            rad = 0.95 * rad + 0.05 * d * d; rw = rw + d
+        close(f'adadelta n={n} prep={sc}', w, rw, rtol=1e-4)
+    out = ct.c_double(0); call('e_sum_squares', P(w0), i64(n), ct.byref(out))
+    close(f'sum_squares n={n}', np.array(out.value), np.sum(w0.astype(np.float64) ** 2), rtol=1e-6)
+
 # ---- memory
 L.e_alloc.restype = ct.c_void_p
 p1 = L.e_alloc(i64(1000)); L.e_free(ct.c_void_p(p1)); p2 = L.e_alloc(i64(1020)); print('cache reuse', p1 == p2); L.e_free(ct.c_void_p(p2))

@@ -6,6 +6,7 @@
 #include "kernels/index.h"
 #include "kernels/loss.h"
 #include "kernels/memory.h"
+#include "kernels/optim.h"
 #include "kernels/random.h"
 #include "kernels/reduce.h"
 using namespace fastnn;
@@ -55,6 +56,15 @@ int e_sparse_cce_forward(float* l, const float* p, const int64_t* t, int64_t N, 
 int e_sparse_cce_backward(float* dp, const float* dl, const float* p, const int64_t* t, int64_t N, int64_t C, float ls, float eps) { W(c::sparse_cce_backward(dp, dl, p, t, N, C, ls, eps)) }
 int e_sparse_cce_logits_forward(float* l, const float* p, const int64_t* t, int64_t N, int64_t C, float ls) { W(c::sparse_cce_logits_forward(l, p, t, N, C, ls)) }
 int e_sparse_cce_logits_backward(float* dp, const float* dl, const float* p, const int64_t* t, int64_t N, int64_t C, float ls) { W(c::sparse_cce_logits_backward(dp, dl, p, t, N, C, ls)) }
+static UpdatePrep prep(float s, float c, float d) { UpdatePrep p; p.grad_scale = s; p.clip_value = c; p.decay = d; return p; }
+int e_sgd_update(float* w, float* v, const float* g, int64_t n, float lr, float mu, bool nest, float s, float c, float d) { W(c::sgd_update(w, v, g, n, lr, mu, nest, prep(s, c, d))) }
+int e_adagrad_update(float* w, float* a, const float* g, int64_t n, float lr, float eps, float s, float c, float d) { W(c::adagrad_update(w, a, g, n, lr, eps, prep(s, c, d))) }
+int e_rmsprop_update(float* w, float* v, float* m, float* ga, const float* g, int64_t n, float lr, float rho, float mu, float eps, float s, float c, float d) { W(c::rmsprop_update(w, v, m, ga, g, n, lr, rho, mu, eps, prep(s, c, d))) }
+int e_adam_update(float* w, float* m, float* v, float* vh, const float* g, int64_t n, float al, float b1, float b2, float eps, float s, float c, float d) { W(c::adam_update(w, m, v, vh, g, n, al, b1, b2, eps, prep(s, c, d))) }
+int e_adamax_update(float* w, float* m, float* u, const float* g, int64_t n, float lr, float b1, float b2, float eps, float s, float c, float d) { W(c::adamax_update(w, m, u, g, n, lr, b1, b2, eps, prep(s, c, d))) }
+int e_nadam_update(float* w, float* m, float* v, const float* g, int64_t n, float lr, float b1, float b2, float eps, float cm, float cg, float cv, float s, float c, float d) { W(c::nadam_update(w, m, v, g, n, lr, b1, b2, eps, cm, cg, cv, prep(s, c, d))) }
+int e_adadelta_update(float* w, float* ag, float* ad, const float* g, int64_t n, float lr, float rho, float eps, float s, float c, float d) { W(c::adadelta_update(w, ag, ad, g, n, lr, rho, eps, prep(s, c, d))) }
+int e_sum_squares(const float* x, int64_t n, double* out) { W(*out = c::sum_squares(x, n)) }
 void* e_alloc(int64_t n) { try { return c::alloc(n); } catch (std::exception& e) { std::fprintf(stderr, "EXC: %s\n", e.what()); return nullptr; } }
 void e_free(void* p) { c::free(p); }
 void e_empty_cache() { c::empty_cache(); }
