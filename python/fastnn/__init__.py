@@ -16,6 +16,10 @@ from .functional import *  # noqa: F401,F403
 from .random import rand, randn, seed  # noqa: F401
 from .tensor import Tensor, float32, int64
 
+# the star import above binds fastnn.losses to fastnn.functional.losses; the loss classes win
+del losses  # noqa: F821
+from . import losses  # noqa: E402
+
 __version__ = _C.__version__
 
 
