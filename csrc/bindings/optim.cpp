@@ -1,7 +1,98 @@
+// Bindings of the fused optimizer updates (kernels/optim.h). Every update works in place on the
+// storage arrays it is given (NumPy arrays on the CPU, DeviceArray on CUDA): the variable and
+// its slots are written, the gradient only read. Optional slots are None when the option is off.
+// The last three arguments are the gradient preparation and weight decay of UpdatePrep:
+// grad_scale (clipnorm / global_clipnorm), clip_value (clipvalue; inf when unset) and
+// decay (weight_decay * learning_rate; 0 when unset).
+#include "ops/optim.h"
+
 #include "bindings/common.h"
 
 namespace fastnn::bind {
 
-void bind_optim(py::module_& m) {}
+namespace {
+
+struct OptView {  // a View that may be absent (None)
+  View v;
+  bool has = false;
+  const View* get() const { return has ? &v : nullptr; }
+};
+
+// A float32 array that the update writes: a read-only NumPy array is refused.
+View out_view(py::handle obj, const char* arg) {
+  View v = to_view(obj, arg, DType::F32);
+  if (py::isinstance<py::array>(obj))
+    FASTNN_CHECK(py::reinterpret_borrow<py::array>(obj).writeable(), ValueError,
+                 arg << ": the array is read-only, but the update writes it in place");
+  return v;
+}
+
+OptView opt_view(py::handle obj, const char* arg) {
+  OptView o;
+  if (!obj.is_none()) {
+    o.v = out_view(obj, arg);
+    o.has = true;
+  }
+  return o;
+}
+
+UpdatePrep make_prep(float grad_scale, float clip_value, float decay) {
+  UpdatePrep p;
+  p.grad_scale = grad_scale;
+  p.clip_value = clip_value;
+  p.decay = decay;
+  return p;
+}
+
+}  // namespace
+
+void bind_optim(py::module_& m) {
+  m.def("sgd_update", [](py::handle w, py::handle v, py::handle g, float lr, float momentum, bool nesterov,
+                         float grad_scale, float clip_value, float decay) {
+    View wv = out_view(w, "variable"), gv = to_view(g, "gradient", DType::F32);
+    OptView vv = opt_view(v, "momentum");
+    py::gil_scoped_release nogil;
+    ops::sgd_update(wv, vv.get(), gv, lr, momentum, nesterov, make_prep(grad_scale, clip_value, decay));
+  }, py::arg("w"), py::arg("v"), py::arg("g"), py::arg("lr"), py::arg("momentum"), py::arg("nesterov"),
+     py::arg("grad_scale"), py::arg("clip_value"), py::arg("decay"));
+
+  m.def("adagrad_update", [](py::handle w, py::handle a, py::handle g, float lr, float eps, float grad_scale,
+                             float clip_value, float decay) {
+    View wv = out_view(w, "variable"), av = out_view(a, "accumulator"),
+         gv = to_view(g, "gradient", DType::F32);
+    py::gil_scoped_release nogil;
+    ops::adagrad_update(wv, av, gv, lr, eps, make_prep(grad_scale, clip_value, decay));
+  }, py::arg("w"), py::arg("a"), py::arg("g"), py::arg("lr"), py::arg("epsilon"), py::arg("grad_scale"),
+     py::arg("clip_value"), py::arg("decay"));
+
+  m.def("rmsprop_update", [](py::handle w, py::handle v, py::handle mom, py::handle ga, py::handle g, float lr,
+                             float rho, float momentum, float eps, float grad_scale, float clip_value, float decay) {
+    View wv = out_view(w, "variable"), vv = out_view(v, "velocity"),
+         gv = to_view(g, "gradient", DType::F32);
+    OptView mv = opt_view(mom, "momentum"), gav = opt_view(ga, "average_gradient");
+    py::gil_scoped_release nogil;
+    ops::rmsprop_update(wv, vv, mv.get(), gav.get(), gv, lr, rho, momentum, eps,
+                        make_prep(grad_scale, clip_value, decay));
+  }, py::arg("w"), py::arg("v"), py::arg("mom"), py::arg("ga"), py::arg("g"), py::arg("lr"), py::arg("rho"),
+     py::arg("momentum"), py::arg("epsilon"), py::arg("grad_scale"), py::arg("clip_value"), py::arg("decay"));
+
+  // alpha = lr * sqrt(1 - beta2^t) / (1 - beta1^t), t = iterations + 1 (computed by the caller).
+  m.def("adam_update", [](py::handle w, py::handle mo, py::handle v, py::handle vh, py::handle g, float alpha,
+                          float beta1, float beta2, float eps, float grad_scale, float clip_value, float decay) {
+    View wv = out_view(w, "variable"), mv = out_view(mo, "momentum"),
+         vv = out_view(v, "velocity"), gv = to_view(g, "gradient", DType::F32);
+    OptView hv = opt_view(vh, "velocity_hat");
+    py::gil_scoped_release nogil;
+    ops::adam_update(wv, mv, vv, hv.get(), gv, alpha, beta1, beta2, eps, make_prep(grad_scale, clip_value, decay));
+  }, py::arg("w"), py::arg("m"), py::arg("v"), py::arg("vh"), py::arg("g"), py::arg("alpha"), py::arg("beta_1"),
+     py::arg("beta_2"), py::arg("epsilon"), py::arg("grad_scale"), py::arg("clip_value"), py::arg("decay"));
+
+  // sum(x^2) in double: the squared L2 norm used by clipnorm and global_clipnorm.
+  m.def("sum_squares", [](py::handle x) {
+    View xv = to_view(x, "x", DType::F32);
+    py::gil_scoped_release nogil;
+    return ops::sum_squares(xv);
+  }, py::arg("x"));
+}
 
 }  // namespace fastnn::bind

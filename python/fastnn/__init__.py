@@ -25,6 +25,10 @@ for _name in ("activations", "initializers", "regularizers", "layers", "models")
     _importlib.import_module(f"{__name__}.{_name}")
 del _name
 
+# the star import above binds fastnn.losses to fastnn.functional.losses; the loss classes win
+del losses  # noqa: F821
+from . import losses  # noqa: E402
+
 __version__ = _C.__version__
 
 
