@@ -21,13 +21,9 @@ from .variables import Variable
 # submodules of those names; import the real modules so that the attributes point at them.
 import importlib as _importlib  # noqa: E402
 
-for _name in ("activations", "initializers", "regularizers", "layers", "models"):
+for _name in ("losses", "activations", "initializers", "regularizers", "layers", "models"):
     _importlib.import_module(f"{__name__}.{_name}")
 del _name
-
-# the star import above binds fastnn.losses to fastnn.functional.losses; the loss classes win
-del losses  # noqa: F821
-from . import losses  # noqa: E402
 
 __version__ = _C.__version__
 
