@@ -18,7 +18,7 @@ from .tensor import Tensor, float32, int64
 
 # the star import above binds fastnn.losses to fastnn.functional.losses; the loss classes win
 del losses  # noqa: F821
-from . import losses  # noqa: E402
+from . import callbacks, losses, metrics, saving, utils  # noqa: E402
 
 __version__ = _C.__version__
 
