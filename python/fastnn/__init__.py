@@ -21,7 +21,7 @@ from .variables import Variable
 # submodules of those names; import the real modules so that the attributes point at them.
 import importlib as _importlib  # noqa: E402
 
-for _name in ("losses", "metrics", "callbacks", "saving", "utils", "activations", "initializers",
+for _name in ("losses", "metrics", "optimizers", "callbacks", "saving", "utils", "activations", "initializers",
               "regularizers", "layers", "models"):
     _importlib.import_module(f"{__name__}.{_name}")
 del _name
