@@ -458,3 +458,38 @@ def test_error_cases():
         Model(L.Input((3,)), L.Dense(1)(other))
     with pytest.raises(ValueError, match="must come from fastnn.layers.Input"):
         Model(L.Dense(2)(other), other)
+
+
+# ----------------------------------------------------------------------------- saving round trips
+def test_save_load_round_trips(tmp_path):
+    x = _rng().standard_normal((6, 4)).astype(np.float32)
+    xb = _rng(1).standard_normal((6, 2)).astype(np.float32)
+    seq = Sequential([L.Input((4,)), L.Normalization(), L.Dense(5, activation="relu"), L.Dropout(0.1),
+                      L.Dense(3, activation="softmax")])
+    seq.layers[0].adapt(x)
+    seq.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    seq.fit(x, np.arange(6) % 3, epochs=1, verbose=0)
+    seq.save(tmp_path / "seq.keras")
+    back = fastnn.models.load_model(tmp_path / "seq.keras")
+    np.testing.assert_array_equal(back.predict(x, verbose=0), seq.predict(x, verbose=0))
+    assert back.optimizer is not None and back.evaluate(x, np.arange(6) % 3, verbose=0) is not None
+    func = _two_input_model()
+    func.save_weights(tmp_path / "f.weights.safetensors")
+    clear_session()
+    other = fastnn.models.model_from_json(func.to_json())
+    other.load_weights(tmp_path / "f.weights.safetensors")
+    np.testing.assert_array_equal(other.predict([x, xb], verbose=0), func.predict([x, xb], verbose=0))
+
+    def neg(t):
+        return -t
+
+    lam = Sequential([L.Input((4,)), L.Lambda(neg)])
+    lam.save(tmp_path / "lam.keras")
+    with pytest.raises(ValueError, match="custom_objects"):
+        fastnn.models.load_model(tmp_path / "lam.keras")
+    loaded = fastnn.models.load_model(tmp_path / "lam.keras", custom_objects={"neg": neg})
+    np.testing.assert_array_equal(loaded.predict_on_batch(x), -x)
+    lazy = Sequential([L.Dense(3), L.Dense(1)])
+    lazy.build((None, 4))
+    lazy.save(tmp_path / "lazy.keras")
+    assert fastnn.models.load_model(tmp_path / "lazy.keras").count_params() == lazy.count_params()

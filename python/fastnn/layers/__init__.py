@@ -52,8 +52,13 @@ def serialize(layer: Layer) -> dict:
 
 def deserialize(config: dict, custom_objects: dict | None = None) -> Layer:
     """A layer from serialize()'s dict; classes from custom_objects first."""
+    from .. import saving
+
     name = config["class_name"]
-    cls = (custom_objects or {}).get(name) or get(name)
+    cls = saving.get_registered_object(config.get("registered_name"), custom_objects) or \
+        saving.get_registered_object(name, custom_objects)
+    if not (isinstance(cls, type) and issubclass(cls, Layer)):
+        cls = get(name)
     if name == "Lambda":
         return cls.from_config(config["config"], custom_objects=custom_objects)
     return cls.from_config(config["config"])

@@ -424,13 +424,9 @@ class Lambda(Layer):
         config = dict(config)
         fn = config.pop("function")
         if isinstance(fn, str):
-            found = (custom_objects or {}).get(fn)
-            if found is None:
-                raise ValueError(
-                    f"Lambda layer '{config.get('name')}': its function {fn!r} is not stored in the saved model "
-                    f"(fastnn never saves or runs code from a file); pass it in custom_objects={{{fn!r}: {fn}}}"
-                )
-            fn = found
+            from .. import saving
+
+            fn = saving.resolve_function(fn, custom_objects, owner=f"Lambda layer '{config.get('name')}'")
         return cls(fn, **config)
 
 

@@ -332,6 +332,71 @@ class Model(Trainer, Layer):
 
         return functional_from_config(cls, config, custom_objects)
 
+    # ------------------------------------------------------------------ saving (fastnn.saving)
+    def save(self, filepath, overwrite: bool = True, **kwargs) -> None:
+        """Save the architecture (JSON) and the weights (safetensors) to one file, atomically."""
+        from .. import saving
+
+        saving.save_model(self, filepath)
+
+    def save_weights(self, filepath, overwrite: bool = True) -> None:
+        from .. import saving
+
+        saving.save_weights(self, filepath)
+
+    def load_weights(self, filepath, skip_mismatch: bool = False, **kwargs) -> None:
+        from .. import saving
+
+        saving.load_weights(self, filepath)
+
+    def to_json(self, **kwargs) -> str:
+        from .. import saving
+
+        return saving.to_json(self, **kwargs)
+
+    def get_build_config(self) -> dict | None:
+        if not self.built or self._is_graph:
+            return None
+        return {"input_shape": list(self._built_input_shape)} if getattr(self, "_built_input_shape", None) else None
+
+    def build_from_config(self, config: dict) -> None:
+        if config and config.get("input_shape") is not None:
+            self.build(tuple(config["input_shape"]))
+
+    def get_compile_config(self) -> dict | None:
+        if self._compiled is None:
+            return None
+        from .. import saving
+
+        def ser(obj):
+            if obj is None or isinstance(obj, (str, int, float)):
+                return obj
+            if isinstance(obj, (list, tuple)):
+                return [ser(o) for o in obj]
+            return saving.serialize_object(obj)
+
+        c = self._compiled
+        return {"optimizer": ser(c.optimizer), "loss": ser(c.losses), "loss_weights": list(c.loss_weights),
+                "metrics": ser(c.metric_specs), "weighted_metrics": ser(c.weighted_specs)}
+
+    def compile_from_config(self, config: dict) -> None:
+        from .. import saving
+
+        def de(obj):
+            if isinstance(obj, dict):
+                return saving.deserialize_object(obj)
+            if isinstance(obj, list):
+                return [de(o) for o in obj]
+            return obj
+
+        n = len(self.outputs) if self._is_graph else 1
+        metrics = de(config.get("metrics"))
+        weighted = de(config.get("weighted_metrics"))
+        self.compile(optimizer=de(config["optimizer"]), loss=de(config["loss"]),
+                     loss_weights=config.get("loss_weights"),
+                     metrics=metrics if n > 1 else (metrics[0] if metrics else None),
+                     weighted_metrics=weighted if n > 1 else (weighted[0] if weighted else None))
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 

@@ -115,6 +115,7 @@ class Sequential(Model):
                 raise ValueError("Sequential.build needs an input_shape (with the batch first) for an unbuilt model")
             shape = standardize_shape(tuple(input_shape), "input_shape")
             self._input_layer = InputLayer(batch_shape=(None,) + shape[1:])
+            self._built_input_shape = (None,) + shape[1:]
         self._rebuild()
 
     def _maybe_build(self, input_shape) -> None:
