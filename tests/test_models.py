@@ -2,14 +2,12 @@
 loop against torch, digits accuracy, freezing, the GAN recipe, progress bar, error cases."""
 
 import io
-import sys
 import time
 
+import fastnn
 import numpy as np
 import pytest
 import torch
-
-import fastnn
 from fastnn import layers as L
 from fastnn.layers.base import clear_session
 from fastnn.models import Model, Sequential
@@ -128,7 +126,7 @@ def test_shared_layer_and_dict_outputs():
     m = Model([a, b], {"sum": out, "left": shared(a)})
     assert len(m.weights) == 2 and m.count_params() == 16
     with pytest.raises(AttributeError, match="multiple inbound nodes"):
-        shared.output
+        _ = shared.output
     xa, xb = np.ones((2, 3), np.float32), 2 * np.ones((2, 3), np.float32)
     res = m([xa, xb])
     k, bias = shared.kernel.numpy(), shared.bias.numpy()
@@ -154,7 +152,16 @@ def test_nested_models_encoder_decoder():
     assert not np.array_equal(before, encoder.get_weights()[0])  # the nested weights train
     lines = []
     auto.summary(print_fn=lines.append)
-    assert any("encoder (Model)" in ln or "encoder (Functional)" in ln for ln in lines)
+    assert any("encoder (Functional)" in ln for ln in lines) and any("decoder (Sequential)" in ln for ln in lines)
+
+
+def test_regularization_counts_in_the_training_loss():
+    m = Sequential([L.Input((3,)), L.Dense(2, kernel_regularizer=fastnn.regularizers.L2(0.5))])
+    m.compile(optimizer=fastnn.optimizers.SGD(0.0), loss="mse")
+    x, y = np.ones((4, 3), np.float32), np.zeros((4, 2), np.float32)
+    k, b = m.layers[0].kernel.numpy(), m.layers[0].bias.numpy()
+    want = ((x @ k + b) ** 2).mean() + 0.5 * (k**2).sum()
+    np.testing.assert_allclose(m.test_on_batch(x, y), want, rtol=1e-5)
 
 
 def test_model_add_loss_keras2_form():

@@ -15,13 +15,33 @@ from . import functional as F
 from .tensor import Tensor
 
 __all__ = ["get", "serialize", "deserialize"] + [
-    "relu", "sigmoid", "softmax", "log_softmax", "tanh", "linear", "elu", "selu", "gelu", "softplus",
-    "softsign", "swish", "silu", "hard_sigmoid", "leaky_relu", "relu6", "exponential",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "log_softmax",
+    "tanh",
+    "linear",
+    "elu",
+    "selu",
+    "gelu",
+    "softplus",
+    "softsign",
+    "swish",
+    "silu",
+    "hard_sigmoid",
+    "leaky_relu",
+    "relu6",
+    "exponential",
 ]
 
 relu, sigmoid, tanh, linear, elu, selu, gelu = F.relu, F.sigmoid, F.tanh, F.linear, F.elu, F.selu, F.gelu
 softplus, swish, silu, hard_sigmoid, leaky_relu, relu6 = (
-    F.softplus, F.swish, F.silu, F.hard_sigmoid, F.leaky_relu, F.relu6,
+    F.softplus,
+    F.swish,
+    F.silu,
+    F.hard_sigmoid,
+    F.leaky_relu,
+    F.relu6,
 )
 
 
@@ -44,10 +64,23 @@ def exponential(x: Tensor) -> Tensor:
 
 
 _BY_NAME: dict[str, Callable] = {
-    "relu": relu, "sigmoid": sigmoid, "softmax": softmax, "log_softmax": log_softmax, "tanh": tanh,
-    "linear": linear, "elu": elu, "selu": selu, "gelu": gelu, "softplus": softplus,
-    "softsign": softsign, "swish": swish, "silu": swish, "hard_sigmoid": hard_sigmoid,
-    "leaky_relu": leaky_relu, "relu6": relu6, "exponential": exponential,
+    "relu": relu,
+    "sigmoid": sigmoid,
+    "softmax": softmax,
+    "log_softmax": log_softmax,
+    "tanh": tanh,
+    "linear": linear,
+    "elu": elu,
+    "selu": selu,
+    "gelu": gelu,
+    "softplus": softplus,
+    "softsign": softsign,
+    "swish": swish,
+    "silu": swish,
+    "hard_sigmoid": hard_sigmoid,
+    "leaky_relu": leaky_relu,
+    "relu6": relu6,
+    "exponential": exponential,
 }
 _NAME_OF = {id(fn): name for name, fn in _BY_NAME.items() if name != "silu"}
 

@@ -23,9 +23,25 @@ from . import random as _random
 from .tensor import Tensor
 
 __all__ = [
-    "Initializer", "Zeros", "Ones", "Constant", "RandomNormal", "RandomUniform", "TruncatedNormal",
-    "VarianceScaling", "GlorotUniform", "GlorotNormal", "HeUniform", "HeNormal", "LecunUniform",
-    "LecunNormal", "Identity", "Orthogonal", "get", "serialize", "deserialize",
+    "Initializer",
+    "Zeros",
+    "Ones",
+    "Constant",
+    "RandomNormal",
+    "RandomUniform",
+    "TruncatedNormal",
+    "VarianceScaling",
+    "GlorotUniform",
+    "GlorotNormal",
+    "HeUniform",
+    "HeNormal",
+    "LecunUniform",
+    "LecunNormal",
+    "Identity",
+    "Orthogonal",
+    "get",
+    "serialize",
+    "deserialize",
 ]
 
 
@@ -176,8 +192,9 @@ class VarianceScaling(_Seeded):
     'untruncated_normal' or 'uniform' (limit sqrt(3 * scale / n)).
     """
 
-    def __init__(self, scale: float = 1.0, mode: str = "fan_in", distribution: str = "truncated_normal",
-                 seed: int | None = None):
+    def __init__(
+        self, scale: float = 1.0, mode: str = "fan_in", distribution: str = "truncated_normal", seed: int | None = None
+    ):
         super().__init__(seed)
         if not scale > 0:
             raise ValueError(f"VarianceScaling: scale must be positive, got scale={scale!r}")
@@ -270,12 +287,25 @@ class Orthogonal(_Seeded):
 
 
 _ALIASES = {
-    "zeros": Zeros, "zero": Zeros, "ones": Ones, "one": Ones, "constant": Constant,
-    "random_normal": RandomNormal, "normal": RandomNormal, "random_uniform": RandomUniform,
-    "uniform": RandomUniform, "truncated_normal": TruncatedNormal, "variance_scaling": VarianceScaling,
-    "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal, "he_uniform": HeUniform,
-    "he_normal": HeNormal, "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal,
-    "identity": Identity, "orthogonal": Orthogonal,
+    "zeros": Zeros,
+    "zero": Zeros,
+    "ones": Ones,
+    "one": Ones,
+    "constant": Constant,
+    "random_normal": RandomNormal,
+    "normal": RandomNormal,
+    "random_uniform": RandomUniform,
+    "uniform": RandomUniform,
+    "truncated_normal": TruncatedNormal,
+    "variance_scaling": VarianceScaling,
+    "glorot_uniform": GlorotUniform,
+    "glorot_normal": GlorotNormal,
+    "he_uniform": HeUniform,
+    "he_normal": HeNormal,
+    "lecun_uniform": LecunUniform,
+    "lecun_normal": LecunNormal,
+    "identity": Identity,
+    "orthogonal": Orthogonal,
 }
 _CLASSES = {c.__name__: c for c in set(_ALIASES.values())}
 

@@ -40,8 +40,7 @@ class Variable(Tensor):
 
     __slots__ = ("name", "_trainable", "regularizer", "path")
 
-    def __init__(self, value: Any, name: str = "variable", trainable: bool = True,
-                 regularizer=None, dtype=None):
+    def __init__(self, value: Any, name: str = "variable", trainable: bool = True, regularizer=None, dtype=None):
         if isinstance(value, Tensor):
             super().__init__(value, dtype=dtype, device=value.device)
         else:
@@ -70,8 +69,7 @@ class Variable(Tensor):
         src = value.numpy() if isinstance(value, Tensor) else np.asarray(value)
         if tuple(src.shape) != self.shape:
             raise ValueError(
-                f"cannot assign a value of shape {tuple(src.shape)} to variable '{self.path}' "
-                f"of shape {self.shape}"
+                f"cannot assign a value of shape {tuple(src.shape)} to variable '{self.path}' of shape {self.shape}"
             )
         if isinstance(self._data, np.ndarray):
             np.copyto(self._data, src, casting="same_kind" if src.dtype.kind == "f" else "unsafe")

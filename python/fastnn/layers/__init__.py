@@ -13,15 +13,53 @@ Example::
 from .base import Layer, clear_session
 from .core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda, RepeatVector, Reshape, TensorOp
 from .merge import (
-    Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, add, average, concatenate, maximum, minimum,
-    multiply, subtract,
+    Add,
+    Average,
+    Concatenate,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
 )
 from .preprocessing import Normalization
 
 __all__ = [
-    "Layer", "clear_session", "Input", "InputLayer", "Dense", "Activation", "Dropout", "Flatten", "Reshape", "Lambda",
-    "RepeatVector", "TensorOp", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
-    "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "Normalization", "get", "serialize",
+    "Layer",
+    "clear_session",
+    "Input",
+    "InputLayer",
+    "Dense",
+    "Activation",
+    "Dropout",
+    "Flatten",
+    "Reshape",
+    "Lambda",
+    "RepeatVector",
+    "TensorOp",
+    "Add",
+    "Subtract",
+    "Multiply",
+    "Average",
+    "Maximum",
+    "Minimum",
+    "Concatenate",
+    "add",
+    "subtract",
+    "multiply",
+    "average",
+    "maximum",
+    "minimum",
+    "concatenate",
+    "Normalization",
+    "get",
+    "serialize",
     "deserialize",
 ]
 
@@ -55,8 +93,9 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Layer:
     from .. import saving
 
     name = config["class_name"]
-    cls = saving.get_registered_object(config.get("registered_name"), custom_objects) or \
-        saving.get_registered_object(name, custom_objects)
+    cls = saving.get_registered_object(config.get("registered_name"), custom_objects) or saving.get_registered_object(
+        name, custom_objects
+    )
     if not (isinstance(cls, type) and issubclass(cls, Layer)):
         cls = get(name)
     if name == "Lambda":

@@ -130,9 +130,19 @@ class Layer:
 
     _call_accepts_training: bool | None = None
 
-    def __init__(self, trainable: bool = True, name: str | None = None, dtype=None, *,
-                 activity_regularizer=None, input_shape=None, input_dim=None, batch_input_shape=None,
-                 batch_size=None, **kwargs):
+    def __init__(
+        self,
+        trainable: bool = True,
+        name: str | None = None,
+        dtype=None,
+        *,
+        activity_regularizer=None,
+        input_shape=None,
+        input_dim=None,
+        batch_input_shape=None,
+        batch_size=None,
+        **kwargs,
+    ):
         if kwargs:
             raise TypeError(f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}")
         object.__setattr__(self, "_tracking", False)
@@ -162,9 +172,7 @@ class Layer:
         cls = type(self)
         if cls._call_accepts_training is None or "_call_accepts_training" not in cls.__dict__:
             params = inspect.signature(cls.call).parameters
-            cls._call_accepts_training = "training" in params or any(
-                p.kind == p.VAR_KEYWORD for p in params.values()
-            )
+            cls._call_accepts_training = "training" in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
 
     # ------------------------------------------------------------------ attribute tracking
     def __setattr__(self, key: str, value: Any) -> None:
@@ -181,8 +189,16 @@ class Layer:
         object.__setattr__(self, key, value)
 
     # ------------------------------------------------------------------ weights
-    def add_weight(self, name: str | None = None, shape=(), initializer="glorot_uniform", dtype=None,
-                   trainable: bool = True, regularizer=None, constraint=None) -> Variable:
+    def add_weight(
+        self,
+        name: str | None = None,
+        shape=(),
+        initializer="glorot_uniform",
+        dtype=None,
+        trainable: bool = True,
+        regularizer=None,
+        constraint=None,
+    ) -> Variable:
         """Create a weight (a fastnn.Variable) owned by this layer.
 
         Args:
@@ -290,9 +306,7 @@ class Layer:
         ws = self.weights
         weights = list(weights)
         if len(weights) != len(ws):
-            raise ValueError(
-                f"layer '{self.name}' expects {len(ws)} weight arrays, but set_weights got {len(weights)}"
-            )
+            raise ValueError(f"layer '{self.name}' expects {len(ws)} weight arrays, but set_weights got {len(weights)}")
         for w, a in zip(ws, weights):
             a = np.asarray(a)
             if tuple(a.shape) != w.shape:
@@ -359,10 +373,11 @@ class Layer:
     def __call__(self, *args, **kwargs):
         inputs = args[0] if args else kwargs.pop("inputs")
         rest = args[1:]
-        if is_symbolic(inputs):
-            return self._symbolic_call(inputs, rest, kwargs)
+        if not isinstance(inputs, Tensor):
+            if is_symbolic(inputs):
+                return self._symbolic_call(inputs, rest, kwargs)
+            inputs = _convert_inputs(inputs)
         global _CALL_DEPTH
-        inputs = _convert_inputs(inputs)
         if not self.built:
             self._maybe_build(_shape_of(inputs))
         if _CALL_DEPTH == 0 and _LOSS_LAYERS:
@@ -408,6 +423,7 @@ class Layer:
             return self.compute_output_shape(shapes)
         except NotImplementedError:
             pass
+
         # Trace on zeros: unknown sizes become 2 (so a batch-dependent bug shows), then None again.
         def concrete(s):
             return tuple(2 if d is None else d for d in s)
@@ -483,7 +499,12 @@ class Layer:
 
 
 def _make_symbolic(shapes, name: str):
-    if isinstance(shapes, list) and shapes and all(isinstance(s, (tuple, list)) for s in shapes) and not _is_shape(shapes):
+    if (
+        isinstance(shapes, list)
+        and shapes
+        and all(isinstance(s, (tuple, list)) for s in shapes)
+        and not _is_shape(shapes)
+    ):
         return [KerasTensor(s) for s in shapes]
     if isinstance(shapes, tuple) and shapes and all(isinstance(s, (tuple, list)) for s in shapes):
         return tuple(KerasTensor(s) for s in shapes)

@@ -28,12 +28,27 @@ from ..tensor import Tensor
 from .base import Layer, standardize_shape
 
 __all__ = [
-    "InputLayer", "Input", "Dense", "Activation", "Dropout", "Flatten", "Reshape", "Lambda",
-    "RepeatVector", "TensorOp",
+    "InputLayer",
+    "Input",
+    "Dense",
+    "Activation",
+    "Dropout",
+    "Flatten",
+    "Reshape",
+    "Lambda",
+    "RepeatVector",
+    "TensorOp",
 ]
 
-_DTYPES = {"float32": "float32", "float64": "float32", "int64": "int64", "int32": "int64", "int": "int64",
-           "float": "float32", None: "float32"}
+_DTYPES = {
+    "float32": "float32",
+    "float64": "float32",
+    "int64": "int64",
+    "int32": "int64",
+    "int": "int64",
+    "float": "float32",
+    None: "float32",
+}
 
 
 def _positive_int(value, name: str, layer: str) -> int:
@@ -57,8 +72,17 @@ class InputLayer(Layer):
         layer.output.shape      # (None, 3)
     """
 
-    def __init__(self, shape=None, batch_size=None, dtype=None, batch_shape=None, name=None,
-                 input_tensor=None, sparse=None, **kwargs):
+    def __init__(
+        self,
+        shape=None,
+        batch_size=None,
+        dtype=None,
+        batch_shape=None,
+        name=None,
+        input_tensor=None,
+        sparse=None,
+        **kwargs,
+    ):
         if "input_shape" in kwargs:  # Keras 2 spelling, still in tutorials
             shape = kwargs.pop("input_shape")
         if "batch_input_shape" in kwargs:
@@ -92,8 +116,9 @@ class InputLayer(Layer):
         return {"batch_shape": list(self.batch_shape), "dtype": self.dtype, "sparse": False, "name": self.name}
 
 
-def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None,
-          tensor=None) -> KerasTensor:
+def Input(
+    shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None, tensor=None
+) -> KerasTensor:
     """A symbolic input tensor for the functional API.
 
     Example::
@@ -103,8 +128,15 @@ def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None
     """
     if shape is None and batch_shape is None and tensor is None:
         raise ValueError("Input needs a shape: pass shape=(...), the shape of one sample without the batch")
-    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, batch_shape=batch_shape, name=name,
-                       input_tensor=tensor, sparse=sparse)
+    layer = InputLayer(
+        shape=shape,
+        batch_size=batch_size,
+        dtype=dtype,
+        batch_shape=batch_shape,
+        name=name,
+        input_tensor=tensor,
+        sparse=sparse,
+    )
     return layer.output
 
 
@@ -116,6 +148,7 @@ def _fused_dense_supported() -> bool:
 
 
 _DENSE_FUSES = _fused_dense_supported()
+_FUSABLE = frozenset({"relu", "sigmoid", "tanh"})  # activations the fused dense epilogue is asked for
 
 
 class Dense(Layer):
@@ -140,9 +173,20 @@ class Dense(Layer):
         layer.kernel.shape                 # (4, 3)
     """
 
-    def __init__(self, units: int, activation=None, use_bias: bool = True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
+    def __init__(
+        self,
+        units: int,
+        activation=None,
+        use_bias: bool = True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.units = _positive_int(units, "units", "Dense")
         self.activation = _activations.get(activation)
@@ -167,10 +211,14 @@ class Dense(Layer):
 
     def build(self, input_shape) -> None:
         self._in_dim = int(input_shape[-1])
-        self.kernel = self.add_weight("kernel", (self._in_dim, self.units), self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer)
-        self.bias = (self.add_weight("bias", (self.units,), self.bias_initializer, regularizer=self.bias_regularizer)
-                     if self.use_bias else None)
+        self.kernel = self.add_weight(
+            "kernel", (self._in_dim, self.units), self.kernel_initializer, regularizer=self.kernel_regularizer
+        )
+        self.bias = (
+            self.add_weight("bias", (self.units,), self.bias_initializer, regularizer=self.bias_regularizer)
+            if self.use_bias
+            else None
+        )
         self.built = True
 
     def call(self, inputs):
@@ -179,7 +227,7 @@ class Dense(Layer):
                 f"Input of layer '{self.name}' is incompatible with the layer: expected the last axis "
                 f"to have size {self._in_dim}, but received an input of shape {inputs.shape}"
             )
-        if _DENSE_FUSES and self._act_name != "linear":
+        if _DENSE_FUSES and self._act_name in _FUSABLE:
             return F.dense(inputs, self.kernel, self.bias, activation=self._act_name)
         y = F.dense(inputs, self.kernel, self.bias)
         return y if self.activation is _activations.linear else self.activation(y)
@@ -201,13 +249,17 @@ class Dense(Layer):
             activation=self._act_name,
             use_bias=self.use_bias,
             kernel_initializer=_initializers.serialize(self.kernel_initializer)
-            if isinstance(self.kernel_initializer, _initializers.Initializer) else None,
+            if isinstance(self.kernel_initializer, _initializers.Initializer)
+            else None,
             bias_initializer=_initializers.serialize(self.bias_initializer)
-            if isinstance(self.bias_initializer, _initializers.Initializer) else None,
+            if isinstance(self.bias_initializer, _initializers.Initializer)
+            else None,
             kernel_regularizer=_regularizers.serialize(self.kernel_regularizer)
-            if isinstance(self.kernel_regularizer, _regularizers.Regularizer) else None,
+            if isinstance(self.kernel_regularizer, _regularizers.Regularizer)
+            else None,
             bias_regularizer=_regularizers.serialize(self.bias_regularizer)
-            if isinstance(self.bias_regularizer, _regularizers.Regularizer) else None,
+            if isinstance(self.bias_regularizer, _regularizers.Regularizer)
+            else None,
         )
         return config
 
@@ -329,9 +381,14 @@ class Reshape(Layer):
         super().__init__(**kwargs)
         if isinstance(target_shape, (int, np.integer)):
             target_shape = (target_shape,)
-        if not isinstance(target_shape, (tuple, list)) or not all(
-            isinstance(d, (int, np.integer)) and not isinstance(d, bool) and (d > 0 or d == -1) for d in target_shape
-        ) or sum(1 for d in target_shape if d == -1) > 1:
+        if (
+            not isinstance(target_shape, (tuple, list))
+            or not all(
+                isinstance(d, (int, np.integer)) and not isinstance(d, bool) and (d > 0 or d == -1)
+                for d in target_shape
+            )
+            or sum(1 for d in target_shape if d == -1) > 1
+        ):
             raise ValueError(
                 f"Reshape: target_shape must be a tuple of positive integers with at most one -1, "
                 f"got target_shape={target_shape!r}"
@@ -445,11 +502,15 @@ class RepeatVector(Layer):
 
     def _check_input_shape(self, input_shape) -> None:
         if not isinstance(input_shape, tuple) or len(input_shape) != 2:
-            raise ValueError(f"RepeatVector '{self.name}' expects 2-D inputs (batch, features), got shape {input_shape}")
+            raise ValueError(
+                f"RepeatVector '{self.name}' expects 2-D inputs (batch, features), got shape {input_shape}"
+            )
 
     def call(self, inputs):
         if inputs.ndim != 2:
-            raise ValueError(f"RepeatVector '{self.name}' expects 2-D inputs (batch, features), got shape {inputs.shape}")
+            raise ValueError(
+                f"RepeatVector '{self.name}' expects 2-D inputs (batch, features), got shape {inputs.shape}"
+            )
         return F.broadcast_to(F.unsqueeze(inputs, 1), (inputs.shape[0], self.n, inputs.shape[1]))
 
     def compute_output_shape(self, input_shape):
@@ -463,8 +524,14 @@ class RepeatVector(Layer):
 
 
 _BINARY_OPS = {
-    "add": F.add, "subtract": F.sub, "multiply": F.mul, "divide": F.div, "power": F.pow, "matmul": F.matmul,
-    "maximum": F.maximum, "minimum": F.minimum,
+    "add": F.add,
+    "subtract": F.sub,
+    "multiply": F.mul,
+    "divide": F.div,
+    "power": F.pow,
+    "matmul": F.matmul,
+    "maximum": F.maximum,
+    "minimum": F.minimum,
 }
 _UNARY_OPS = {"negative": F.neg, "abs": F.abs, "square": F.square, "exp": F.exp, "log": F.log, "sqrt": F.sqrt}
 _REDUCE_OPS = {"sum": F.sum, "mean": F.mean, "max": F.max, "min": F.min}
@@ -474,8 +541,9 @@ class TensorOp(Layer):
     """An elementwise or reduction op recorded by arithmetic on symbolic tensors
     (``x + y``, ``x * 2.0``, ``x.mean()``); serialisable (the op name and a numeric constant)."""
 
-    def __init__(self, op: str, constant: Any = None, reverse: bool = False, axis=None, keepdims: bool = False,
-                 **kwargs):
+    def __init__(
+        self, op: str, constant: Any = None, reverse: bool = False, axis=None, keepdims: bool = False, **kwargs
+    ):
         kwargs.setdefault("name", None)
         if kwargs["name"] is None:
             from .base import unique_name

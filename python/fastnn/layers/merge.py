@@ -15,8 +15,22 @@ from __future__ import annotations
 from .. import functional as F
 from .base import Layer
 
-__all__ = ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
-           "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate"]
+__all__ = [
+    "Add",
+    "Subtract",
+    "Multiply",
+    "Average",
+    "Maximum",
+    "Minimum",
+    "Concatenate",
+    "add",
+    "subtract",
+    "multiply",
+    "average",
+    "maximum",
+    "minimum",
+    "concatenate",
+]
 
 
 def _broadcast(a: tuple, b: tuple, name: str) -> tuple:
@@ -43,14 +57,24 @@ class _Merge(Layer):
         super().__init__(**kwargs)
 
     def _check_input_shape(self, input_shape) -> None:
-        if not isinstance(input_shape, (list, tuple)) or not input_shape or not isinstance(input_shape[0], (list, tuple)):
+        if (
+            not isinstance(input_shape, (list, tuple))
+            or not input_shape
+            or not isinstance(input_shape[0], (list, tuple))
+        ):
             raise ValueError(
                 f"A merge layer ('{self.name}') should be called on a list of inputs, got input shape {input_shape}"
             )
         n = len(input_shape)
         if n < self._min_inputs or (self._max_inputs is not None and n > self._max_inputs):
-            want = f"exactly {self._max_inputs}" if self._max_inputs == self._min_inputs else f"at least {self._min_inputs}"
-            raise ValueError(f"layer '{self.name}' ({type(self).__name__}) should be called on {want} inputs, got {n} inputs")
+            want = (
+                f"exactly {self._max_inputs}"
+                if self._max_inputs == self._min_inputs
+                else f"at least {self._min_inputs}"
+            )
+            raise ValueError(
+                f"layer '{self.name}' ({type(self).__name__}) should be called on {want} inputs, got {n} inputs"
+            )
 
     def build(self, input_shape) -> None:
         self.compute_output_shape(input_shape)

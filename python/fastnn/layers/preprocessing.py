@@ -111,7 +111,8 @@ class Normalization(Layer):
             mean, var = F.reshape(self.mean, self._bshape), F.reshape(self.variance, self._bshape)
         if inputs.ndim != len(self._bshape):
             raise ValueError(
-                f"Normalization '{self.name}' was built for inputs of rank {len(self._bshape)}, got shape {inputs.shape}"
+                f"Normalization '{self.name}' was built for inputs of rank {len(self._bshape)}, "
+                f"got shape {inputs.shape}"
             )
         denom = F.maximum(F.sqrt(var), _EPSILON)
         if self.invert:

@@ -82,8 +82,9 @@ def functional_from_config(cls, config: dict, custom_objects: dict | None = None
         out = layers[name](_decode(inputs, tensors), **(kwargs or {}))
         for ti, t in enumerate(flatten(out)):
             tensors[(name, ni, ti)] = t
-    model = cls(_decode(config["input_layers"], tensors), _decode(config["output_layers"], tensors),
-                name=config.get("name"))
+    model = cls(
+        _decode(config["input_layers"], tensors), _decode(config["output_layers"], tensors), name=config.get("name")
+    )
     if config.get("trainable") is False:
         model.trainable = False
     return model

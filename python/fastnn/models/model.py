@@ -13,8 +13,6 @@ Example::
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from ..layers.base import Layer, _snake, unique_name
@@ -142,8 +140,9 @@ class Model(Trainer, Layer):
                         f"'{node.layer.name}'. The following layers were accessed without issue: {done}"
                     )
             single = isinstance(node.inputs, KerasTensor)
-            plan.append((node.layer, node, single, [id(t) for t in node.flat_outputs],
-                         isinstance(node.outputs, KerasTensor)))
+            plan.append(
+                (node.layer, node, single, [id(t) for t in node.flat_outputs], isinstance(node.outputs, KerasTensor))
+            )
             done.append(node.layer.name)
             for t in node.flat_outputs:
                 available.add(id(t))
@@ -312,8 +311,14 @@ class Model(Trainer, Layer):
         return s[0] if len(s) == 1 else s
 
     # ------------------------------------------------------------------ summary / config
-    def summary(self, line_length: int | None = None, positions=None, print_fn=None, expand_nested: bool = False,
-                show_trainable: bool = False) -> None:
+    def summary(
+        self,
+        line_length: int | None = None,
+        positions=None,
+        print_fn=None,
+        expand_nested: bool = False,
+        show_trainable: bool = False,
+    ) -> None:
         """Print the Keras table of layers, output shapes and parameter counts."""
         from .summary import print_summary
 
@@ -376,8 +381,13 @@ class Model(Trainer, Layer):
             return saving.serialize_object(obj)
 
         c = self._compiled
-        return {"optimizer": ser(c.optimizer), "loss": ser(c.losses), "loss_weights": list(c.loss_weights),
-                "metrics": ser(c.metric_specs), "weighted_metrics": ser(c.weighted_specs)}
+        return {
+            "optimizer": ser(c.optimizer),
+            "loss": ser(c.losses),
+            "loss_weights": list(c.loss_weights),
+            "metrics": ser(c.metric_specs),
+            "weighted_metrics": ser(c.weighted_specs),
+        }
 
     def compile_from_config(self, config: dict) -> None:
         from .. import saving
@@ -392,10 +402,13 @@ class Model(Trainer, Layer):
         n = len(self.outputs) if self._is_graph else 1
         metrics = de(config.get("metrics"))
         weighted = de(config.get("weighted_metrics"))
-        self.compile(optimizer=de(config["optimizer"]), loss=de(config["loss"]),
-                     loss_weights=config.get("loss_weights"),
-                     metrics=metrics if n > 1 else (metrics[0] if metrics else None),
-                     weighted_metrics=weighted if n > 1 else (weighted[0] if weighted else None))
+        self.compile(
+            optimizer=de(config["optimizer"]),
+            loss=de(config["loss"]),
+            loss_weights=config.get("loss_weights"),
+            metrics=metrics if n > 1 else (metrics[0] if metrics else None),
+            weighted_metrics=weighted if n > 1 else (weighted[0] if weighted else None),
+        )
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
@@ -408,6 +421,9 @@ def flatten_shapes(shape) -> list[tuple]:
         shape = list(shape.values())
     out = []
     for s in shape:
-        out.extend(flatten_shapes(tuple(s) if isinstance(s, list) and all(
-            d is None or isinstance(d, (int, np.integer)) for d in s) else s))
+        out.extend(
+            flatten_shapes(
+                tuple(s) if isinstance(s, list) and all(d is None or isinstance(d, (int, np.integer)) for d in s) else s
+            )
+        )
     return out

@@ -53,8 +53,15 @@ class Progbar:
             bar.update(i + 1, [("loss", 0.5)])
     """
 
-    def __init__(self, target: int, width: int = 20, verbose: int = 1, interval: float = 0.05, stream=None,
-                 dynamic: bool | None = None):
+    def __init__(
+        self,
+        target: int,
+        width: int = 20,
+        verbose: int = 1,
+        interval: float = 0.05,
+        stream=None,
+        dynamic: bool | None = None,
+    ):
         self.target, self.width, self.verbose, self.interval = int(target), int(width), int(verbose), interval
         self._stream = stream
         self._dynamic = dynamic

@@ -43,6 +43,7 @@ class Sequential(Model):
         super().__init__(name=name, trainable=trainable)
         self._seq: list[Layer] = []
         self._input_layer: InputLayer | None = None
+        self._fast_calls = None
         for layer in layers or []:
             self.add(layer, rebuild=False)
         self._rebuild()
@@ -92,6 +93,7 @@ class Sequential(Model):
         return layer
 
     def _rebuild(self) -> None:
+        self._fast_calls = None
         self._layers = list(self._seq)
         self._is_graph = False
         self.built = False
@@ -135,10 +137,28 @@ class Sequential(Model):
             inputs = Tensor(inputs)
         if self._is_graph:
             self._check_input_arrays([inputs])
+            fast = self._fast_calls
+            if fast is None:
+                fast = self._fast_calls = self._make_fast_calls()
+            x = inputs
+            for call, takes_training in fast:
+                x = call(x, training=training) if takes_training else call(x)
+            return x
         x = inputs
         for layer in self._seq:
             x = layer(x, training=training)
         return x
+
+    def _make_fast_calls(self) -> list:
+        """Built layers without an activity regularizer run their call() directly; the others go
+        through __call__ (which handles the rest)."""
+        out = []
+        for layer in self._seq:
+            if layer.built and layer.activity_regularizer is None:
+                out.append((layer.call, layer._call_accepts_training))
+            else:
+                out.append((layer.__call__, True))
+        return out
 
     def compute_output_shape(self, input_shape):
         if not self.built:

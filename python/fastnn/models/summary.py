@@ -40,6 +40,12 @@ def _shape_str(shape) -> str:
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + (",)" if len(shape) == 1 else ")")
 
 
+def _type_name(layer) -> str:
+    from .model import Model
+
+    return "Functional" if type(layer) is Model else type(layer).__name__
+
+
 def _layer_nodes(model, layer) -> list:
     ids = getattr(model, "_node_ids", set())
     return [n for n in layer._inbound_nodes if n.id in ids]
@@ -77,7 +83,7 @@ def _connections(model, layer) -> list[str]:
 def _wrap(text: str, width: int) -> list[str]:
     if len(text) <= width:
         return [text]
-    return [text[i:i + width] for i in range(0, len(text), width)]
+    return [text[i : i + width] for i in range(0, len(text), width)]
 
 
 def summary_text(model, line_length: int | None = None) -> str:
@@ -105,7 +111,7 @@ def summary_text(model, line_length: int | None = None) -> str:
         cur += w
     rows = []
     for lyr in layers:
-        name = f"{lyr.name} ({type(lyr).__name__})"
+        name = f"{lyr.name} ({_type_name(lyr)})"
         shape = _output_shape(model, lyr) if getattr(model, "_is_graph", False) else "?"
         params = f"{lyr.count_params():,}" if lyr.built else "0 (unbuilt)"
         cells = [name, shape, params]

@@ -27,7 +27,6 @@ import math
 import sys
 import warnings
 import weakref
-from typing import Any
 
 import numpy as np
 
@@ -120,8 +119,18 @@ class Trainer:
         self.compiled_loss = None
 
     # ------------------------------------------------------------------ compile
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, weighted_metrics=None,
-                run_eagerly=None, steps_per_execution=1, jit_compile=None, **kwargs) -> None:
+    def compile(
+        self,
+        optimizer="rmsprop",
+        loss=None,
+        metrics=None,
+        loss_weights=None,
+        weighted_metrics=None,
+        run_eagerly=None,
+        steps_per_execution=1,
+        jit_compile=None,
+        **kwargs,
+    ) -> None:
         """Configure training.
 
         Args:
@@ -246,8 +255,10 @@ class Trainer:
                         f"Input '{t._history[0].name}' of model '{self.name}' is incompatible: expected shape "
                         f"{want}, but received input data of shape {a.shape}"
                     )
-            arrs = [a.astype(np.float32) if t.dtype == "float32" and a.dtype != np.float32 else a
-                    for t, a in zip(self.inputs, arrs)]
+            arrs = [
+                a.astype(np.float32) if t.dtype == "float32" and a.dtype != np.float32 else a
+                for t, a in zip(self.inputs, arrs)
+            ]
         else:
             arrs = [a.astype(np.float32) if a.dtype != np.float32 else a for a in arrs]
         return arrs
@@ -267,8 +278,11 @@ class Trainer:
                 raise ValueError(f"model '{self.name}' has {n} outputs; pass y as a list or dict of {n} arrays")
             flat = list(y)
         else:
-            flat = [y[0]] if isinstance(y, (list, tuple)) and len(y) == 1 and isinstance(
-                y[0], (np.ndarray, Tensor)) else [y]
+            flat = (
+                [y[0]]
+                if isinstance(y, (list, tuple)) and len(y) == 1 and isinstance(y[0], (np.ndarray, Tensor))
+                else [y]
+            )
         return [_to_array(a, "y") for a in flat]
 
     @staticmethod
@@ -289,8 +303,9 @@ class Trainer:
     def _sample_weights(ys, sample_weight, class_weight) -> np.ndarray | None:
         sw = None
         if sample_weight is not None:
-            sw = np.asarray(sample_weight.numpy() if isinstance(sample_weight, Tensor) else sample_weight,
-                            dtype=np.float32)
+            sw = np.asarray(
+                sample_weight.numpy() if isinstance(sample_weight, Tensor) else sample_weight, dtype=np.float32
+            )
             if sw.ndim == 2 and sw.shape[1] == 1:
                 sw = sw[:, 0]
             if sw.ndim != 1:
@@ -357,8 +372,9 @@ class Trainer:
             for i, mlist in enumerate(specs):
                 for spec in mlist:
                     if isinstance(spec, str) and spec.lower() in ("accuracy", "acc"):
-                        m = metrics_mod.resolve_accuracy(c.losses[i], tuple(outs[i].shape), tuple(yb[i].shape),
-                                                         name=spec)
+                        m = metrics_mod.resolve_accuracy(
+                            c.losses[i], tuple(outs[i].shape), tuple(yb[i].shape), name=spec
+                        )
                     else:
                         m = metrics_mod.get(spec)
                         if m is None:
@@ -367,8 +383,9 @@ class Trainer:
         multi = self._n_outputs() > 1
         names = self.output_names
         self._metric_names = [
-            (f"{names[i]}_" if multi else "") + ("weighted_" if w and any(
-                m.name == m2.name for j, m2, w2 in resolved if not w2 and j == i) else "") + m.name
+            (f"{names[i]}_" if multi else "")
+            + ("weighted_" if w and any(m.name == m2.name for j, m2, w2 in resolved if not w2 and j == i) else "")
+            + m.name
             for i, m, w in resolved
         ]
         c.metrics = resolved
@@ -448,10 +465,26 @@ class Trainer:
         return logs
 
     # ------------------------------------------------------------------ fit
-    def fit(self, x=None, y=None, batch_size: int | None = None, epochs: int = 1, verbose="auto", callbacks=None,
-            validation_split: float = 0.0, validation_data=None, shuffle: bool = True, class_weight=None,
-            sample_weight=None, initial_epoch: int = 0, steps_per_epoch=None, validation_steps=None,
-            validation_batch_size=None, validation_freq: int = 1, **kwargs):
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size: int | None = None,
+        epochs: int = 1,
+        verbose="auto",
+        callbacks=None,
+        validation_split: float = 0.0,
+        validation_data=None,
+        shuffle: bool = True,
+        class_weight=None,
+        sample_weight=None,
+        initial_epoch: int = 0,
+        steps_per_epoch=None,
+        validation_steps=None,
+        validation_batch_size=None,
+        validation_freq: int = 1,
+        **kwargs,
+    ):
         """Train for `epochs` epochs; returns a History (``history.history['loss']``, ...).
 
         Args:
@@ -501,8 +534,16 @@ class Trainer:
         from .progbar import ProgbarLogger
 
         progbar = ProgbarLogger() if verbose else None
-        cbs = cb_mod.CallbackList(callbacks, add_history=True, add_progbar=bool(verbose), model=self,
-                                  progbar=progbar, verbose=verbose, epochs=epochs, steps=steps)
+        cbs = cb_mod.CallbackList(
+            callbacks,
+            add_history=True,
+            add_progbar=bool(verbose),
+            model=self,
+            progbar=progbar,
+            verbose=verbose,
+            epochs=epochs,
+            steps=steps,
+        )
         batch_cbs = [cb for cb in cbs.callbacks if cb is not progbar and _overrides(cb, cb_mod.Callback)]
         arrays = xs + ys + [sw]
         batcher = _Batcher(arrays, batch_size)
@@ -522,7 +563,7 @@ class Trainer:
             for step in range(steps):
                 lo, hi = step * batch_size, min(n, (step + 1) * batch_size)
                 batch = batcher.take(perm[lo:hi]) if perm is not None else batcher.slice(lo, hi)
-                xb, yb, swb = batch[:nx], batch[nx:nx + ny], batch[-1]
+                xb, yb, swb = batch[:nx], batch[nx : nx + ny], batch[-1]
                 if batch_cbs:
                     cbs.on_train_batch_begin(step)
                 total, parts, outs = self._train_step(xb, yb, swb)
@@ -593,8 +634,18 @@ class Trainer:
         return self._logs(tr)
 
     # ------------------------------------------------------------------ evaluate / predict
-    def evaluate(self, x=None, y=None, batch_size: int | None = None, verbose="auto", sample_weight=None,
-                 steps=None, callbacks=None, return_dict: bool = False, **kwargs):
+    def evaluate(
+        self,
+        x=None,
+        y=None,
+        batch_size: int | None = None,
+        verbose="auto",
+        sample_weight=None,
+        steps=None,
+        callbacks=None,
+        return_dict: bool = False,
+        **kwargs,
+    ):
         """The loss (and metrics) on the data: a float, a list [loss, metrics...] or, with
         return_dict=True, a dict."""
         if kwargs:
@@ -610,8 +661,9 @@ class Trainer:
 
         steps_n = math.ceil(n / batch_size)
         progbar = ProgbarLogger(mode="test") if verbose else None
-        cbs = cb_mod.CallbackList(callbacks, add_progbar=bool(verbose), progbar=progbar, model=self,
-                                  verbose=verbose, epochs=1, steps=steps_n)
+        cbs = cb_mod.CallbackList(
+            callbacks, add_progbar=bool(verbose), progbar=progbar, model=self, verbose=verbose, epochs=1, steps=steps_n
+        )
         cbs.on_test_begin()
         logs = self._evaluate_arrays(xs, ys, sw, batch_size, cbs)
         cbs.on_test_end(logs)
@@ -644,8 +696,10 @@ class Trainer:
                     progbar.update(step + 1, finalize=step + 1 == steps_n)
         if not chunks:
             raise ValueError("predict got no samples")
-        res = [np.concatenate([c[j] for c in chunks], axis=0) if len(chunks) > 1 else np.array(chunks[0][j])
-               for j in range(len(chunks[0]))]
+        res = [
+            np.concatenate([c[j] for c in chunks], axis=0) if len(chunks) > 1 else np.array(chunks[0][j])
+            for j in range(len(chunks[0]))
+        ]
         return self._pack_result(res)
 
     def _pack_result(self, res: list):
@@ -713,7 +767,8 @@ class Trainer:
         warnings.warn(
             "predict_classes() was removed from Keras; use np.argmax(model.predict(x), axis=-1) for softmax "
             "outputs or (model.predict(x) > 0.5).astype('int32') for a sigmoid output",
-            DeprecationWarning, stacklevel=2,
+            DeprecationWarning,
+            stacklevel=2,
         )
         proba = self.predict(x, batch_size=batch_size, verbose=verbose)
         if isinstance(proba, (list, dict)):
@@ -728,7 +783,8 @@ class Trainer:
         warnings.warn(
             "predict_proba() was removed from Keras; use model.predict(x) (for one sigmoid unit, "
             "np.hstack([1 - p, p]))",
-            DeprecationWarning, stacklevel=2,
+            DeprecationWarning,
+            stacklevel=2,
         )
         proba = self.predict(x, batch_size=batch_size, verbose=verbose)
         if isinstance(proba, (list, dict)):
@@ -746,9 +802,3 @@ def _overrides(cb, base: type) -> bool:
             return True
     return False
 
-
-def _isatty() -> bool:
-    try:
-        return sys.stdout.isatty()
-    except (AttributeError, ValueError):
-        return False
