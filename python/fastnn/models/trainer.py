@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import importlib
 import math
-import sys
 import warnings
 import weakref
 
