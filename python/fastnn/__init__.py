@@ -15,6 +15,16 @@ from .creation import *  # noqa: F401,F403
 from .functional import *  # noqa: F401,F403
 from .random import rand, randn, seed  # noqa: F401
 from .tensor import Tensor, float32, int64
+from .variables import Variable
+
+# The functional star import binds fastnn.activations / fastnn.losses to the functional
+# submodules of those names; import the real modules so that the attributes point at them.
+import importlib as _importlib  # noqa: E402
+
+for _name in ("losses", "metrics", "optimizers", "callbacks", "saving", "utils", "activations", "initializers",
+              "regularizers", "layers", "models"):
+    _importlib.import_module(f"{__name__}.{_name}")
+del _name
 
 __version__ = _C.__version__
 

@@ -1,0 +1,103 @@
+"""fastnn.layers: Keras-style layers (see fastnn.layers.Layer for the contract).
+
+Example::
+
+    from fastnn import layers
+    model = fastnn.models.Sequential([
+        layers.Input(shape=(4,)),
+        layers.Dense(16, activation="relu"),
+        layers.Dense(3, activation="softmax"),
+    ])
+"""
+
+from .base import Layer, clear_session
+from .core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda, RepeatVector, Reshape, TensorOp
+from .merge import (
+    Add,
+    Average,
+    Concatenate,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
+from .preprocessing import Normalization
+
+__all__ = [
+    "Layer",
+    "clear_session",
+    "Input",
+    "InputLayer",
+    "Dense",
+    "Activation",
+    "Dropout",
+    "Flatten",
+    "Reshape",
+    "Lambda",
+    "RepeatVector",
+    "TensorOp",
+    "Add",
+    "Subtract",
+    "Multiply",
+    "Average",
+    "Maximum",
+    "Minimum",
+    "Concatenate",
+    "add",
+    "subtract",
+    "multiply",
+    "average",
+    "maximum",
+    "minimum",
+    "concatenate",
+    "Normalization",
+    "get",
+    "serialize",
+    "deserialize",
+]
+
+
+def get(name: str) -> type:
+    """The layer class registered under `name` (its class name)."""
+    from . import core, merge, preprocessing
+
+    for mod in (core, merge, preprocessing):
+        cls = getattr(mod, name, None)
+        if isinstance(cls, type) and issubclass(cls, Layer):
+            return cls
+    try:
+        from .. import models
+
+        cls = getattr(models, name, None)
+        if isinstance(cls, type) and issubclass(cls, Layer):
+            return cls
+    except ImportError:  # pragma: no cover
+        pass
+    raise ValueError(f"unknown layer class {name!r}")
+
+
+def serialize(layer: Layer) -> dict:
+    """{'class_name': ..., 'config': ...} of a layer."""
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+
+def deserialize(config: dict, custom_objects: dict | None = None) -> Layer:
+    """A layer from serialize()'s dict; classes from custom_objects first."""
+    from .. import saving
+
+    name = config["class_name"]
+    cls = saving.get_registered_object(config.get("registered_name"), custom_objects) or saving.get_registered_object(
+        name, custom_objects
+    )
+    if not (isinstance(cls, type) and issubclass(cls, Layer)):
+        cls = get(name)
+    if name == "Lambda":
+        return cls.from_config(config["config"], custom_objects=custom_objects)
+    return cls.from_config(config["config"])
