@@ -1,4 +1,5 @@
-"""The command line: ``python -m fastnn info`` (build, SIMD level, threads, CUDA) and
+"""The command line: ``python -m fastnn info`` (build, SIMD level, threads, CUDA),
+``python -m fastnn demo`` (an MLP on the bundled digits) and
 ``python -m fastnn bench [SUITE]`` (benchmarks against NumPy and torch, see fastnn.bench)."""
 
 from __future__ import annotations
@@ -35,6 +36,13 @@ def _print_info(args) -> int:
     return 0
 
 
+def _demo(epochs: int) -> int:
+    from .demo import main as demo_main
+
+    demo_main(epochs=epochs)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Runs the command line; `argv` None means this process's own arguments."""
     args_in = sys.argv[1:] if argv is None else list(argv)
@@ -50,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("info", help="print the version, build, SIMD level, threads and CUDA status").set_defaults(
         func=_print_info
     )
+    demo = sub.add_parser("demo", help="train an MLP on the bundled digits and print accuracy and confusion matrix")
+    demo.add_argument("--epochs", type=int, default=20)
+    demo.set_defaults(func=lambda a: _demo(a.epochs))
     sub.add_parser("bench", help="benchmarks against NumPy and torch (python -m fastnn bench lists the suites)",
                    add_help=False)
     args = parser.parse_args(argv)
