@@ -12,12 +12,11 @@ smoothness), malignant vs benign.
 import argparse
 import warnings
 
+import fastnn
 import numpy as np
+from fastnn import layers, metrics, models, optimizers, utils
 from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import train_test_split
-
-import fastnn
-from fastnn import layers, metrics, models, optimizers, utils
 
 
 def load_data(seed: int = 0):

@@ -10,10 +10,9 @@ cross-entropy with Adam; evaluate, then the confusion matrix.
 import argparse
 
 import numpy as np
+from fastnn import layers, metrics, models, utils
 from sklearn.datasets import load_wine
 from sklearn.model_selection import train_test_split
-
-from fastnn import layers, metrics, models, utils
 
 
 def main(epochs: int = 100, verbose: int = 2) -> float:

@@ -6,11 +6,10 @@ AddressSanitizer and UndefinedBehaviorSanitizer (.ci/run), which is why it must 
 torch: it exercises every kernel's edge tiles and bounds under the sanitizers.
 """
 
-import numpy as np
-import pytest
-
 import fastnn
 import fastnn.functional as F
+import numpy as np
+import pytest
 
 SHAPES = [(1,), (7,), (3, 5), (2, 3, 17), (0, 4)]
 

@@ -2,7 +2,8 @@
 are C-contiguous float32/int64 NumPy arrays on the CPU or DeviceArray objects on CUDA; the
 op codes are the enum orders listed in fastnn/_raw.py."""
 
-from typing import Sequence, Union
+from collections.abc import Sequence
+from typing import Union
 
 import numpy as np
 
@@ -78,7 +79,8 @@ def matmul(a: Array, b: Array, transpose_a: bool = False, transpose_b: bool = Fa
 def fma_peak(isa: str, seconds: float = 0.2, threads: int = 1) -> float: ...
 
 # random numbers (csrc/kernels/random.h)
-def uniform(shape: Shape, seed: int, offset: int, low: float = 0.0, high: float = 1.0, device: str = "cpu") -> Array: ...
+def uniform(shape: Shape, seed: int, offset: int, low: float = 0.0, high: float = 1.0,
+            device: str = "cpu") -> Array: ...
 def normal(shape: Shape, seed: int, offset: int, mean: float = 0.0, std: float = 1.0, device: str = "cpu") -> Array: ...
 def dropout_forward(x: Array, rate: float, seed: int, offset: int) -> Array: ...
 def dropout_backward(dy: Array, rate: float, seed: int, offset: int) -> Array: ...

@@ -9,6 +9,10 @@ Example::
     x.grad.shape        # (4, 3)
 """
 
+# The functional star import binds fastnn.activations / fastnn.losses to the functional
+# submodules of those names; import the real modules so that the attributes point at them.
+import importlib as _importlib  # noqa: E402
+
 from . import _C, cuda, functional, random
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import *  # noqa: F401,F403
@@ -16,10 +20,6 @@ from .functional import *  # noqa: F401,F403
 from .random import rand, randn, seed  # noqa: F401
 from .tensor import Tensor, float32, int64
 from .variables import Variable
-
-# The functional star import binds fastnn.activations / fastnn.losses to the functional
-# submodules of those names; import the real modules so that the attributes point at them.
-import importlib as _importlib  # noqa: E402
 
 for _name in ("losses", "metrics", "optimizers", "callbacks", "saving", "utils", "activations", "initializers",
               "regularizers", "layers", "models"):

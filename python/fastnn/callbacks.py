@@ -22,7 +22,8 @@ import csv
 import math
 import os
 import warnings
-from typing import Any, Callable, Iterable, Optional, Union
+from collections.abc import Iterable
+from typing import Any, Callable, Optional, Union
 
 import numpy as np
 
@@ -317,7 +318,9 @@ class EarlyStopping(Callback):
             raise ValueError(f"patience must be a non-negative integer, got patience={patience!r}")
         if isinstance(start_from_epoch, bool) or not isinstance(start_from_epoch, (int, np.integer)) \
                 or start_from_epoch < 0:
-            raise ValueError(f"start_from_epoch must be a non-negative integer, got start_from_epoch={start_from_epoch!r}")
+            raise ValueError(
+                f"start_from_epoch must be a non-negative integer, got start_from_epoch={start_from_epoch!r}"
+            )
         if mode not in ("auto", "min", "max"):
             warnings.warn(f"EarlyStopping mode {mode!r} is unknown, fallback to auto mode.", stacklevel=2)
             mode = "auto"

@@ -18,7 +18,8 @@ follow scikit-learn's signatures and results, so that fastnn does not need sciki
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any, Callable, Optional
 
 import numpy as np
 

@@ -52,7 +52,8 @@ import os
 import tempfile
 import threading
 import warnings
-from typing import Any, Callable, Iterator, Optional, Sequence, Union
+from collections.abc import Iterator, Sequence
+from typing import Any, Callable, Optional, Union
 
 import numpy as np
 

@@ -7,8 +7,8 @@ no copy. CUDA tensors keep a ``_C.DeviceArray``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np

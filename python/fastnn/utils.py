@@ -13,7 +13,8 @@ Example::
 from __future__ import annotations
 
 import random as _pyrandom
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any, Optional
 
 import numpy as np
 

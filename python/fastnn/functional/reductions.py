@@ -10,10 +10,9 @@ strided copy), so that ties and deviations are taken over the whole reduced set 
 from __future__ import annotations
 
 import builtins
+import math
 from collections.abc import Sequence
 from typing import Union
-
-import math
 
 import numpy as np
 

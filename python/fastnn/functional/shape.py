@@ -8,9 +8,8 @@ same kernel run the other way (or a sum for expand).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
