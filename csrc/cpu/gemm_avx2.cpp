@@ -42,6 +42,12 @@ inline __m256i lane_mask(int n) {
 void kernel(int64_t kc, const float* a, int64_t rsa, int64_t csa, const float* b, int64_t rsb,
             float* C, int64_t ldc, int mr, int nr, float alpha, float beta, const float* bias,
             Activation act) {
+  // C is needed at the end: start fetching its rows now (for write: they are stored), so the
+  // store does not wait on L3 or memory (C rows ldc apart rarely stay in L1 / L2).
+  for (int i = 0; i < mr; ++i) {
+    __builtin_prefetch(C + i * ldc, 1, 3);
+    __builtin_prefetch(C + i * ldc + 15, 1, 3);
+  }
   __m256 c[MR][2];
 #pragma GCC unroll 6
   for (int i = 0; i < MR; ++i) c[i][0] = c[i][1] = _mm256_setzero_ps();
