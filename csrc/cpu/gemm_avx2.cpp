@@ -13,7 +13,7 @@ constexpr int MR = B::MR, NR = B::NR;
 static_assert(NR == 16, "two ymm per tile row");
 
 // Accumulates the MR x NR tile over kc steps, the k loop unrolled by 4 (see gemm_avx512.cpp).
-template <bool AROW>
+template <bool AROW, int R>
 __attribute__((always_inline)) inline void accumulate(int64_t kc, const float* __restrict a,
                                                       int64_t rsa, int64_t csa,
                                                       const float* __restrict b, int64_t rsb,
@@ -22,7 +22,7 @@ __attribute__((always_inline)) inline void accumulate(int64_t kc, const float* _
   for (int64_t k = 0; k < kc; ++k) {
     const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
 #pragma GCC unroll 6
-    for (int i = 0; i < MR; ++i) {
+    for (int i = 0; i < R; ++i) {
       const __m256 ai = _mm256_broadcast_ss(AROW ? a + i * rsa : a + i);
       c[i][0] = _mm256_fmadd_ps(ai, b0, c[i][0]);
       c[i][1] = _mm256_fmadd_ps(ai, b1, c[i][1]);
@@ -51,10 +51,14 @@ void kernel(int64_t kc, const float* a, int64_t rsa, int64_t csa, const float* b
   __m256 c[MR][2];
 #pragma GCC unroll 6
   for (int i = 0; i < MR; ++i) c[i][0] = c[i][1] = _mm256_setzero_ps();
-  if (csa == 1 && rsa != 1)
-    accumulate<true>(kc, a, rsa, csa, b, rsb, c);
+  // Edge tiles of few rows accumulate only the rows they store (R of the MR).
+  const bool arow = csa == 1 && rsa != 1;
+  if (mr <= 3)
+    arow ? accumulate<true, 3>(kc, a, rsa, csa, b, rsb, c)
+         : accumulate<false, 3>(kc, a, rsa, csa, b, rsb, c);
   else
-    accumulate<false>(kc, a, rsa, csa, b, rsb, c);
+    arow ? accumulate<true, 6>(kc, a, rsa, csa, b, rsb, c)
+         : accumulate<false, 6>(kc, a, rsa, csa, b, rsb, c);
 
   const bool full = nr == NR;
   const __m256i m0 = lane_mask(nr), m1 = lane_mask(nr - 8);

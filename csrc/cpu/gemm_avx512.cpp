@@ -14,7 +14,7 @@ static_assert(NR == 32, "two zmm per tile row");
 
 // Accumulates the MR x NR tile over kc steps, the k loop unrolled by 4. AROW: a(i, k) at
 // a[i * rsa + k] (A read in place); otherwise a[i + k * csa] (packed, or A^T read in place).
-template <bool AROW>
+template <bool AROW, int R>
 __attribute__((always_inline)) inline void accumulate(int64_t kc, const float* __restrict a,
                                                       int64_t rsa, int64_t csa,
                                                       const float* __restrict b, int64_t rsb,
@@ -23,7 +23,7 @@ __attribute__((always_inline)) inline void accumulate(int64_t kc, const float* _
   for (int64_t k = 0; k < kc; ++k) {
     const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
 #pragma GCC unroll 12
-    for (int i = 0; i < MR; ++i) {
+    for (int i = 0; i < R; ++i) {
       const __m512 ai = _mm512_set1_ps(AROW ? a[i * rsa] : a[i]);
       c[i][0] = _mm512_fmadd_ps(ai, b0, c[i][0]);
       c[i][1] = _mm512_fmadd_ps(ai, b1, c[i][1]);
@@ -45,10 +45,17 @@ void kernel(int64_t kc, const float* a, int64_t rsa, int64_t csa, const float* b
   __m512 c[MR][2];
 #pragma GCC unroll 12
   for (int i = 0; i < MR; ++i) c[i][0] = c[i][1] = _mm512_setzero_ps();
-  if (csa == 1 && rsa != 1)
-    accumulate<true>(kc, a, rsa, csa, b, rsb, c);
+  // Edge tiles of few rows accumulate only the rows they store (R of the MR).
+  const bool arow = csa == 1 && rsa != 1;
+  if (mr <= 4)
+    arow ? accumulate<true, 4>(kc, a, rsa, csa, b, rsb, c)
+         : accumulate<false, 4>(kc, a, rsa, csa, b, rsb, c);
+  else if (mr <= 8)
+    arow ? accumulate<true, 8>(kc, a, rsa, csa, b, rsb, c)
+         : accumulate<false, 8>(kc, a, rsa, csa, b, rsb, c);
   else
-    accumulate<false>(kc, a, rsa, csa, b, rsb, c);
+    arow ? accumulate<true, 12>(kc, a, rsa, csa, b, rsb, c)
+         : accumulate<false, 12>(kc, a, rsa, csa, b, rsb, c);
 
   // Epilogue on the registers: columns past nr are masked, rows past mr skipped.
   const __mmask16 m0 = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1);
