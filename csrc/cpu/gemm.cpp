@@ -158,7 +158,10 @@ void run_share(const Arch& ar, const Problem& p, int tid, int nt, bool split_row
   const int MR = ar.mr, NR = ar.nr;
   int64_t r0 = 0, r1 = p.M;
   if (split_rows) {
-    int64_t per = ceil_div(ceil_div(p.M, nt), MR) * MR;
+    // whole MC blocks' worth of MR tiles for tall products; short ones split at 4 rows, the
+    // edge granularity of the kernels, so that both halves get about the same work
+    const int64_t g = p.M >= 8 * MR * nt ? MR : 4;
+    int64_t per = ceil_div(ceil_div(p.M, nt), g) * g;
     r0 = std::min(p.M, tid * per);
     r1 = std::min(p.M, r0 + per);
   }

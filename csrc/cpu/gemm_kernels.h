@@ -44,11 +44,12 @@ static_assert(GenericBlocks::MC % GenericBlocks::MR == 0 && GenericBlocks::NC % 
 constexpr int kMaxMR = 12, kMaxNR = 32;
 
 // The micro-kernel contract (every ISA):
-//   computes the full MR x NR tile T = sum over k < kc of a(:, k) b(k, :), k loop unrolled;
+//   computes the MR x NR tile T = sum over k < kc of a(:, k) b(k, :), k loop unrolled by 4
+//   (rows are accumulated in groups, so an edge tile of mr rows only computes those groups);
 //   a(i, k) is at a[i * rsa + k * csa]: a packed panel has rsa = 1, csa = MR; A read in place
 //   has (lda, 1) or (1, lda). b(k, j) is at b[k * rsb + j], NR contiguous values per k: a
-//   packed panel (rsb = NR) or B read in place (rsb = ldb). All MR rows and NR columns are read,
-//   so edge panels are zero-padded copies (the driver packs them).
+//   packed panel (rsb = NR) or B read in place (rsb = ldb). Up to MR rows and all NR columns
+//   are read, so edge panels are zero-padded copies (the driver packs them).
 //   Then writes only the top-left mr x nr part: C = alpha T + beta C (beta == 0: C is not read)
 //   + bias[j] if bias, then act; bias = null and act = None for every K block but the last.
 using MicroKernel = void (*)(int64_t kc, const float* a, int64_t rsa, int64_t csa, const float* b,
