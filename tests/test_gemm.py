@@ -76,10 +76,10 @@ def test_random_triples(isa, ta, tb):
 
 @pytest.mark.parametrize("ta,tb", TRANS)
 def test_block_remainders(isa, ta, tb):
-    # around the block sizes of each ISA (MR 6/12, NR 16/32, MC 288/384, KC 192/256, NC 4096);
+    # around the block sizes of each ISA (MR 6/12, NR 16/32, MC 288/240, KC 256/320, NC 4096);
     # N <= 64 reads A in place, M <= 12 / 24 reads B in place (with K over several blocks)
     for M, N, K in [(143, 15, 255), (144, 16, 256), (145, 17, 257), (289, 33, 513), (7, 4097, 3),
-                    (383, 31, 191), (384, 32, 192), (385, 65, 193), (300, 64, 400), (24, 300, 450),
+                    (239, 31, 319), (240, 32, 320), (241, 65, 321), (300, 64, 400), (24, 300, 450),
                     (13, 95, 385), (770, 5, 20), (5, 4100, 40)]:
         run_sgemm(ta, tb, M, N, K)
 

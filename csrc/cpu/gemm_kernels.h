@@ -19,12 +19,15 @@ namespace fastnn::cpu::gemm {
 // AVX-512, 12 x 32: 24 zmm accumulators (12 rows of two zmm), A broadcast from memory, so 2
 //   loads of B per 24 FMAs; 24 independent chains cover Zen 4's 4-cycle FMA latency with its one
 //   512-bit FMA per cycle (two 256-bit pipes). NR = 32 fits the N = 32 of many DL layers.
-//   KC = 192: the B micro-panel (24 KiB) and an A micro-panel (9 KiB) share the 32 KiB L1
-//   (KC = 256 would make the B panel alone fill it). MC = 384 (multiple of 12): packed A block 288 KiB in L2, leaving
-//   room for the B micro-panels and C. NC = 4096: packed B block 3 MiB in L3.
+//   KC = 320: each K block re-reads and re-writes C, whose rows (ldc apart) live in L3 for
+//   large products, so a long K block matters more than keeping the B micro-panel (40 KiB) in
+//   L1: L2 feeds the 2 x 64 bytes per 24 FMAs easily (measured at 1024 / 2048: KC = 128 gave
+//   96 / 92 GFLOP/s, 192 gave 100, 256 gave 104, 320 gave 105). MC = 240 (multiple of 12):
+//   packed A block 300 KiB in L2 beside the streaming B panels. NC = 4096: packed B block
+//   5 MiB in L3, shared by both cores.
 struct Avx512Blocks {
   static constexpr int MR = 12, NR = 32;
-  static constexpr int64_t KC = 192, MC = 384, NC = 4096;
+  static constexpr int64_t KC = 320, MC = 240, NC = 4096;
 };
 // AVX2, 6 x 16: 12 ymm accumulators, 2 B loads and 6 broadcasts per 12 FMAs (two 256-bit FMA
 //   pipes, latency 4: at least 8 chains needed). KC = 256: B micro-panel 16 KiB + A 6 KiB in
