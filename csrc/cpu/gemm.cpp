@@ -255,9 +255,10 @@ void sgemm_run(const Problem& p, bool threaded) {
   const Arch& ar = arch_for(active_isa());
   // A packed block serves ceil(N / NR) tiles per row panel, a packed B block ceil(M / MR):
   // read in place what would be reused by at most two tiles (B only when not transposed, as
-  // the kernel needs NR contiguous values per k).
+  // the kernel needs NR contiguous values per k). B of one panel (N <= NR) is also read in
+  // place: its rows are what a packed panel holds, and threads then need no barrier per block.
   const bool direct_a = p.N <= 2 * ar.nr;
-  const bool direct_b = !p.transB && p.M <= 2 * ar.mr;
+  const bool direct_b = !p.transB && (p.M <= 2 * ar.mr || p.N <= ar.nr);
   int nt = threaded && p.M * p.N * p.K >= kParallelFlops ? get_num_threads() : 1;
 #ifdef _OPENMP
   if (omp_in_parallel()) nt = 1;
