@@ -1,5 +1,6 @@
-"""GEMM: the blocked kernel (through _C.sgemm / _C.matmul) against a float64 NumPy product, and
-the matmul / dense Functions against torch."""
+"""GEMM: the blocked kernel (through _C.sgemm / _C.sgemm_ex / _C.matmul) against a float64 NumPy
+product, with each micro-kernel (AVX-512, AVX2, portable) forced through _C.set_isa, and the
+matmul / dense Functions against torch."""
 
 import itertools
 
@@ -12,6 +13,17 @@ from fastnn.functional import dense, matmul
 from oracle import TOL, assert_close, check_op, rand
 
 TRANS = list(itertools.product([False, True], repeat=2))
+_LEVELS = ["generic", "avx2", "avx512"]
+ISAS = _LEVELS[: _LEVELS.index(_C.detected_isa()) + 1]
+
+
+@pytest.fixture(params=ISAS)
+def isa(request):
+    """Runs the test with the micro-kernel of one ISA, then restores the previous one."""
+    before = _C.active_isa()
+    _C.set_isa(request.param)
+    yield request.param
+    _C.set_isa(before)
 
 
 def ref_gemm(ta, tb, A, B, alpha, beta, C):
@@ -46,7 +58,7 @@ def run_sgemm(ta, tb, M, N, K, alpha=1.0, beta=0.0, pad=(0, 0, 0), seed=0, c_fil
 # ------------------------------------------------------------------ kernel sweeps
 @pytest.mark.parametrize("ta,tb", TRANS)
 @pytest.mark.parametrize("dim", ["M", "N", "K"])
-def test_sweep_one_dimension(ta, tb, dim):
+def test_sweep_one_dimension(isa, ta, tb, dim):
     for s in range(1, 65):
         for others in [(5, 13), (17, 3)]:
             sizes = dict(zip([d for d in "MNK" if d != dim], others))
@@ -55,7 +67,7 @@ def test_sweep_one_dimension(ta, tb, dim):
 
 
 @pytest.mark.parametrize("ta,tb", TRANS)
-def test_random_triples(ta, tb):
+def test_random_triples(isa, ta, tb):
     rng = np.random.default_rng(1)
     for i in range(40):
         M, N, K = (int(v) for v in rng.integers(1, 65, 3))
@@ -63,9 +75,12 @@ def test_random_triples(ta, tb):
 
 
 @pytest.mark.parametrize("ta,tb", TRANS)
-def test_block_remainders(ta, tb):
-    # around MR=6, NR=16, MC=144, KC=256 and their multiples
-    for M, N, K in [(143, 15, 255), (144, 16, 256), (145, 17, 257), (289, 33, 513), (7, 4097, 3)]:
+def test_block_remainders(isa, ta, tb):
+    # around the block sizes of each ISA (MR 6/12, NR 16/32, MC 288/240, KC 256/320, NC 4096);
+    # N <= 64 reads A in place, M <= 12 / 24 reads B in place (with K over several blocks)
+    for M, N, K in [(143, 15, 255), (144, 16, 256), (145, 17, 257), (289, 33, 513), (7, 4097, 3),
+                    (239, 31, 319), (240, 32, 320), (241, 65, 321), (300, 64, 400), (24, 300, 450),
+                    (13, 95, 385), (770, 5, 20), (5, 4100, 40)]:
         run_sgemm(ta, tb, M, N, K)
 
 
@@ -73,13 +88,13 @@ ALPHA_BETA = [(1.0, 0.0), (1.0, 1.0), (0.5, -2.0), (-1.5, 0.25), (0.0, 0.5), (0.
 
 
 @pytest.mark.parametrize("alpha,beta", ALPHA_BETA)
-def test_alpha_beta(alpha, beta):
+def test_alpha_beta(isa, alpha, beta):
     for ta, tb in TRANS:
         run_sgemm(ta, tb, 37, 29, 300, alpha, beta)
 
 
 @pytest.mark.parametrize("ta,tb", TRANS)
-def test_against_reference_kernel(ta, tb):
+def test_against_reference_kernel(isa, ta, tb):
     # cpu::sgemm_ref (the plain triple loop kept beside the blocked kernel) as the oracle
     rng = np.random.default_rng(7)
     for M, N, K in [(1, 1, 1), (6, 16, 256), (13, 47, 300), (150, 33, 9), (7, 100, 513)]:
@@ -96,7 +111,7 @@ def test_against_reference_kernel(ta, tb):
                      0.0, np.zeros(4, np.float32), 2)
 
 
-def test_beta_zero_never_reads_c():
+def test_beta_zero_never_reads_c(isa):
     for ta, tb in TRANS:
         C = run_sgemm(ta, tb, 23, 41, 19, 1.0, 0.0, c_fill=np.nan)
         assert np.isfinite(C).all()
@@ -110,7 +125,7 @@ def test_k_zero_scales_c():
 
 
 @pytest.mark.parametrize("pad", [(1, 0, 0), (0, 3, 0), (0, 0, 5), (7, 9, 11)])
-def test_leading_dimensions(pad):
+def test_leading_dimensions(isa, pad):
     for ta, tb in TRANS:
         run_sgemm(ta, tb, 31, 45, 70, 1.0, 0.5, pad=pad)
     run_sgemm(False, True, 200, 150, 300, 1.0, 0.0, pad=pad)
@@ -161,8 +176,9 @@ def test_large_checksum():
         assert_close(got, want, "sgemm", "checksum", **tol)
 
 
-@pytest.mark.parametrize("shape", [(300, 500, 700), (7, 3000, 100), (1000, 5, 64), (150, 270, 1100)])
-def test_threads_bit_identical(shape):
+@pytest.mark.parametrize("shape", [(300, 500, 700), (7, 3000, 100), (1000, 5, 64), (150, 270, 1100),
+                                   (20, 600, 300), (900, 40, 300), (40, 4200, 50)])
+def test_threads_bit_identical(isa, shape):
     M, N, K = shape
     for ta, tb in TRANS:
         a = rand(K, M) if ta else rand(M, K)
@@ -172,9 +188,18 @@ def test_threads_bit_identical(shape):
             fastnn.set_num_threads(t)
             outs.append(_C.matmul(a, b, ta, tb))
         np.testing.assert_array_equal(outs[0], outs[1])
+    # the fused epilogue too
+    bias = rand(N, seed=3)
+    outs = []
+    for t in (1, 2):
+        fastnn.set_num_threads(t)
+        c = np.full((M, N), np.nan, np.float32)
+        _C.sgemm_ex(False, False, M, N, K, 1.0, rand(M, K), K, rand(K, N, seed=1), N, 0.0, c, N, bias, 3)
+        outs.append(c)
+    np.testing.assert_array_equal(outs[0], outs[1])
 
 
-def test_batched_threads_bit_identical():
+def test_batched_threads_bit_identical(isa):
     for shape in [(64, 9, 17, 11), (3, 200, 300, 250)]:
         B, M, N, K = shape
         a, b = rand(B, M, K), rand(1, K, N, seed=1)
@@ -185,6 +210,58 @@ def test_batched_threads_bit_identical():
         np.testing.assert_array_equal(outs[0], outs[1])
         want = np.stack([a[i].astype(np.float64) @ b[0] for i in range(B)])
         assert_close(outs[0], want, "sgemm_batched", "forward", **TOL["gemm"](K))
+
+
+# ------------------------------------------------------------------ fused epilogue (sgemm_ex)
+ACTS = {0: lambda z: z, 1: lambda z: np.maximum(z, 0), 2: lambda z: 1 / (1 + np.exp(-z)), 3: np.tanh}
+
+
+def run_sgemm_ex(ta, tb, M, N, K, act, use_bias, alpha=1.0, beta=0.0, pad=0, seed=0):
+    rng = np.random.default_rng(seed)
+    ar, ac = (K, M) if ta else (M, K)
+    br, bc = (N, K) if tb else (K, N)
+    A = rng.uniform(-1, 1, (ar, ac + pad)).astype(np.float32)
+    B = rng.uniform(-1, 1, (br, bc + pad)).astype(np.float32)
+    C = rng.uniform(-1, 1, (M, N + pad)).astype(np.float32)
+    if beta == 0:
+        C[:, :N] = np.nan
+    bias = rng.uniform(-1, 1, N).astype(np.float32) if use_bias else None
+    C0 = C.copy()
+    _C.sgemm_ex(ta, tb, M, N, K, alpha, A, max(ac + pad, 1), B, max(bc + pad, 1), beta, C,
+                max(N + pad, 1), bias, act)
+    z = ref_gemm(ta, tb, A[:, :ac], B[:, :bc], alpha, beta, C0[:, :N])
+    if use_bias:
+        z = z + bias
+    assert_close(C[:, :N], ACTS[act](z), "sgemm_ex", "forward", **TOL["gemm"](K))
+    np.testing.assert_array_equal(C[:, N:], C0[:, N:])
+
+
+@pytest.mark.parametrize("act", [0, 1, 2, 3])
+@pytest.mark.parametrize("use_bias", [False, True])
+def test_epilogue(isa, act, use_bias):
+    # edge tiles, several K blocks (the epilogue only after the last), A / B read in place
+    for i, (M, N, K) in enumerate([(1, 1, 1), (13, 37, 5), (50, 70, 300), (7, 200, 30), (130, 20, 600)]):
+        for ta, tb in TRANS:
+            run_sgemm_ex(ta, tb, M, N, K, act, use_bias, seed=i)
+    run_sgemm_ex(False, False, 31, 45, 70, act, use_bias, alpha=0.5, beta=1.0, pad=3)
+    run_sgemm_ex(True, False, 31, 45, 400, act, use_bias, alpha=-1.0, beta=0.25)
+    run_sgemm_ex(False, True, 9, 11, 0, act, use_bias, beta=0.5)  # K == 0: act(beta C + bias)
+
+
+def test_epilogue_nan_and_bad_input():
+    c = np.zeros((2, 3), np.float32)
+    a = np.array([[np.nan], [1.0]], np.float32)
+    _C.sgemm_ex(False, False, 2, 3, 1, 1.0, a, 1, np.ones((1, 3), np.float32), 3, 0.0, c, 3, None, 1)
+    assert np.isnan(c[0]).all() and (c[1] == 1).all()  # relu keeps NaN
+    args = (False, False, 2, 3, 1, 1.0, a, 1, np.ones((1, 3), np.float32), 3, 0.0, c, 3)
+    with pytest.raises(ValueError, match=r"bias of shape \(4,\)"):
+        _C.sgemm_ex(*args, np.zeros(4, np.float32), 0)
+    with pytest.raises(ValueError, match="activation"):
+        _C.sgemm_ex(*args, None, 7)
+    with pytest.raises(TypeError):
+        _C.sgemm_ex(*args, np.zeros(3, np.float64), 0)
+    with pytest.raises(ValueError, match=r"\(2, 3\).*\(4, 5\)"):
+        _C.dense(rand(2, 3), rand(4, 5))
 
 
 def test_raw_matmul_shapes():
@@ -284,6 +361,32 @@ def test_dense_vs_torch(xs, use_bias):
         return torch.nn.functional.linear(x, k.T, b)
 
     check_op(dense, tf, inputs, "dense", tol=TOL["gemm"](7), grad_tol=TOL["gemm"](max(xs[0], 7)))
+
+
+TORCH_ACTS = {None: lambda z: z, "linear": lambda z: z, "relu": torch.relu, "sigmoid": torch.sigmoid,
+              "tanh": torch.tanh}
+
+
+@pytest.mark.parametrize("activation", list(TORCH_ACTS))
+@pytest.mark.parametrize("xs,n", [((5, 7), 11), ((2, 3, 40), 33), ((70, 300), 65), ((0, 7), 4)])
+@pytest.mark.parametrize("use_bias", [True, False])
+def test_dense_activation_vs_torch(activation, xs, n, use_bias):
+    k = xs[-1]
+    inputs = [rand(*xs), rand(k, n, seed=1)] + ([rand(n, seed=2)] if use_bias else [])
+
+    def tf(x, w, b=None):
+        return TORCH_ACTS[activation](torch.nn.functional.linear(x, w.T, b))
+
+    def ff(x, w, b=None):
+        return dense(x, w, b, activation=activation)
+
+    m = int(np.prod(xs[:-1]))
+    check_op(ff, tf, inputs, "dense", tol=TOL["gemm"](k), grad_tol=TOL["gemm"](max(m, k, n)))
+
+
+def test_dense_bad_activation():
+    with pytest.raises(ValueError, match="'softmax'"):
+        dense(fastnn.tensor(rand(5, 7)), fastnn.tensor(rand(7, 11)), activation="softmax")
 
 
 def test_dense_does_not_write_bias():

@@ -24,6 +24,45 @@ void bind_gemm(py::module_& m) {
       "In place: C = alpha * op(A) op(B) + beta * C, row-major with leading dimensions "
       "(beta == 0 never reads C).");
   m.def(
+      "sgemm_ex",
+      [](bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, py::handle A,
+         int64_t lda, py::handle B, int64_t ldb, float beta, py::handle C, int64_t ldc,
+         py::handle bias, int act) {
+        View av = to_view(A, "A", DType::F32), bv = to_view(B, "B", DType::F32),
+             cv = to_view(C, "C", DType::F32), biasv;
+        bool has_bias = !bias.is_none();
+        if (has_bias) biasv = to_view(bias, "bias", DType::F32);
+        check_same_device("sgemm_ex", {&av, &bv, &cv});
+        py::gil_scoped_release nogil;
+        ops::sgemm_ex(transA, transB, M, N, K, alpha, av, lda, bv, ldb, beta, cv, ldc,
+                      has_bias ? &biasv : nullptr, (Activation)act);
+      },
+      py::arg("transA"), py::arg("transB"), py::arg("M"), py::arg("N"), py::arg("K"),
+      py::arg("alpha"), py::arg("A"), py::arg("lda"), py::arg("B"), py::arg("ldb"),
+      py::arg("beta"), py::arg("C"), py::arg("ldc"), py::arg("bias") = py::none(),
+      py::arg("act") = 0,
+      "In place: C = act(alpha * op(A) op(B) + beta * C + bias), bias (N,) or None, act 0 none, "
+      "1 relu, 2 sigmoid, 3 tanh; the epilogue runs on each tile of C right after its product.");
+  m.def(
+      "dense",
+      [](py::handle x, py::handle kernel, py::handle bias, int act) {
+        View xv = to_view(x, "x", DType::F32), kv = to_view(kernel, "kernel", DType::F32), bv;
+        bool has_bias = !bias.is_none();
+        if (has_bias) bv = to_view(bias, "bias", DType::F32);
+        check_same_device("dense", {&xv, &kv});
+        if (has_bias) check_same_device("dense", {&xv, &bv});
+        FASTNN_CHECK(xv.ndim() == 2 && kv.ndim() == 2 && xv.dim(1) == kv.dim(0), ValueError,
+                     "dense: input shape " << xv.shape_str() << " does not match kernel shape "
+                                           << kv.shape_str());
+        py::object y = empty(xv.device, DType::F32, {xv.dim(0), kv.dim(1)});
+        View yv = to_view(y, "y");
+        py::gil_scoped_release nogil;
+        ops::dense(yv, xv, kv, has_bias ? &bv : nullptr, (Activation)act);
+        return y;
+      },
+      py::arg("x"), py::arg("kernel"), py::arg("bias") = py::none(), py::arg("act") = 0,
+      "act(x @ kernel + bias) for x (M, K), kernel (K, N), bias (N,) or None: one sgemm_ex.");
+  m.def(
       "matmul",
       [](py::handle a, py::handle b, bool transpose_a, bool transpose_b) {
         View av = to_view(a, "a", DType::F32), bv = to_view(b, "b", DType::F32);

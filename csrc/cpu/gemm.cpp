@@ -1,218 +1,295 @@
 // Blocked single-precision GEMM on the CPU, in the shape of Goto/BLIS ("Anatomy of
-// High-Performance Matrix Multiplication"): C (M x N) = alpha * op(A) op(B) + beta * C.
+// High-Performance Matrix Multiplication"): C (M x N) = act(alpha * op(A) op(B) + beta * C + bias).
 // M, N, K are the sizes of the product; lda/ldb/ldc row strides; the loops, outside in:
 //   jc over N in NC columns      (B block KC x NC lives in L3)
 //   pc over K in KC steps        pack op(B)[pc:pc+kc, jc:jc+nc] into NR-column micro-panels
 //   ic over M in MC rows         pack op(A)[ic:ic+mc, pc:pc+kc] into MR-row micro-panels (L2)
 //   jr, ir over NR x MR tiles    the micro-kernel: an MR x NR block of accumulators in registers
-// Transposes are absorbed by the packing routines, so the micro-kernel sees one layout. Threads
-// split the (ic, jr) tiles of each (jc, pc) step; K is never split, so every element of C is the
-// same sequence of operations for any thread count (bit-identical results). The hand-tuned
-// intrinsic micro-kernels come later; this one is C++ on GCC vector types, compiled for each
-// FASTNN_SIMD clone.
+// Transposes are absorbed by the packing routines, so the micro-kernel sees one layout. The
+// micro-kernel and block sizes come from active_isa() (cpu/gemm_kernels.h: AVX-512, AVX2, or
+// the portable kernel below). Threads share one packed B block (packed cooperatively, then a
+// barrier) and split the rows (or, for short products, the columns) of C; K is never split, so
+// every element of C is the same sequence of operations for any thread count.
+// Small products skip packing: an operand whose packed copy would be used by at most a couple
+// of tiles is read in place by the micro-kernel (only its zero-padded edge panel is copied).
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
-#include <vector>
 
+#include "core/cpu_features.h"
 #include "core/parallel.h"
+#include "cpu/gemm_kernels.h"
 #include "cpu/gemm_ref.h"
 #include "kernels/gemm.h"
 
 namespace fastnn::cpu {
 namespace {
-
-// Block sizes, for AMD Zen 4 (32 KiB L1d, 1 MiB L2 per core, 32 MiB L3):
-//   MR x NR = 6 x 16 accumulators: 12 ymm (AVX2) or 6 zmm (AVX-512), leaving registers for B
-//   and the broadcast A value; enough independent FMA chains to hide the 4-cycle latency.
-//   KC = 256: an A micro-panel (6 KiB) plus a B micro-panel (16 KiB) stay in L1.
-//   MC = 144: the packed A block (144 KiB) stays in L2 next to streaming B panels.
-//   NC = 4080: the packed B block (4 MiB) stays in L3.
-constexpr int MR = 6;
-constexpr int NR = 16;
-constexpr int64_t KC = 256;
-constexpr int64_t MC = 144;
-constexpr int64_t NC = 4080;
-static_assert(MC % MR == 0 && NC % NR == 0, "cache blocks must hold whole micro-tiles");
+using namespace gemm;
 
 // Products with fewer multiply-adds than this run on one thread.
 constexpr int64_t kParallelFlops = 1 << 18;
 
 inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-// Packing buffers, one per thread, grown as needed and reused across calls.
-float* scratch(std::vector<float>& buf, int64_t n) {
-  if ((int64_t)buf.size() < n) buf.resize(n);
-  return buf.data();
-}
-thread_local std::vector<float> tl_apack, tl_bpack;
-
-// Ap = op(A)[i0:i0+mc, p0:p0+kc] as ceil(mc/MR) panels, each kc rows of MR values; rows past mc
-// are zero so that edge tiles run the full micro-kernel.
-FASTNN_SIMD void pack_a(float* Ap, bool trans, const float* A, int64_t lda, int64_t i0, int64_t mc,
-                        int64_t p0, int64_t kc) {
-  for (int64_t ip = 0; ip < mc; ip += MR) {
-    int64_t mr = std::min<int64_t>(MR, mc - ip);
-    float* dst = Ap + ip * kc;
-    if (trans) {  // element (i, k) at A[k*lda + i]: rows of the panel are contiguous
-      const float* src = A + p0 * lda + i0 + ip;
-      for (int64_t k = 0; k < kc; ++k) {
-        int64_t r = 0;
-        for (; r < mr; ++r) dst[k * MR + r] = src[k * lda + r];
-        for (; r < MR; ++r) dst[k * MR + r] = 0.0f;
-      }
-    } else {  // element (i, k) at A[i*lda + k]
-      const float* src = A + (i0 + ip) * lda + p0;
-      for (int64_t r = 0; r < mr; ++r)
-        for (int64_t k = 0; k < kc; ++k) dst[k * MR + r] = src[r * lda + k];
-      for (int64_t r = mr; r < MR; ++r)
-        for (int64_t k = 0; k < kc; ++k) dst[k * MR + r] = 0.0f;
+// A packing buffer: 64-byte aligned, grown when needed, reused across calls (one per thread).
+struct AlignedBuffer {
+  float* ptr = nullptr;
+  size_t cap = 0;
+  float* get(size_t n) {
+    if (n > cap) {
+      std::free(ptr);
+      size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
+      ptr = static_cast<float*>(std::aligned_alloc(64, bytes));
+      if (!ptr) throw std::bad_alloc();
+      cap = bytes / sizeof(float);
     }
+    return ptr;
   }
-}
+  ~AlignedBuffer() { std::free(ptr); }
+};
+thread_local AlignedBuffer tl_apack, tl_bpack, tl_aedge, tl_bedge;
 
-// Bp = op(B)[p0:p0+kc, j0 + jp ...] for the NR-column panels jp in [jp0, jp1) (in columns, NR
-// aligned) of a block nc wide; columns past nc are zero.
-FASTNN_SIMD void pack_b(float* Bp, bool trans, const float* B, int64_t ldb, int64_t p0, int64_t kc,
-                        int64_t j0, int64_t nc, int64_t jp0, int64_t jp1) {
-  for (int64_t jp = jp0; jp < jp1; jp += NR) {
-    int64_t nr = std::min<int64_t>(NR, nc - jp);
-    float* dst = Bp + jp * kc;
-    if (!trans) {  // element (k, j) at B[k*ldb + j]: panel rows are contiguous
-      const float* src = B + p0 * ldb + j0 + jp;
-      for (int64_t k = 0; k < kc; ++k) {
-        if (nr == NR) {
-          for (int c = 0; c < NR; ++c) dst[k * NR + c] = src[k * ldb + c];
-        } else {
-          int64_t c = 0;
-          for (; c < nr; ++c) dst[k * NR + c] = src[k * ldb + c];
-          for (; c < NR; ++c) dst[k * NR + c] = 0.0f;
-        }
-      }
-    } else {  // element (k, j) at B[j*ldb + k]
-      const float* src = B + (j0 + jp) * ldb + p0;
-      for (int64_t c = 0; c < nr; ++c)
-        for (int64_t k = 0; k < kc; ++k) dst[k * NR + c] = src[c * ldb + k];
-      for (int64_t c = nr; c < NR; ++c)
-        for (int64_t k = 0; k < kc; ++k) dst[k * NR + c] = 0.0f;
-    }
-  }
-}
-
-// One row of NR accumulators as a GCC vector: one zmm in the AVX-512 clone, two ymm in the
-// AVX2 clone, four xmm in the portable one. (Plain arrays left GCC shuffling through xmm
-// registers; the vector type keeps the MR x NR accumulators in registers.)
-// Only ever inlined, so the -Wpsabi note about passing 64-byte vectors does not apply.
+// ---------------------------------------------------------------- the portable micro-kernel
+// 6 x 16 on GCC vector types (one row of NR accumulators: four xmm on baseline x86-64, wider
+// where the compiler targets more); same contract as the intrinsic kernels (gemm_kernels.h).
 #pragma GCC diagnostic ignored "-Wpsabi"
-typedef float vrow __attribute__((vector_size(NR * sizeof(float))));
+constexpr int GMR = GenericBlocks::MR, GNR = GenericBlocks::NR;
+typedef float vrow __attribute__((vector_size(GNR * sizeof(float))));
 __attribute__((always_inline)) inline vrow load_row(const float* p) {
   vrow v;
   std::memcpy(&v, p, sizeof v);  // unaligned load
   return v;
 }
-__attribute__((always_inline)) inline void store_row(float* p, vrow v) { std::memcpy(p, &v, sizeof v); }
 
-// The micro-kernel. Contract: a is kc x MR (packed A panel), b is kc x NR (packed B panel);
-// the mr x nr top-left part of the tile is written to C: C = alpha * a^T b + beta * C, and
-// beta == 0 overwrites C without reading it. Inlined into the SIMD clones of macro_kernel.
-__attribute__((always_inline)) inline void micro_kernel(int64_t kc, const float* __restrict a,
-                                                        const float* __restrict b,
-                                                        float* __restrict C, int64_t ldc, int mr,
-                                                        int nr, float alpha, float beta) {
-  vrow acc[MR];
-  for (int i = 0; i < MR; ++i) acc[i] = vrow{};
+void generic_kernel(int64_t kc, const float* a, int64_t rsa, int64_t csa, const float* b,
+                    int64_t rsb, float* C, int64_t ldc, int mr, int nr, float alpha, float beta,
+                    const float* bias, Activation act) {
+  vrow acc[GMR];
+  for (int i = 0; i < GMR; ++i) acc[i] = vrow{};
   for (int64_t k = 0; k < kc; ++k) {
-    vrow bk = load_row(b + k * NR);
-    for (int i = 0; i < MR; ++i) acc[i] += a[k * MR + i] * bk;
+    vrow bk = load_row(b + k * rsb);
+    for (int i = 0; i < GMR; ++i) acc[i] += a[i * rsa + k * csa] * bk;
   }
-  if (mr == MR && nr == NR) {
-    for (int i = 0; i < MR; ++i) {
-      float* c = C + i * ldc;
-      store_row(c, beta == 0.0f ? alpha * acc[i] : alpha * acc[i] + beta * load_row(c));
-    }
-    return;
-  }
-  float tile[MR][NR];
-  for (int i = 0; i < MR; ++i) store_row(tile[i], acc[i]);
+  float tile[GMR][GNR];
+  for (int i = 0; i < GMR; ++i) std::memcpy(tile[i], &acc[i], sizeof(vrow));
   for (int i = 0; i < mr; ++i) {
     float* c = C + i * ldc;
-    for (int j = 0; j < nr; ++j)
-      c[j] = beta == 0.0f ? alpha * tile[i][j] : alpha * tile[i][j] + beta * c[j];
-  }
-}
-
-// All tiles of one packed A block (mc x kc) times the packed B panels [jb0, jb1) (columns,
-// NR aligned) of a block nc wide; C points at the block's top-left element.
-FASTNN_SIMD void macro_kernel(int64_t mc, int64_t nc, int64_t kc, int64_t jb0, int64_t jb1,
-                              const float* Ap, const float* Bp, float* C, int64_t ldc, float alpha,
-                              float beta) {
-  for (int64_t jr = jb0; jr < jb1; jr += NR) {
-    int nr = (int)std::min<int64_t>(NR, nc - jr);
-    for (int64_t ir = 0; ir < mc; ir += MR) {
-      int mr = (int)std::min<int64_t>(MR, mc - ir);
-      micro_kernel(kc, Ap + ir * kc, Bp + jr * kc, C + ir * ldc + jr, ldc, mr, nr, alpha, beta);
+    for (int j = 0; j < nr; ++j) {
+      float v = beta == 0.0f ? alpha * tile[i][j] : alpha * tile[i][j] + beta * c[j];
+      if (bias) v += bias[j];
+      if (act == Activation::Relu) v = v < 0.0f ? 0.0f : v;  // NaN passes
+      c[j] = v;
     }
   }
+  if (act == Activation::Sigmoid || act == Activation::Tanh) activate_tile(C, ldc, mr, nr, act);
+}
+void generic_pack_a(float* Ap, bool trans, const float* A, int64_t lda, int64_t i0, int64_t mc,
+                    int64_t p0, int64_t kc) {
+  pack_a_tpl<GMR>(Ap, trans, A, lda, i0, mc, p0, kc);
+}
+void generic_pack_b(float* Bp, bool trans, const float* B, int64_t ldb, int64_t p0, int64_t kc,
+                    int64_t j0, int64_t nc, int64_t jp0, int64_t jp1) {
+  pack_b_tpl<GNR>(Bp, trans, B, ldb, p0, kc, j0, nc, jp0, jp1);
 }
 
-// C = beta * C (beta == 0: zero without reading), for alpha == 0 or K == 0.
-void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
+const Arch& arch_for(Isa isa) {
+  static const Arch generic{GMR, GNR, GenericBlocks::MC, GenericBlocks::KC, GenericBlocks::NC,
+                            generic_kernel, generic_pack_a, generic_pack_b};
+  static const Arch avx2 = avx2_arch();
+  static const Arch avx512 = avx512_arch();
+  return isa == Isa::AVX512 ? avx512 : isa == Isa::AVX2 ? avx2 : generic;
+}
+
+// ---------------------------------------------------------------- epilogue without a product
+float activate(float v, Activation act) {
+  switch (act) {
+    case Activation::Relu: return v < 0.0f ? 0.0f : v;
+    case Activation::Sigmoid: return vm::sigmoid(v);
+    case Activation::Tanh: return vm::tanh(v);
+    default: return v;
+  }
+}
+
+// C = act(beta * C + bias) (beta == 0: C is not read), for alpha == 0 or K == 0.
+void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc, const Epilogue& ep) {
   for (int64_t i = 0; i < M; ++i) {
     float* c = C + i * ldc;
     if (beta == 0.0f)
       std::fill(c, c + N, 0.0f);
     else if (beta != 1.0f)
       for (int64_t j = 0; j < N; ++j) c[j] *= beta;
+    if (ep.bias)
+      for (int64_t j = 0; j < N; ++j) c[j] += ep.bias[j];
+    if (ep.act != Activation::None)
+      for (int64_t j = 0; j < N; ++j) c[j] = activate(c[j], ep.act);
   }
 }
 
-// The blocked product; `threaded` false keeps it on the calling thread (inside a batch that is
-// already parallel: nested parallel_for would not split).
-void sgemm_blocked(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
-                   const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
-                   int64_t ldc, bool threaded) {
-  if (M <= 0 || N <= 0) return;
-  if (K <= 0 || alpha == 0.0f) {
-    scale_c(M, N, beta, C, ldc);
-    return;
+// ---------------------------------------------------------------- the five loops
+struct Problem {
+  bool transA, transB;
+  int64_t M, N, K;
+  float alpha;
+  const float* A;
+  int64_t lda;
+  const float* B;
+  int64_t ldb;
+  float beta;
+  float* C;
+  int64_t ldc;
+  Epilogue ep;
+};
+
+#ifdef _OPENMP
+inline void team_barrier(int nt) {
+  if (nt > 1) {
+#pragma omp barrier
   }
-  int nthreads = threaded && M * N * K >= kParallelFlops ? get_num_threads() : 1;
-  for (int64_t jc = 0; jc < N; jc += NC) {
-    int64_t nc = std::min(NC, N - jc);
-    int64_t npanels = ceil_div(nc, NR);
-    for (int64_t pc = 0; pc < K; pc += KC) {
-      int64_t kc = std::min(KC, K - pc);
-      float beta_k = pc == 0 ? beta : 1.0f;  // later K blocks accumulate onto the first
-      float* Bp = scratch(tl_bpack, npanels * NR * kc);
-      parallel_for(npanels, nthreads > 1 ? ceil_div(npanels, nthreads) : npanels,
-                   [&](int64_t p0, int64_t p1) {
-                     pack_b(Bp, transB, B, ldb, pc, kc, jc, nc, p0 * NR, std::min(p1 * NR, nc));
-                   });
-      // Tasks: every MC block of rows times `groups` column ranges of the B block; the column
-      // split only exists so that short, wide products also use every thread.
-      int64_t mblocks = ceil_div(M, MC);
-      int64_t groups = std::min<int64_t>(npanels, nthreads > mblocks ? ceil_div(nthreads, mblocks) : 1);
-      int64_t per_group = ceil_div(npanels, groups);
-      groups = ceil_div(npanels, per_group);
-      int64_t ntasks = mblocks * groups;
-      parallel_for(ntasks, nthreads > 1 ? 1 : ntasks, [&](int64_t t0, int64_t t1) {
-        for (int64_t t = t0; t < t1; ++t) {
-          int64_t ic = (t / groups) * MC, g = t % groups;
-          int64_t mc = std::min(MC, M - ic);
-          int64_t jb0 = g * per_group * NR, jb1 = std::min((g + 1) * per_group * NR, nc);
-          float* Ap = scratch(tl_apack, ceil_div(mc, MR) * MR * kc);
-          pack_a(Ap, transA, A, lda, ic, mc, pc, kc);
-          macro_kernel(mc, nc, kc, jb0, jb1, Ap, Bp, C + ic * ldc + jc, ldc, alpha, beta_k);
+}
+#else
+inline void team_barrier(int) {}
+#endif
+
+// The share of thread `tid` (of nt) of the product. Rows split: [r0, r1) of M with all columns;
+// columns split: NR panels [q0, q1) of each NC block with all rows. Bp: the shared packed B
+// block (null when B is read in place).
+void run_share(const Arch& ar, const Problem& p, int tid, int nt, bool split_rows, bool direct_a,
+               bool direct_b, float* Bp) {
+  const int MR = ar.mr, NR = ar.nr;
+  int64_t r0 = 0, r1 = p.M;
+  if (split_rows) {
+    // whole MC blocks' worth of MR tiles for tall products; short ones split at 4 rows, the
+    // edge granularity of the kernels, so that both halves get about the same work
+    const int64_t g = p.M >= 8 * MR * nt ? MR : 4;
+    int64_t per = ceil_div(ceil_div(p.M, nt), g) * g;
+    r0 = std::min(p.M, tid * per);
+    r1 = std::min(p.M, r0 + per);
+  }
+  for (int64_t jc = 0; jc < p.N; jc += ar.nc) {
+    const int64_t nc = std::min(ar.nc, p.N - jc);
+    const int64_t npanels = ceil_div(nc, NR);
+    int64_t q0 = 0, q1 = npanels;
+    if (!split_rows) {
+      int64_t per = ceil_div(npanels, nt);
+      q0 = std::min(npanels, tid * per);
+      q1 = std::min(npanels, q0 + per);
+    }
+    for (int64_t pc = 0; pc < p.K; pc += ar.kc) {
+      const int64_t kc = std::min(ar.kc, p.K - pc);
+      const bool last = pc + kc >= p.K;
+      const float beta_k = pc == 0 ? p.beta : 1.0f;  // later K blocks accumulate onto the first
+      const float* bias = last && p.ep.bias ? p.ep.bias + jc : nullptr;
+      const Activation act = last ? p.ep.act : Activation::None;
+      // B: the shared block, packed cooperatively (each thread a slice of the panels), or read
+      // in place with its last, partial panel copied (zero-padded) per thread.
+      float* bedge = nullptr;
+      if (!direct_b) {
+        int64_t per = ceil_div(npanels, nt);
+        int64_t s0 = std::min(npanels, tid * per), s1 = std::min(npanels, s0 + per);
+        if (s0 < s1) ar.pack_b(Bp, p.transB, p.B, p.ldb, pc, kc, jc, nc, s0 * NR, std::min(s1 * NR, nc));
+        team_barrier(nt);
+      } else if (nc % NR) {
+        bedge = tl_bedge.get(kc * NR);
+        int64_t jl = (npanels - 1) * NR;
+        ar.pack_b(bedge - jl * kc, p.transB, p.B, p.ldb, pc, kc, jc, nc, jl, nc);
+      }
+      if (r0 < r1 && q0 < q1) {
+        for (int64_t ic = r0; ic < r1; ic += ar.mc) {
+          const int64_t mc = std::min(ar.mc, r1 - ic);
+          float* Ap = nullptr;
+          float* aedge = nullptr;
+          const int64_t mfull = mc / MR * MR;
+          if (!direct_a) {
+            Ap = tl_apack.get(ceil_div(mc, MR) * MR * kc);
+            ar.pack_a(Ap, p.transA, p.A, p.lda, ic, mc, pc, kc);
+          } else if (mfull < mc) {
+            aedge = tl_aedge.get(MR * kc);
+            ar.pack_a(aedge, p.transA, p.A, p.lda, ic + mfull, mc - mfull, pc, kc);
+          }
+          float* Cb = p.C + ic * p.ldc + jc;
+          for (int64_t q = q0; q < q1; ++q) {
+            const int64_t jr = q * NR;
+            const int nr = (int)std::min<int64_t>(NR, nc - jr);
+            const float* b;
+            int64_t rsb;
+            if (!direct_b) {
+              b = Bp + jr * kc, rsb = NR;
+            } else if (nr < NR) {
+              b = bedge, rsb = NR;
+            } else {
+              b = p.B + pc * p.ldb + jc + jr, rsb = p.ldb;
+            }
+            const float* bj = bias ? bias + jr : nullptr;
+            for (int64_t ir = 0; ir < mc; ir += MR) {
+              const int mr = (int)std::min<int64_t>(MR, mc - ir);
+              const float* a;
+              int64_t rsa, csa;
+              if (!direct_a) {
+                a = Ap + ir * kc, rsa = 1, csa = MR;
+              } else if (mr < MR) {
+                a = aedge, rsa = 1, csa = MR;
+              } else if (p.transA) {
+                a = p.A + pc * p.lda + ic + ir, rsa = 1, csa = p.lda;
+              } else {
+                a = p.A + (ic + ir) * p.lda + pc, rsa = p.lda, csa = 1;
+              }
+              ar.kernel(kc, a, rsa, csa, b, rsb, Cb + ir * p.ldc + jr, p.ldc, mr, nr, p.alpha,
+                        beta_k, bj, act);
+            }
+          }
         }
-      });
+      }
+      if (!direct_b) team_barrier(nt);  // the next block overwrites the shared B
     }
   }
+}
+
+// `threaded` false keeps the product on the calling thread (inside a batch that is already
+// parallel).
+void sgemm_run(const Problem& p, bool threaded) {
+  if (p.M <= 0 || p.N <= 0) return;
+  if (p.K <= 0 || p.alpha == 0.0f) {
+    scale_c(p.M, p.N, p.beta, p.C, p.ldc, p.ep);
+    return;
+  }
+  const Arch& ar = arch_for(active_isa());
+  // A packed block serves ceil(N / NR) tiles per row panel, a packed B block ceil(M / MR):
+  // read in place what would be reused by at most two tiles (B only when not transposed, as
+  // the kernel needs NR contiguous values per k). B of one panel (N <= NR) is also read in
+  // place: its rows are what a packed panel holds, and threads then need no barrier per block.
+  const bool direct_a = p.N <= 2 * ar.nr;
+  const bool direct_b = !p.transB && (p.M <= 2 * ar.mr || p.N <= ar.nr);
+  int nt = threaded && p.M * p.N * p.K >= kParallelFlops ? get_num_threads() : 1;
+#ifdef _OPENMP
+  if (omp_in_parallel()) nt = 1;
+#endif
+  const bool split_rows = p.M >= (int64_t)nt * ar.mr * 4 || ceil_div(p.N, ar.nr) < nt;
+  float* Bp = nullptr;
+  if (!direct_b) {
+    int64_t nc = std::min(ar.nc, ceil_div(p.N, ar.nr) * ar.nr);
+    Bp = tl_bpack.get(nc * std::min(ar.kc, p.K));
+  }
+  if (nt <= 1) {
+    run_share(ar, p, 0, 1, true, direct_a, direct_b, Bp);
+    return;
+  }
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt)
+  run_share(ar, p, omp_get_thread_num(), omp_get_num_threads(), split_rows, direct_a, direct_b, Bp);
+#endif
 }
 
 }  // namespace
 
 void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
            int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  sgemm_blocked(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, true);
+  sgemm_run({transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, Epilogue{}}, true);
+}
+
+void sgemm_ex(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
+              const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+              int64_t ldc, const Epilogue& ep) {
+  sgemm_run({transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, ep}, true);
 }
 
 void sgemm_batched(bool transA, bool transB, int64_t batch, int64_t M, int64_t N, int64_t K,
@@ -221,8 +298,9 @@ void sgemm_batched(bool transA, bool transB, int64_t batch, int64_t M, int64_t N
                    int64_t strideC) {
   if (batch <= 0) return;
   auto one = [&](int64_t b, bool threaded) {
-    sgemm_blocked(transA, transB, M, N, K, alpha, A + b * strideA, lda, B + b * strideB, ldb, beta,
-                  C + b * strideC, ldc, threaded);
+    sgemm_run({transA, transB, M, N, K, alpha, A + b * strideA, lda, B + b * strideB, ldb, beta,
+               C + b * strideC, ldc, Epilogue{}},
+              threaded);
   };
   // Small products: one thread per batch entry; large ones: threads inside each product. Either
   // way each product runs the same operations, so the result does not depend on the threads.

@@ -6,7 +6,8 @@
 //   loading, zero padding at the edges), then each of its 16 x 16 threads accumulates a
 //   TM x TN micro-tile. Thread (ty, tx) owns rows ty + 16 i and columns tx + 16 j, so a warp
 //   reads shared memory without bank conflicts and writes C rows contiguously.
-// beta == 0 means C is only written, never read (it may hold NaN).
+// beta == 0 means C is only written, never read (it may hold NaN). sgemm_ex applies the fused
+// epilogue (bias per column, then relu / sigmoid / tanh) at the store.
 #include "kernels/gemm.h"
 
 #include "cuda/common.cuh"
@@ -24,7 +25,7 @@ __global__ void __launch_bounds__(kGemmThreads)
 sgemm_kernel(bool transA, bool transB, int64_t batch, int64_t M, int64_t N, int64_t K,
              float alpha, const float* A, int64_t lda, int64_t strideA, const float* B,
              int64_t ldb, int64_t strideB, float beta, float* C, int64_t ldc, int64_t strideC,
-             int64_t tiles_n) {
+             int64_t tiles_n, const float* bias, Activation act) {
   __shared__ float As[BK][BM + 1];  // op(A) slice, k-major; +1 breaks store bank conflicts
   __shared__ float Bs[BK][BN + 1];  // op(B) slice
   const int t = threadIdx.x, tx = t % 16, ty = t / 16;
@@ -77,17 +78,23 @@ sgemm_kernel(bool transA, bool transB, int64_t batch, int64_t M, int64_t N, int6
         const int64_t gn = col0 + tx + 16 * j;
         if (gn >= N) continue;
         float* c = Cb + gm * ldc + gn;
-        const float v = alpha * acc[i][j];
-        *c = beta == 0.f ? v : v + beta * *c;
+        float v = alpha * acc[i][j];
+        if (beta != 0.f) v += beta * *c;
+        if (bias) v += bias[gn];
+        if (act == Activation::Relu) v = v < 0.f ? 0.f : v;  // NaN passes
+        else if (act == Activation::Sigmoid) v = 1.f / (1.f + expf(-v));
+        else if (act == Activation::Tanh) v = tanhf(v);
+        *c = v;
       }
     }
   }
 }
 
-void sgemm_batched(bool transA, bool transB, int64_t batch, int64_t M, int64_t N, int64_t K,
-                   float alpha, const float* A, int64_t lda, int64_t strideA, const float* B,
-                   int64_t ldb, int64_t strideB, float beta, float* C, int64_t ldc,
-                   int64_t strideC) {
+namespace {
+void launch(bool transA, bool transB, int64_t batch, int64_t M, int64_t N, int64_t K, float alpha,
+            const float* A, int64_t lda, int64_t strideA, const float* B, int64_t ldb,
+            int64_t strideB, float beta, float* C, int64_t ldc, int64_t strideC,
+            const Epilogue& ep) {
   FASTNN_CHECK(batch >= 0 && M >= 0 && N >= 0 && K >= 0, ValueError,
                "sgemm: negative size (batch, M, N, K) = (" << batch << ", " << M << ", " << N
                                                          << ", " << K << ")");
@@ -103,8 +110,24 @@ void sgemm_batched(bool transA, bool transB, int64_t batch, int64_t M, int64_t N
                "sgemm: output of " << M << " x " << N << " is too large for one launch");
   dim3 grid((unsigned)tiles, (unsigned)std::min<int64_t>(batch, 65535));
   sgemm_kernel<<<grid, kGemmThreads>>>(transA, transB, batch, M, N, K, alpha, A, lda, strideA, B,
-                                       ldb, strideB, beta, C, ldc, strideC, tiles_n);
+                                       ldb, strideB, beta, C, ldc, strideC, tiles_n, ep.bias,
+                                       ep.act);
   FASTNN_CUDA_CHECK_LAUNCH();
+}
+}  // namespace
+
+void sgemm_batched(bool transA, bool transB, int64_t batch, int64_t M, int64_t N, int64_t K,
+                   float alpha, const float* A, int64_t lda, int64_t strideA, const float* B,
+                   int64_t ldb, int64_t strideB, float beta, float* C, int64_t ldc,
+                   int64_t strideC) {
+  launch(transA, transB, batch, M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc,
+         strideC, Epilogue{});
+}
+
+void sgemm_ex(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
+              const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+              int64_t ldc, const Epilogue& ep) {
+  launch(transA, transB, 1, M, N, K, alpha, A, lda, 0, B, ldb, 0, beta, C, ldc, 0, ep);
 }
 
 void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,

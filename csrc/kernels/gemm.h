@@ -9,10 +9,21 @@
 
 namespace fastnn {
 
+// The fused epilogue of sgemm_ex: C = act(alpha * op(A) op(B) + beta * C + bias), applied while
+// each tile of C is still in registers (or in L1, for sigmoid/tanh) after its last K block.
+enum class Activation : int { None = 0, Relu = 1, Sigmoid = 2, Tanh = 3 };
+struct Epilogue {
+  const float* bias = nullptr;  // N values, one per output column; null: no bias
+  Activation act = Activation::None;
+};
+
 #define FASTNN_DECLARE_GEMM_KERNELS                                                                \
   void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,              \
              const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,      \
              int64_t ldc);                                                                        \
+  void sgemm_ex(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,           \
+                const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,   \
+                int64_t ldc, const Epilogue& ep);                                                 \
   /* batch independent products; matrix b starts at A + b*strideA (and so on); a stride of 0 */    \
   /* reuses one operand for every batch entry */                                                   \
   void sgemm_batched(bool transA, bool transB, int64_t batch, int64_t M, int64_t N, int64_t K,     \

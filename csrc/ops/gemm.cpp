@@ -43,6 +43,42 @@ void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alph
                   beta, C.f32(), ldc);
 }
 
+void sgemm_ex(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
+              const View& A, int64_t lda, const View& B, int64_t ldb, float beta, const View& C,
+              int64_t ldc, const View* bias, Activation act) {
+  check_sgemm(transA, transB, M, N, K, A, lda, B, ldb, C, ldc);
+  FASTNN_CHECK((int)act >= 0 && (int)act <= (int)Activation::Tanh, ValueError,
+               "sgemm_ex: unknown activation code " << (int)act);
+  Epilogue ep;
+  ep.act = act;
+  if (bias) {
+    FASTNN_CHECK(bias->dtype == DType::F32, TypeError,
+                 "sgemm_ex: bias must be float32, got " << dtype_name(bias->dtype));
+    FASTNN_CHECK(bias->device == C.device, ValueError, "sgemm_ex: bias is on another device than C");
+    FASTNN_CHECK(bias->numel() == N, ValueError,
+                 "sgemm_ex: bias of shape " << bias->shape_str() << " must hold N = " << N
+                                            << " values");
+    ep.bias = bias->f32();
+  }
+  if (M == 0 || N == 0) return;
+  FASTNN_DISPATCH(C.device, sgemm_ex, transA, transB, M, N, K, alpha, A.f32(), lda, B.f32(), ldb,
+                  beta, C.f32(), ldc, ep);
+}
+
+void dense(const View& y, const View& x, const View& kernel, const View* bias, Activation act) {
+  FASTNN_CHECK(x.ndim() == 2 && kernel.ndim() == 2 && x.dim(1) == kernel.dim(0), ValueError,
+               "dense: input shape " << x.shape_str() << " does not match kernel shape "
+                                     << kernel.shape_str());
+  const int64_t M = x.dim(0), K = x.dim(1), N = kernel.dim(1);
+  FASTNN_CHECK(y.ndim() == 2 && y.dim(0) == M && y.dim(1) == N, ValueError,
+               "dense: output has shape " << y.shape_str() << ", expected " << shape_str({M, N}));
+  FASTNN_CHECK(!bias || (bias->ndim() == 1 && bias->dim(0) == N), ValueError,
+               "dense: bias shape " << bias->shape_str() << " does not match kernel shape "
+                                    << kernel.shape_str());
+  sgemm_ex(false, false, M, N, K, 1.0f, x, std::max<int64_t>(K, 1), kernel,
+           std::max<int64_t>(N, 1), 0.0f, y, std::max<int64_t>(N, 1), bias, act);
+}
+
 namespace {
 struct Operand {
   int64_t batch, rows, cols;  // stored shape (batch, rows, cols)

@@ -122,48 +122,62 @@ def matmul(a: Tensor, b: Tensor, transpose_a: bool = False, transpose_b: bool = 
     return out
 
 
-class Linear(Function):
-    """y = x @ kernel + bias for x (M, K), kernel (K, N), bias (N,) or None.
+# Activation codes of the fused GEMM epilogue (csrc/kernels/gemm.h, enum Activation).
+_ACTIVATIONS = {None: 0, "linear": 0, "relu": 1, "sigmoid": 2, "tanh": 3}
 
-    The bias is written into y first and the GEMM accumulates onto it (beta = 1)."""
+
+class Dense(Function):
+    """y = act(x @ kernel + bias) for x (M, K), kernel (K, N), bias (N,) or None: forward is one
+    GEMM whose epilogue adds the bias and applies the activation on each tile of y while it is
+    in registers. Backward takes the activation's derivative from the saved output y (relu:
+    y > 0, sigmoid: y (1 - y), tanh: 1 - y^2), then dx = dz kernel^T, dkernel = x^T dz and
+    dbias = the column sums of dz."""
 
     @staticmethod
-    def forward(ctx, x, kernel, bias):
-        ctx.save_for_backward(x, kernel)
+    def forward(ctx, x, kernel, bias, act):
+        y = _C.dense(x, kernel, bias, _ACTIVATIONS[act])
+        ctx.save_for_backward(x, kernel, y if act not in (None, "linear") else None)
         ctx.has_bias = bias is not None
-        m, k = x.shape
-        n = kernel.shape[1]
-        if bias is None:
-            return _C.matmul(x, kernel, False, False)
-        row = bias.reshape((1, n))
-        # broadcast_to returns its argument when no copy is needed: never write into the bias
-        y = _raw.copy(row) if m == 1 else _raw.broadcast_to(row, (m, n))
-        if m and n:
-            _C.sgemm(False, False, m, n, k, 1.0, x, max(k, 1), kernel, max(n, 1), 1.0, y, n)
+        ctx.act = act
         return y
 
     @staticmethod
     def backward(ctx, g):
-        x, kernel = ctx.saved
-        need_x, need_k, need_b = ctx.needs_input_grad
+        x, kernel, y = ctx.saved
+        need_x, need_k, need_b = ctx.needs_input_grad[:3]
+        if y is not None:
+            op = _raw.UNARY[ctx.act]
+            # relu's rule reads its input; y > 0 exactly where the pre-activation is > 0
+            g = _C.unary_backward(op, g, y if ctx.act == "relu" else None, y)
         dx = _C.matmul(g, kernel, False, True) if need_x else None
         dk = _C.matmul(x, g, True, False) if need_k else None
         db = None
         if ctx.has_bias and need_b:
             db = _raw.reduce("sum", g, [0]) if g.shape[0] else _raw.zeros(g.shape[1:], _raw.device_of(g))
-        return dx, dk, db
+        return dx, dk, db, None
 
 
-def dense(x: Tensor, kernel: Tensor, bias: Tensor | None = None) -> Tensor:
-    """``x @ kernel + bias`` with Keras's Dense layout: kernel is (in, out), bias (out,).
+def dense(x: Tensor, kernel: Tensor, bias: Tensor | None = None, activation: str | None = None) -> Tensor:
+    """``activation(x @ kernel + bias)`` with Keras's Dense layout: kernel is (in, out), bias (out,).
+
+    The product, the bias and the activation are one fused kernel (one pass over the output).
 
     Args:
         x: (..., in).
         kernel: (in, out).
         bias: (out,) or None.
+        activation: None or 'linear' (identity), 'relu', 'sigmoid' or 'tanh'.
     Returns:
         (..., out).
+
+    Example::
+
+        y = dense(fastnn.ones(4, 3), fastnn.ones(3, 2), fastnn.zeros(2), activation="relu")
     """
+    if activation not in _ACTIVATIONS:
+        raise ValueError(
+            f"dense: activation must be None, 'linear', 'relu', 'sigmoid' or 'tanh', got {activation!r}"
+        )
     x, kernel = _tensor(x), _tensor(kernel)
     if kernel.ndim != 2:
         raise ValueError(f"dense: kernel must be 2-D (in, out), got shape {kernel.shape}")
@@ -179,7 +193,10 @@ def dense(x: Tensor, kernel: Tensor, bias: Tensor | None = None) -> Tensor:
     for t, name in ((x, "x"), (kernel, "kernel"), (bias, "bias")):
         if t is not None and t.dtype != float32:
             raise TypeError(f"dense: {name} must be float32, got {t.dtype}")
+    devices = {t.device for t in (x, kernel, bias) if t is not None}
+    if len(devices) > 1:
+        raise ValueError(f"dense: x, kernel and bias must be on one device, got {sorted(map(str, devices))}")
     lead = x.shape[:-1]
     x2 = reshape(x, (int(np.prod(lead, dtype=np.int64)), x.shape[-1]))
-    y = Linear.apply(x2, kernel, bias)
+    y = Dense.apply(x2, kernel, bias, activation)
     return reshape(y, lead + (kernel.shape[1],))
