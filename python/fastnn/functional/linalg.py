@@ -10,6 +10,8 @@ transposes: for C = op(A) op(B), dop(A) = dC op(B)^T and dop(B) = op(A)^T dC.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import _C, _raw
@@ -193,10 +195,12 @@ def dense(x: Tensor, kernel: Tensor, bias: Tensor | None = None, activation: str
     for t, name in ((x, "x"), (kernel, "kernel"), (bias, "bias")):
         if t is not None and t.dtype != float32:
             raise TypeError(f"dense: {name} must be float32, got {t.dtype}")
-    devices = {t.device for t in (x, kernel, bias) if t is not None}
-    if len(devices) > 1:
+    if x.device != kernel.device or (bias is not None and bias.device != x.device):
+        devices = {t.device for t in (x, kernel, bias) if t is not None}
         raise ValueError(f"dense: x, kernel and bias must be on one device, got {sorted(map(str, devices))}")
+    if x.ndim == 2:  # the common case: no reshapes
+        return Dense.apply(x, kernel, bias, activation)
     lead = x.shape[:-1]
-    x2 = reshape(x, (int(np.prod(lead, dtype=np.int64)), x.shape[-1]))
+    x2 = reshape(x, (math.prod(lead), x.shape[-1]))
     y = Dense.apply(x2, kernel, bias, activation)
     return reshape(y, lead + (kernel.shape[1],))
