@@ -350,10 +350,10 @@ class EarlyStopping(Callback):
                 )
         if mode == "min":
             self.monitor_op = lambda a, b: a < b
-            self._delta = -self.min_delta
+            self._delta = self.min_delta  # must be lower by at least min_delta
         else:
             self.monitor_op = lambda a, b: a > b
-            self._delta = self.min_delta
+            self._delta = -self.min_delta
 
     def on_train_begin(self, logs: Logs = None) -> None:
         self.wait = 0
