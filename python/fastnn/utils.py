@@ -85,9 +85,9 @@ def normalize(x: Any, axis: int = -1, order: int = 2):
     from .tensor import Tensor
 
     if isinstance(x, Tensor) and order == 2:
-        norm = (x * x).sum(axis=axis, keepdims=True).sqrt()
-        safe = norm + (norm == 0.0).numpy().astype(np.float32)  # 1 where the norm is 0
-        return x / safe
+        sq = (x * x).sum(axis=axis, keepdims=True)
+        # a zero vector divides by 1, and sqrt never sees 0 (whose gradient is infinite)
+        return x / (sq + (sq == 0.0).numpy().astype(np.float32)).sqrt()
     a = np.asarray(x.numpy() if isinstance(x, Tensor) else x)
     a = a.astype(np.float32) if a.dtype.kind in "biu" else a
     norm = np.atleast_1d(np.linalg.norm(a, order, axis))
