@@ -8,7 +8,6 @@ import warnings
 
 import numpy as np
 import pytest
-
 from fastnn import callbacks as C
 from fastnn import metrics as M
 

@@ -2,12 +2,11 @@
 
 import warnings
 
+import fastnn
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
-
-import fastnn
 from fastnn import losses as L
 from oracle import TOL, assert_close
 

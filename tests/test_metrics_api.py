@@ -4,11 +4,10 @@ and the scikit-learn-compatible functions."""
 import json
 import warnings
 
+import fastnn
 import numpy as np
 import pytest
 import sklearn.metrics as skm
-
-import fastnn
 from fastnn import metrics as M
 
 rng = np.random.default_rng(1)

@@ -6,12 +6,11 @@ import json
 import os
 import pickle
 
+import fastnn
 import numpy as np
 import pytest
-from safetensors.numpy import save_file as st_save_file
-
-import fastnn
 from fastnn import saving as S
+from safetensors.numpy import save_file as st_save_file
 
 rng = np.random.default_rng(3)
 

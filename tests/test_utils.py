@@ -3,10 +3,9 @@
 import builtins
 import random
 
+import fastnn
 import numpy as np
 import pytest
-
-import fastnn
 from fastnn import utils as U
 
 

@@ -13,7 +13,8 @@ Example::
 from __future__ import annotations
 
 import random as _pyrandom
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +28,7 @@ __all__ = [
 ]
 
 
-def to_categorical(y: Any, num_classes: Optional[int] = None, dtype: Any = "float32") -> np.ndarray:
+def to_categorical(y: Any, num_classes: int | None = None, dtype: Any = "float32") -> np.ndarray:
     """One-hot encode integer class labels (Keras's to_categorical).
 
     Args:
@@ -97,8 +98,8 @@ def normalize(x: Any, axis: int = -1, order: int = 2):
 
 
 # ---------------------------------------------------------------------------- seeding
-_shuffle_rng: Optional[np.random.Generator] = None
-_last_seed: Optional[int] = None
+_shuffle_rng: np.random.Generator | None = None
+_last_seed: int | None = None
 
 
 def set_random_seed(seed: int) -> None:
@@ -162,7 +163,7 @@ def _history_dict(history: Any) -> dict:
     return h
 
 
-def plot_history(history: Any, path: Optional[str] = None, metrics: Optional[Sequence[str]] = None):
+def plot_history(history: Any, path: str | None = None, metrics: Sequence[str] | None = None):
     """Plot the per-epoch curves of a training History: one panel per quantity ('loss',
     'accuracy', ...), training and validation ('val_...') curves together.
 
@@ -206,7 +207,7 @@ def plot_history(history: Any, path: Optional[str] = None, metrics: Optional[Seq
     return fig
 
 
-def plot_roc(y_true: Any, y_score: Any, path: Optional[str] = None, label: Optional[str] = None):
+def plot_roc(y_true: Any, y_score: Any, path: str | None = None, label: str | None = None):
     """Plot the ROC curve of a binary classifier, with its area (AUC) in the legend.
 
     Args:
