@@ -23,7 +23,7 @@ import math
 import os
 import warnings
 from collections.abc import Iterable
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -147,14 +147,14 @@ class CallbackList(Callback):
         cbs.on_train_begin()
     """
 
-    def __init__(self, callbacks: Optional[Iterable[Callback]] = None, add_history: bool = False,
-                 add_progbar: bool = False, model: Any = None, progbar: Optional[Callback] = None,
+    def __init__(self, callbacks: Iterable[Callback] | None = None, add_history: bool = False,
+                 add_progbar: bool = False, model: Any = None, progbar: Callback | None = None,
                  **params):
         super().__init__()
         self.callbacks: list[Callback] = []
         for cb in callbacks or []:
             self.append(cb)
-        self._history: Optional[History] = None
+        self._history: History | None = None
         if add_history:
             self._history = next((c for c in self.callbacks if isinstance(c, History)), None)
             if self._history is None:
@@ -168,7 +168,7 @@ class CallbackList(Callback):
             self.set_params(params)
 
     @property
-    def history(self) -> Optional[History]:
+    def history(self) -> History | None:
         """The History callback of the list (with add_history=True, or the user's own)."""
         return self._history or next((c for c in self.callbacks if isinstance(c, History)), None)
 
@@ -254,7 +254,7 @@ _MAX_HINTS = ("acc", "auc", "precision", "recall", "f1", "fmeasure", "iou", "r2"
 _MIN_HINTS = ("loss", "error", "mse", "mae", "mape", "msle", "crossentropy", "hinge", "divergence", "kld")
 
 
-def _monitor_direction(monitor: str, model: Any) -> Optional[str]:
+def _monitor_direction(monitor: str, model: Any) -> str | None:
     """'min' or 'max' for a monitored name, as Keras's mode='auto': a loss is minimised, a
     metric of the model follows its direction, and Keras 2's names ('acc' in the name) decide
     the rest. None when nothing tells."""
@@ -273,7 +273,7 @@ def _monitor_direction(monitor: str, model: Any) -> Optional[str]:
     return None
 
 
-def _float(value: Any) -> Optional[float]:
+def _float(value: Any) -> float | None:
     if value is None:
         return None
     try:
@@ -309,7 +309,7 @@ class EarlyStopping(Callback):
     """
 
     def __init__(self, monitor: str = "val_loss", min_delta: float = 0, patience: int = 0, verbose: int = 0,
-                 mode: str = "auto", baseline: Optional[float] = None, restore_best_weights: bool = False,
+                 mode: str = "auto", baseline: float | None = None, restore_best_weights: bool = False,
                  start_from_epoch: int = 0):
         super().__init__()
         if not isinstance(monitor, str):
@@ -332,11 +332,11 @@ class EarlyStopping(Callback):
         self.baseline = baseline
         self.restore_best_weights = bool(restore_best_weights)
         self.start_from_epoch = int(start_from_epoch)
-        self.monitor_op: Optional[Callable[[float, float], bool]] = None
+        self.monitor_op: Callable[[float, float], bool] | None = None
         self._delta = 0.0
         self.wait = 0
         self.stopped_epoch = 0
-        self.best: Optional[float] = None
+        self.best: float | None = None
         self.best_weights = None
         self.best_epoch = 0
 
@@ -353,10 +353,10 @@ class EarlyStopping(Callback):
                 )
         if mode == "min":
             self.monitor_op = lambda a, b: a < b
-            self._delta = -self.min_delta
+            self._delta = self.min_delta  # must be lower by at least min_delta
         else:
             self.monitor_op = lambda a, b: a > b
-            self._delta = self.min_delta
+            self._delta = -self.min_delta
 
     def on_train_begin(self, logs: Logs = None) -> None:
         self.wait = 0
@@ -365,12 +365,12 @@ class EarlyStopping(Callback):
         self.best_weights = None
         self.best_epoch = 0
 
-    def _is_improvement(self, value: float, reference: Optional[float]) -> bool:
+    def _is_improvement(self, value: float, reference: float | None) -> bool:
         if reference is None:
             return True
         return bool(self.monitor_op(value + self._delta, reference))
 
-    def get_monitor_value(self, logs: Logs) -> Optional[float]:
+    def get_monitor_value(self, logs: Logs) -> float | None:
         logs = logs or {}
         value = _float(logs.get(self.monitor))
         if value is None:
@@ -436,9 +436,9 @@ class ModelCheckpoint(Callback):
         ModelCheckpoint("best.keras", monitor="val_accuracy", save_best_only=True)
     """
 
-    def __init__(self, filepath: Union[str, os.PathLike], monitor: str = "val_loss", verbose: int = 0,
+    def __init__(self, filepath: str | os.PathLike, monitor: str = "val_loss", verbose: int = 0,
                  save_best_only: bool = False, save_weights_only: bool = False, mode: str = "auto",
-                 save_freq: Union[str, int] = "epoch", initial_value_threshold: Optional[float] = None):
+                 save_freq: str | int = "epoch", initial_value_threshold: float | None = None):
         super().__init__()
         self.filepath = os.fspath(filepath)
         self.monitor = monitor
@@ -492,7 +492,7 @@ class ModelCheckpoint(Callback):
             return True
         return False
 
-    def _get_file_path(self, epoch: int, batch: Optional[int], logs: Logs) -> str:
+    def _get_file_path(self, epoch: int, batch: int | None, logs: Logs) -> str:
         logs = dict(logs or {})
         try:
             if batch is None or "batch" in logs:
@@ -515,7 +515,7 @@ class ModelCheckpoint(Callback):
         else:
             self.model.save(filepath)
 
-    def _save_model(self, epoch: int, batch: Optional[int], logs: Logs) -> None:
+    def _save_model(self, epoch: int, batch: int | None, logs: Logs) -> None:
         logs = logs or {}
         filepath = self._get_file_path(epoch, batch, logs)
         dirname = os.path.dirname(filepath)
@@ -607,13 +607,13 @@ class CSVLogger(Callback):
         model.fit(x, y, epochs=5, callbacks=[fastnn.callbacks.CSVLogger("training.log")])
     """
 
-    def __init__(self, filename: Union[str, os.PathLike], separator: str = ",", append: bool = False):
+    def __init__(self, filename: str | os.PathLike, separator: str = ",", append: bool = False):
         super().__init__()
         self.sep = separator
         self.filename = os.fspath(filename)
         self.append = bool(append)
         self.writer = None
-        self.keys: Optional[list[str]] = None
+        self.keys: list[str] | None = None
         self.append_header = True
         self.csv_file = None
 

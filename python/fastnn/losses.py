@@ -24,7 +24,7 @@ Example::
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 import numpy as np
 
@@ -64,7 +64,7 @@ __all__ = [
 REDUCTIONS = ("sum_over_batch_size", "sum", "none", None, "mean", "mean_with_sample_weight")
 
 
-def standardize_reduction(reduction: Optional[str]) -> Optional[str]:
+def standardize_reduction(reduction: str | None) -> str | None:
     """Check `reduction`; Keras 2's 'auto' is accepted with a DeprecationWarning."""
     if reduction == "auto":
         warnings.warn(
@@ -118,7 +118,7 @@ def _align_weight(values: Tensor, w: Tensor) -> Tensor:
 
 
 def reduce_weighted_values(values: Tensor, sample_weight: Any = None,
-                           reduction: Optional[str] = "sum_over_batch_size") -> Tensor:
+                           reduction: str | None = "sum_over_batch_size") -> Tensor:
     """Weight the per-sample `values` and reduce them as Keras 3's reduce_weighted_values."""
     reduction = standardize_reduction(reduction)
     w = None
@@ -157,7 +157,7 @@ class Loss:
         Huberish()(y, p, sample_weight=w)
     """
 
-    def __init__(self, name: Optional[str] = None, reduction: Optional[str] = "sum_over_batch_size",
+    def __init__(self, name: str | None = None, reduction: str | None = "sum_over_batch_size",
                  dtype: Any = None):
         if dtype is not None and np.dtype(dtype) != float32:
             raise ValueError(f"fastnn losses compute in float32, got dtype={dtype!r}")
@@ -195,8 +195,8 @@ class LossFunctionWrapper(Loss):
         loss = LossFunctionWrapper(lambda t, p: ((p - t) ** 2).mean(axis=-1), name="my_mse")
     """
 
-    def __init__(self, fn: Callable, reduction: Optional[str] = "sum_over_batch_size",
-                 name: Optional[str] = None, dtype: Any = None, **kwargs):
+    def __init__(self, fn: Callable, reduction: str | None = "sum_over_batch_size",
+                 name: str | None = None, dtype: Any = None, **kwargs):
         if not callable(fn):
             raise TypeError(f"fn must be callable, got {fn!r}")
         super().__init__(name=name or getattr(fn, "__name__", "loss"), reduction=reduction, dtype=dtype)
@@ -215,7 +215,7 @@ class LossFunctionWrapper(Loss):
         return config
 
     @classmethod
-    def from_config(cls, config: dict, custom_objects: Optional[dict] = None):
+    def from_config(cls, config: dict, custom_objects: dict | None = None):
         if cls is not LossFunctionWrapper:
             return cls(**config)
         config = dict(config)
@@ -246,7 +246,7 @@ class MeanSquaredError(LossFunctionWrapper):
         fastnn.losses.MeanSquaredError()(y_true, y_pred)
     """
 
-    def __init__(self, reduction: Optional[str] = "sum_over_batch_size", name: str = "mean_squared_error",
+    def __init__(self, reduction: str | None = "sum_over_batch_size", name: str = "mean_squared_error",
                  dtype: Any = None):
         super().__init__(_fl.mean_squared_error, reduction=reduction, name=name, dtype=dtype)
 
@@ -259,7 +259,7 @@ class MeanAbsoluteError(LossFunctionWrapper):
         fastnn.losses.MeanAbsoluteError(reduction="sum")(y_true, y_pred)
     """
 
-    def __init__(self, reduction: Optional[str] = "sum_over_batch_size", name: str = "mean_absolute_error",
+    def __init__(self, reduction: str | None = "sum_over_batch_size", name: str = "mean_absolute_error",
                  dtype: Any = None):
         super().__init__(_fl.mean_absolute_error, reduction=reduction, name=name, dtype=dtype)
 
@@ -279,7 +279,7 @@ class BinaryCrossentropy(LossFunctionWrapper):
     """
 
     def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
-                 reduction: Optional[str] = "sum_over_batch_size", name: str = "binary_crossentropy",
+                 reduction: str | None = "sum_over_batch_size", name: str = "binary_crossentropy",
                  dtype: Any = None):
         _check_axis(axis, "BinaryCrossentropy")
         super().__init__(_fl.binary_crossentropy, reduction=reduction, name=name, dtype=dtype,
@@ -306,7 +306,7 @@ class CategoricalCrossentropy(LossFunctionWrapper):
     """
 
     def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
-                 reduction: Optional[str] = "sum_over_batch_size", name: str = "categorical_crossentropy",
+                 reduction: str | None = "sum_over_batch_size", name: str = "categorical_crossentropy",
                  dtype: Any = None):
         _check_axis(axis, "CategoricalCrossentropy")
         super().__init__(_fl.categorical_crossentropy, reduction=reduction, name=name, dtype=dtype,
@@ -331,8 +331,8 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
         fastnn.losses.SparseCategoricalCrossentropy(from_logits=True)(labels, logits)
     """
 
-    def __init__(self, from_logits: bool = False, ignore_class: Optional[int] = None,
-                 reduction: Optional[str] = "sum_over_batch_size",
+    def __init__(self, from_logits: bool = False, ignore_class: int | None = None,
+                 reduction: str | None = "sum_over_batch_size",
                  name: str = "sparse_categorical_crossentropy", dtype: Any = None):
         if ignore_class is not None:
             raise ValueError(f"ignore_class is not supported yet, got ignore_class={ignore_class!r}")
@@ -383,7 +383,7 @@ def serialize(loss: Loss) -> dict:
     return {"module": "fastnn.losses", "class_name": type(loss).__name__, "config": loss.get_config()}
 
 
-def deserialize(config: dict, custom_objects: Optional[dict] = None) -> Loss:
+def deserialize(config: dict, custom_objects: dict | None = None) -> Loss:
     """The loss described by serialize()'s output (or a name: see get())."""
     if isinstance(config, str):
         return get(config)
@@ -403,7 +403,7 @@ def deserialize(config: dict, custom_objects: Optional[dict] = None) -> Loss:
     return cls.from_config(cfg)
 
 
-def get(identifier: Any) -> Optional[Loss]:
+def get(identifier: Any) -> Loss | None:
     """A Loss instance from a Keras string ('mse', 'binary_crossentropy', 'MeanSquaredError',
     ...), a Loss class, a Loss instance, a serialized dict, or a plain function
     ``fn(y_true, y_pred)`` returning per-sample losses (wrapped with the default reduction).

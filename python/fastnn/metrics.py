@@ -19,7 +19,7 @@ follow scikit-learn's signatures and results, so that fastnn does not need sciki
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 import numpy as np
 
@@ -177,9 +177,9 @@ class Metric:
                 self.n = 0
     """
 
-    _direction: Optional[str] = None  # "up" or "down": which way is better (EarlyStopping mode='auto')
+    _direction: str | None = None  # "up" or "down": which way is better (EarlyStopping mode='auto')
 
-    def __init__(self, name: Optional[str] = None, dtype: Any = None):
+    def __init__(self, name: str | None = None, dtype: Any = None):
         if name is not None and not isinstance(name, str):
             raise TypeError(f"name must be a string, got name={name!r}")
         self.name = name or _snake(type(self).__name__)
@@ -216,7 +216,7 @@ class Metric:
 
 
 class _Reduce(Metric):
-    def __init__(self, name: Optional[str] = None, dtype: Any = None):
+    def __init__(self, name: str | None = None, dtype: Any = None):
         super().__init__(name=name, dtype=dtype)
         self.reset_state()
 
@@ -299,7 +299,7 @@ class MeanMetricWrapper(Mean):
         m = MeanMetricWrapper(lambda t, p: np.abs(t - p), name="abs_err")
     """
 
-    def __init__(self, fn: Callable, name: Optional[str] = None, dtype: Any = None, **kwargs):
+    def __init__(self, fn: Callable, name: str | None = None, dtype: Any = None, **kwargs):
         if not callable(fn):
             raise TypeError(f"fn must be callable, got {fn!r}")
         super().__init__(name=name or getattr(fn, "__name__", "metric"), dtype=dtype)
@@ -317,7 +317,7 @@ class MeanMetricWrapper(Mean):
         return config
 
     @classmethod
-    def from_config(cls, config: dict, custom_objects: Optional[dict] = None):
+    def from_config(cls, config: dict, custom_objects: dict | None = None):
         if cls is not MeanMetricWrapper:
             return cls(**config)
         config = dict(config)
@@ -522,7 +522,7 @@ def serialize(metric: Metric) -> dict:
     return {"module": "fastnn.metrics", "class_name": type(metric).__name__, "config": metric.get_config()}
 
 
-def deserialize(config: dict, custom_objects: Optional[dict] = None) -> Metric:
+def deserialize(config: dict, custom_objects: dict | None = None) -> Metric:
     if isinstance(config, str):
         return get(config)
     if not isinstance(config, dict) or "class_name" not in config:
@@ -541,7 +541,7 @@ def deserialize(config: dict, custom_objects: Optional[dict] = None) -> Metric:
     return cls.from_config(cfg)
 
 
-def get(identifier: Any) -> Optional[Metric]:
+def get(identifier: Any) -> Metric | None:
     """A fresh Metric from a Keras string ('accuracy', 'mse', 'sparse_categorical_accuracy',
     'BinaryAccuracy', ...), a Metric class, a serialized dict, or a plain function
     ``fn(y_true, y_pred)`` of per-sample values (wrapped in MeanMetricWrapper); a Metric
@@ -580,7 +580,7 @@ _CATEGORICAL_LOSSES = {"categorical_crossentropy", "CategoricalCrossentropy", "c
 _SPARSE_LOSSES = {"sparse_categorical_crossentropy", "SparseCategoricalCrossentropy"}
 
 
-def _loss_name(loss: Any) -> Optional[str]:
+def _loss_name(loss: Any) -> str | None:
     if loss is None or isinstance(loss, str):
         return loss
     if isinstance(loss, type):
@@ -591,8 +591,8 @@ def _loss_name(loss: Any) -> Optional[str]:
     return getattr(loss, "__name__", None) or type(loss).__name__
 
 
-def resolve_accuracy(loss_name: Any, output_shape: Optional[Sequence[Optional[int]]] = None,
-                     y_true_shape: Optional[Sequence[Optional[int]]] = None,
+def resolve_accuracy(loss_name: Any, output_shape: Sequence[int | None] | None = None,
+                     y_true_shape: Sequence[int | None] | None = None,
                      name: str = "accuracy") -> Metric:
     """The accuracy metric that ``metrics=['accuracy']`` means for this loss and output, as Keras:
 

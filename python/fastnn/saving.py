@@ -53,7 +53,7 @@ import tempfile
 import threading
 import warnings
 from collections.abc import Iterator, Sequence
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Union
 
 import numpy as np
 
@@ -168,7 +168,7 @@ def _dumps(obj: Any, what: str) -> str:
 
 # ---------------------------------------------------------------------- weights files
 def save_weights_file(path: PathLike, named_arrays: Sequence[tuple[str, np.ndarray]],
-                      metadata: Optional[dict] = None) -> None:
+                      metadata: dict | None = None) -> None:
     """Write named arrays and a JSON-serializable metadata dict to a safetensors file, with a
     SHA-256 checksum, atomically.
 
@@ -283,11 +283,11 @@ _GLOBAL_CUSTOM_OBJECTS: dict[str, Any] = {}
 _scope = threading.local()
 _BUILTIN_MODULES = (
     "fastnn.models", "fastnn.layers", "fastnn.losses", "fastnn.metrics", "fastnn.optimizers",
-    "fastnn.initializers", "fastnn.regularizers", "fastnn.activations", "fastnn.callbacks",
+    "fastnn.initializers", "fastnn.regularizers", "fastnn.activations",
 )
 
 
-def register_serializable(cls: Any = None, *, package: str = "Custom", name: Optional[str] = None):
+def register_serializable(cls: Any = None, *, package: str = "Custom", name: str | None = None):
     """Register a class (or function) so that saved configs can name it: as a decorator
     (``@register_serializable``, ``@register_serializable(package="mylib")``) or a call.
 
@@ -317,7 +317,7 @@ def register_serializable(cls: Any = None, *, package: str = "Custom", name: Opt
     return decorate(cls) if cls is not None else decorate
 
 
-def register_keras_serializable(package: str = "Custom", name: Optional[str] = None):
+def register_keras_serializable(package: str = "Custom", name: str | None = None):
     """Keras's spelling of register_serializable."""
     return register_serializable(package=package, name=name)
 
@@ -335,7 +335,7 @@ def get_custom_objects() -> dict:
 
 
 @contextlib.contextmanager
-def custom_object_scope(*dicts: Optional[dict]) -> Iterator[None]:
+def custom_object_scope(*dicts: dict | None) -> Iterator[None]:
     """Within the block, the names in `dicts` are known to deserialization (Keras's
     custom_object_scope)."""
     stack = getattr(_scope, "stack", None)
@@ -369,8 +369,8 @@ def _builtin(name: str) -> Any:
     return None
 
 
-def get_registered_object(name: Optional[str], custom_objects: Optional[dict] = None,
-                          module_objects: Optional[dict] = None) -> Any:
+def get_registered_object(name: str | None, custom_objects: dict | None = None,
+                          module_objects: dict | None = None) -> Any:
     """The class or function a config calls `name`: from custom_objects, the active
     custom_object_scope, the global custom objects, the registry, then fastnn's own modules.
     None when nothing has that name."""
@@ -410,7 +410,7 @@ def function_name(fn: Callable) -> str:
     return _NAMES.get(fn) or getattr(fn, "__name__", type(fn).__name__)
 
 
-def resolve_function(name: str, custom_objects: Optional[dict] = None, owner: str = "a Lambda layer") -> Callable:
+def resolve_function(name: str, custom_objects: dict | None = None, owner: str = "a Lambda layer") -> Callable:
     """The function a config names, for a Lambda layer's from_config. fastnn never stores code,
     so the function must be passed in custom_objects (or registered); ValueError otherwise,
     saying what to pass."""
@@ -429,7 +429,7 @@ def resolve_function(name: str, custom_objects: Optional[dict] = None, owner: st
     return fn
 
 
-def _call_from_config(cls: Any, config: dict, custom_objects: Optional[dict]) -> Any:
+def _call_from_config(cls: Any, config: dict, custom_objects: dict | None) -> Any:
     from_config = getattr(cls, "from_config", None)
     if from_config is None:
         raise TypeError(f"{cls.__name__} has no from_config method: it cannot be loaded from a config")
@@ -442,7 +442,7 @@ def _call_from_config(cls: Any, config: dict, custom_objects: Optional[dict]) ->
         return from_config(config, custom_objects=custom_objects) if takes else from_config(config)
 
 
-def deserialize_object(config: Any, custom_objects: Optional[dict] = None) -> Any:
+def deserialize_object(config: Any, custom_objects: dict | None = None) -> Any:
     """Rebuild an object from serialize_object's output, looking its class up by name (never
     importing anything the config names)."""
     if not isinstance(config, dict) or "class_name" not in config:
@@ -540,7 +540,7 @@ def save_model(model: Any, path: PathLike) -> None:
     save_weights_file(path, _named_weights(model), meta)
 
 
-def load_model(path: PathLike, custom_objects: Optional[dict] = None, compile: bool = True,
+def load_model(path: PathLike, custom_objects: dict | None = None, compile: bool = True,
                safe_mode: bool = True) -> Any:
     """Rebuild a model saved by save_model: its class from the config (found by name in fastnn,
     the registry or custom_objects; nothing is imported or executed from the file), then its
@@ -620,7 +620,7 @@ def to_json(model: Any, **kwargs) -> str:
         raise TypeError(f"the configuration of {_model_name(model)} is not JSON-serializable: {e}") from None
 
 
-def model_from_json(json_string: str, custom_objects: Optional[dict] = None) -> Any:
+def model_from_json(json_string: str, custom_objects: dict | None = None) -> Any:
     """A new (untrained) model from to_json's output.
 
     Example::

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random as _pyrandom
 from collections.abc import Sequence
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 
-def to_categorical(y: Any, num_classes: Optional[int] = None, dtype: Any = "float32") -> np.ndarray:
+def to_categorical(y: Any, num_classes: int | None = None, dtype: Any = "float32") -> np.ndarray:
     """One-hot encode integer class labels (Keras's to_categorical).
 
     Args:
@@ -86,9 +86,9 @@ def normalize(x: Any, axis: int = -1, order: int = 2):
     from .tensor import Tensor
 
     if isinstance(x, Tensor) and order == 2:
-        norm = (x * x).sum(axis=axis, keepdims=True).sqrt()
-        safe = norm + (norm == 0.0).numpy().astype(np.float32)  # 1 where the norm is 0
-        return x / safe
+        sq = (x * x).sum(axis=axis, keepdims=True)
+        # a zero vector divides by 1, and sqrt never sees 0 (whose gradient is infinite)
+        return x / (sq + (sq == 0.0).numpy().astype(np.float32)).sqrt()
     a = np.asarray(x.numpy() if isinstance(x, Tensor) else x)
     a = a.astype(np.float32) if a.dtype.kind in "biu" else a
     norm = np.atleast_1d(np.linalg.norm(a, order, axis))
@@ -98,8 +98,8 @@ def normalize(x: Any, axis: int = -1, order: int = 2):
 
 
 # ---------------------------------------------------------------------------- seeding
-_shuffle_rng: Optional[np.random.Generator] = None
-_last_seed: Optional[int] = None
+_shuffle_rng: np.random.Generator | None = None
+_last_seed: int | None = None
 
 
 def set_random_seed(seed: int) -> None:
@@ -163,7 +163,7 @@ def _history_dict(history: Any) -> dict:
     return h
 
 
-def plot_history(history: Any, path: Optional[str] = None, metrics: Optional[Sequence[str]] = None):
+def plot_history(history: Any, path: str | None = None, metrics: Sequence[str] | None = None):
     """Plot the per-epoch curves of a training History: one panel per quantity ('loss',
     'accuracy', ...), training and validation ('val_...') curves together.
 
@@ -207,7 +207,7 @@ def plot_history(history: Any, path: Optional[str] = None, metrics: Optional[Seq
     return fig
 
 
-def plot_roc(y_true: Any, y_score: Any, path: Optional[str] = None, label: Optional[str] = None):
+def plot_roc(y_true: Any, y_score: Any, path: str | None = None, label: str | None = None):
     """Plot the ROC curve of a binary classifier, with its area (AUC) in the legend.
 
     Args:
