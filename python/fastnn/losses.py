@@ -387,20 +387,9 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Loss:
     """The loss described by serialize()'s output (or a name: see get())."""
     if isinstance(config, str):
         return get(config)
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"a serialized loss is a dict with 'class_name' and 'config', got {config!r}")
-    name = config["class_name"]
-    cls = (custom_objects or {}).get(name) or _CLASSES.get(name)
-    if cls is None:
-        from .saving import get_registered_object
+    from .saving import deserialize_from
 
-        cls = get_registered_object(name, custom_objects)
-    if cls is None:
-        raise ValueError(f"Unknown loss class {name!r}; known losses: {', '.join(known_names())}")
-    cfg = config.get("config", {})
-    if cls is LossFunctionWrapper:
-        return cls.from_config(cfg, custom_objects)
-    return cls.from_config(cfg)
+    return deserialize_from(config, _CLASSES, "loss", known_names, custom_objects)
 
 
 def get(identifier: Any) -> Loss | None:

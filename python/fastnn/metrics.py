@@ -525,20 +525,9 @@ def serialize(metric: Metric) -> dict:
 def deserialize(config: dict, custom_objects: dict | None = None) -> Metric:
     if isinstance(config, str):
         return get(config)
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"a serialized metric is a dict with 'class_name' and 'config', got {config!r}")
-    name = config["class_name"]
-    cls = (custom_objects or {}).get(name) or _CLASSES.get(name)
-    if cls is None:
-        from .saving import get_registered_object
+    from .saving import deserialize_from
 
-        cls = get_registered_object(name, custom_objects)
-    if cls is None:
-        raise ValueError(f"Unknown metric class {name!r}; known metrics: {', '.join(known_names())}")
-    cfg = config.get("config", {})
-    if cls is MeanMetricWrapper:
-        return cls.from_config(cfg, custom_objects)
-    return cls.from_config(cfg)
+    return deserialize_from(config, _CLASSES, "metric", known_names, custom_objects)
 
 
 def get(identifier: Any) -> Metric | None:

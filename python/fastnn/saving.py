@@ -465,6 +465,21 @@ def deserialize_object(config: Any, custom_objects: dict | None = None) -> Any:
     return _call_from_config(cls, config.get("config", {}), custom_objects)
 
 
+def deserialize_from(config: Any, classes: dict, kind: str, known: Callable[[], list],
+                     custom_objects: dict | None = None) -> Any:
+    """Rebuild a {'class_name', 'config'} dict with a class from `classes` (a module's own
+    registry of losses, metrics, ...), `custom_objects` or the serializable registry; `kind`
+    names the family in errors, `known()` lists the names it accepts."""
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"a serialized {kind} is a dict with 'class_name' and 'config', got {config!r}")
+    name = config["class_name"]
+    cls = (custom_objects or {}).get(name) or classes.get(name) or get_registered_object(name, custom_objects)
+    if cls is None:
+        plural = kind + ("es" if kind.endswith("s") else "s")
+        raise ValueError(f"Unknown {kind} class {name!r}; known {plural}: {', '.join(known())}")
+    return _call_from_config(cls, config.get("config", {}), custom_objects)
+
+
 # --------------------------------------------------------------------- model contract
 def _model_name(model: Any) -> str:
     return f"model {getattr(model, 'name', type(model).__name__)!r}"
