@@ -125,6 +125,26 @@ void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc, const Epil
   }
 }
 
+// ---------------------------------------------------------------- one row of A (GEMV)
+// acc[0, n) = sum_k a[k * as] * B[k, j0 + j]: B (K rows of ldb floats) streamed once, four rows
+// per pass so acc is loaded and stored K / 4 times. The order over k is fixed, so the result does
+// not depend on the thread count.
+FASTNN_SIMD void gemv_columns(float* acc, const float* a, int64_t as, const float* B, int64_t ldb,
+                              int64_t K, int64_t n) {
+  for (int64_t j = 0; j < n; ++j) acc[j] = 0.0f;
+  int64_t k = 0;
+  for (; k + 4 <= K; k += 4) {
+    const float a0 = a[k * as], a1 = a[(k + 1) * as], a2 = a[(k + 2) * as], a3 = a[(k + 3) * as];
+    const float *b0 = B + k * ldb, *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
+    for (int64_t j = 0; j < n; ++j) acc[j] += a0 * b0[j] + a1 * b1[j] + a2 * b2[j] + a3 * b3[j];
+  }
+  for (; k < K; ++k) {
+    const float ak = a[k * as];
+    const float* b = B + k * ldb;
+    for (int64_t j = 0; j < n; ++j) acc[j] += ak * b[j];
+  }
+}
+
 // ---------------------------------------------------------------- the five loops
 struct Problem {
   bool transA, transB;
@@ -246,10 +266,40 @@ void run_share(const Arch& ar, const Problem& p, int tid, int nt, bool split_row
 
 // `threaded` false keeps the product on the calling thread (inside a batch that is already
 // parallel).
+// M == 1 with B not transposed (Dense at batch 1): a GEMV that reads B once, in place, with
+// no packing; column chunks of kGemvCols stay in L1 and are shared out among threads.
+void gemv_run(const Problem& p, bool threaded) {
+  constexpr int64_t kGemvCols = 512;
+  const int64_t as = p.transA ? p.lda : 1;  // A is 1 x K, or K x 1 with row stride lda
+  const int64_t chunks = ceil_div(p.N, kGemvCols);
+  auto run = [&](int64_t c0, int64_t c1) {
+    float acc[kGemvCols];
+    for (int64_t c = c0; c < c1; ++c) {
+      const int64_t j0 = c * kGemvCols, w = std::min(kGemvCols, p.N - j0);
+      gemv_columns(acc, p.A, as, p.B + j0, p.ldb, p.K, w);
+      float* y = p.C + j0;
+      for (int64_t j = 0; j < w; ++j) {
+        float v = p.alpha * acc[j];
+        if (p.beta != 0.0f) v += p.beta * y[j];  // beta == 0: C is not read
+        if (p.ep.bias) v += p.ep.bias[j0 + j];
+        y[j] = activate(v, p.ep.act);
+      }
+    }
+  };
+  if (threaded && p.N * p.K >= kParallelFlops)
+    parallel_for(chunks, 1, run);
+  else
+    run(0, chunks);
+}
+
 void sgemm_run(const Problem& p, bool threaded) {
   if (p.M <= 0 || p.N <= 0) return;
   if (p.K <= 0 || p.alpha == 0.0f) {
     scale_c(p.M, p.N, p.beta, p.C, p.ldc, p.ep);
+    return;
+  }
+  if (p.M == 1 && !p.transB) {
+    gemv_run(p, threaded);
     return;
   }
   const Arch& ar = arch_for(active_isa());
