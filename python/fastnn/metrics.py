@@ -322,16 +322,11 @@ class MeanMetricWrapper(Mean):
             return cls(**config)
         config = dict(config)
         fn_name = config.pop("fn", None)
-        fn = _FUNCTIONS.get(fn_name)
-        if fn is None:
-            from .saving import get_registered_object
+        from .saving import resolve_function
 
-            fn = get_registered_object(fn_name, custom_objects)
-        if fn is None:
-            raise ValueError(
-                f"cannot rebuild the metric {config.get('name')!r}: pass its function as "
-                f"custom_objects={{{fn_name!r}: {fn_name}}}"
-            )
+        # functions are stored by name: fastnn's own, or one the caller registers / passes
+        fn = _FUNCTIONS.get(fn_name) or resolve_function(str(fn_name), custom_objects,
+                                                         owner=f"the metric {config.get('name')!r}")
         return cls(fn, **config)
 
 
