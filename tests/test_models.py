@@ -500,3 +500,45 @@ def test_save_load_round_trips(tmp_path):
     lazy.build((None, 4))
     lazy.save(tmp_path / "lazy.keras")
     assert fastnn.models.load_model(tmp_path / "lazy.keras").count_params() == lazy.count_params()
+
+
+# ---------------------------------------------------------------- direct inference path
+@pytest.mark.parametrize("act", [None, "relu", "sigmoid", "tanh", "softmax"])
+def test_direct_inference_matches_general_path(act):
+    """predict_on_batch / predict run Sequential models of Dense and Dropout layers straight on
+    the kernels; the outputs are bit-identical to the layer-by-layer forward."""
+    fastnn.random.seed(3)
+    m = Sequential([L.Input((13,)), L.Dense(9, activation="relu"), L.Dropout(0.5),
+                           L.Dense(5, activation=act)])
+    assert m._inference_plan() is not None
+    x = np.random.default_rng(0).standard_normal((7, 13)).astype(np.float32)
+    with fastnn.no_grad():
+        want = m(fastnn.tensor(x), training=False).numpy()
+    np.testing.assert_array_equal(m.predict_on_batch(x), want)
+    with fastnn.no_grad():  # one row takes the GEMV kernel: its own order of the sum over k
+        want1 = m(fastnn.tensor(x[:1]), training=False).numpy()
+    np.testing.assert_array_equal(m.predict_on_batch(x[:1]), want1)
+    np.testing.assert_array_equal(m.predict(x, batch_size=4, verbose=0), want)
+    # a non-contiguous view and float64 input give the same numbers
+    xf = np.asfortranarray(x)
+    np.testing.assert_array_equal(m.predict_on_batch(xf), want)
+    np.testing.assert_allclose(m.predict_on_batch(x.astype(np.float64)), want, rtol=0, atol=0)
+
+
+def test_direct_inference_falls_back_and_keeps_errors():
+    fastnn.random.seed(4)
+    m = Sequential([L.Input((6,)), L.Dense(4), L.Lambda(lambda t: t * 2.0)])
+    assert m._inference_plan() is None  # Lambda has no direct path: the general forward runs
+    x = np.ones((2, 6), np.float32)
+    with fastnn.no_grad():
+        np.testing.assert_array_equal(m.predict_on_batch(x), m(fastnn.tensor(x)).numpy())
+    d = Sequential([L.Input((6,)), L.Dense(4, activation="relu")])
+    with pytest.raises(ValueError, match=r"expected shape \(None, 6\), but received an input of shape \(2, 5\)"):
+        d.predict_on_batch(np.ones((2, 5), np.float32))
+    # weights changed after the first call are read by the next one
+    d.predict_on_batch(x)
+    d.set_weights([np.zeros((6, 4), np.float32), np.full((4,), 2.0, np.float32)])
+    np.testing.assert_array_equal(d.predict_on_batch(x), np.full((2, 4), 2.0, np.float32))
+    # a layer added later drops the plan
+    d.add(L.Dense(1))
+    assert d.predict_on_batch(x).shape == (2, 1)

@@ -28,6 +28,8 @@ using namespace gemm;
 
 // Products with fewer multiply-adds than this run on one thread.
 constexpr int64_t kParallelFlops = 1 << 18;
+// A GEMV is memory bound: a second thread pays off once B is larger than about 256 KB.
+constexpr int64_t kGemvParallel = 1 << 16;
 
 inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -267,15 +269,21 @@ void run_share(const Arch& ar, const Problem& p, int tid, int nt, bool split_row
 // `threaded` false keeps the product on the calling thread (inside a batch that is already
 // parallel).
 // M == 1 with B not transposed (Dense at batch 1): a GEMV that reads B once, in place, with
-// no packing; column chunks of kGemvCols stay in L1 and are shared out among threads.
+// no packing. B is cut into column chunks (at most kGemvCols wide, so the accumulators stay in
+// L1), one or more per thread: each thread then streams its own columns of B, which stay in its
+// core's L2 from one call to the next (a 784 x 256 kernel is 800 KB: one L2 cannot hold it with
+// everything else, two halves fit).
 void gemv_run(const Problem& p, bool threaded) {
-  constexpr int64_t kGemvCols = 512;
+  constexpr int64_t kGemvCols = 512, kMinCols = 64;
   const int64_t as = p.transA ? p.lda : 1;  // A is 1 x K, or K x 1 with row stride lda
-  const int64_t chunks = ceil_div(p.N, kGemvCols);
+  const int nt = threaded && p.N * p.K >= kGemvParallel ? get_num_threads() : 1;
+  int64_t width = std::min(kGemvCols, ceil_div(p.N, (int64_t)nt));
+  width = std::max(kMinCols, ceil_div(width, (int64_t)16) * 16);  // whole vectors per chunk
+  const int64_t chunks = ceil_div(p.N, width);
   auto run = [&](int64_t c0, int64_t c1) {
     float acc[kGemvCols];
     for (int64_t c = c0; c < c1; ++c) {
-      const int64_t j0 = c * kGemvCols, w = std::min(kGemvCols, p.N - j0);
+      const int64_t j0 = c * width, w = std::min(width, p.N - j0);
       gemv_columns(acc, p.A, as, p.B + j0, p.ldb, p.K, w);
       float* y = p.C + j0;
       for (int64_t j = 0; j < w; ++j) {
@@ -286,7 +294,7 @@ void gemv_run(const Problem& p, bool threaded) {
       }
     }
   };
-  if (threaded && p.N * p.K >= kParallelFlops)
+  if (nt > 1 && chunks > 1)
     parallel_for(chunks, 1, run);
   else
     run(0, chunks);

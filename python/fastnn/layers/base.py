@@ -356,6 +356,13 @@ class Layer:
     def call(self, inputs, training=None):  # pragma: no cover - abstract
         raise NotImplementedError(f"layer {type(self).__name__} does not implement call()")
 
+    def _inference_fn(self):
+        """A direct path for inference (training=False, no gradient): a function from the raw
+        input array to the raw output array, skipping the Tensor and autograd bookkeeping of
+        __call__. Sequential.predict_on_batch and predict chain these. Layers with such a path
+        override this; None (the default) sends the layer through __call__."""
+        return None
+
     def compute_output_shape(self, input_shape):
         """The output shape for `input_shape` (None for the batch); layers without a rule are
         traced on zeros."""

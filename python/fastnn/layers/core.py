@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .. import _C
 from .. import activations as _activations
 from .. import functional as F
 from .. import initializers as _initializers
@@ -149,6 +150,7 @@ def _fused_dense_supported() -> bool:
 
 _DENSE_FUSES = _fused_dense_supported()
 _FUSABLE = frozenset({"relu", "sigmoid", "tanh"})  # activations the fused dense epilogue is asked for
+_FUSED_CODES = {"linear": 0, "relu": 1, "sigmoid": 2, "tanh": 3}  # _C.dense's act argument
 
 
 class Dense(Layer):
@@ -231,6 +233,24 @@ class Dense(Layer):
             return F.dense(inputs, self.kernel, self.bias, activation=self._act_name)
         y = F.dense(inputs, self.kernel, self.bias)
         return y if self.activation is _activations.linear else self.activation(y)
+
+    def _inference_fn(self):
+        if not _DENSE_FUSES or self.activity_regularizer is not None:
+            return None
+        act = _FUSED_CODES.get(self._act_name)
+        softmax = self.activation is _activations.softmax
+        if act is None and not softmax:
+            return None
+        kernel, bias, in_dim = self.kernel, self.bias, self._in_dim
+        act = act or 0
+
+        def run(a):
+            if a.ndim != 2 or a.shape[1] != in_dim:
+                return None  # not the plain case: the caller takes the general path
+            y = _C.dense(a, kernel._data, None if bias is None else bias._data, act)
+            return _C.softmax_forward(y, y.shape[0], y.shape[1], 1, False) if softmax else y
+
+        return run
 
     def compute_output_shape(self, input_shape):
         if not isinstance(input_shape, tuple):
@@ -322,6 +342,9 @@ class Dropout(Layer):
         gen = self._gen if self._gen is not None else _random.default_generator
         key, offset = gen.take(inputs.size)
         return _DropoutFn.apply(inputs, self.rate, key, offset)
+
+    def _inference_fn(self):
+        return lambda a: a  # inverted dropout is the identity at inference
 
     def compute_output_shape(self, input_shape):
         return input_shape

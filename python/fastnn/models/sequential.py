@@ -11,6 +11,8 @@ Example::
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..layers.base import Layer, standardize_shape
 from ..layers.core import InputLayer
 from ..symbolic import KerasTensor
@@ -44,6 +46,7 @@ class Sequential(Model):
         self._seq: list[Layer] = []
         self._input_layer: InputLayer | None = None
         self._fast_calls = None
+        self._infer_plan = None
         for layer in layers or []:
             self.add(layer, rebuild=False)
         self._rebuild()
@@ -94,6 +97,7 @@ class Sequential(Model):
 
     def _rebuild(self) -> None:
         self._fast_calls = None
+        self._infer_plan = None
         self._layers = list(self._seq)
         self._is_graph = False
         self.built = False
@@ -148,6 +152,56 @@ class Sequential(Model):
         for layer in self._seq:
             x = layer(x, training=training)
         return x
+
+    # ------------------------------------------------------------------ direct inference
+    def _inference_plan(self) -> tuple | None:
+        """(the layers' direct inference functions (Layer._inference_fn), the weights they read,
+        the input shape), or None when a layer has no direct path: then every call goes the
+        general way. Built once; rebuilding the model drops it."""
+        plan = self._infer_plan
+        if plan is None:
+            fns = [layer._inference_fn() if layer.built else None for layer in self._seq]
+            ok = self._is_graph and fns and all(f is not None for f in fns)
+            plan = self._infer_plan = (fns, self.weights, self._input_layer.output.shape) if ok else False
+        return plan or None
+
+    def _inference_fn(self):
+        plan = self._inference_plan()
+        if plan is None:
+            return None
+        fns = plan[0]
+
+        def run(a):
+            for fn in fns:
+                a = fn(a)
+                if a is None:
+                    return None
+            return a
+
+        return run
+
+    def _direct_inference(self, xs: list) -> list | None:
+        """Outputs for one batch of raw inputs through the direct inference path, or None when it
+        does not apply (an input of another shape or dtype, weights off the CPU, a layer without a
+        direct path): the caller then runs the model the general way, which also raises the
+        errors."""
+        plan = self._inference_plan()
+        if plan is None or len(xs) != 1:
+            return None
+        fns, weights, want = plan
+        a = xs[0]
+        if (type(a) is not np.ndarray or a.dtype != np.float32 or a.ndim != len(want)
+                or any(w is not None and w != d for w, d in zip(want, a.shape))):
+            return None
+        for v in weights:
+            if type(v._data) is not np.ndarray:
+                return None
+        y = a if a.flags.c_contiguous else np.ascontiguousarray(a)
+        for fn in fns:
+            y = fn(y)
+            if y is None:
+                return None
+        return [y.copy() if y is a else y]
 
     def _make_fast_calls(self) -> list:
         """Built layers without an activity regularizer run their call() directly; the others go

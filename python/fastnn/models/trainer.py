@@ -689,8 +689,12 @@ class Trainer:
         with no_grad():
             for step in range(steps_n):
                 lo, hi = step * batch_size, min(n, (step + 1) * batch_size)
-                outs = self._forward([a[lo:hi] for a in xs], training=False)
-                chunks.append([o.numpy() for o in outs])
+                batch = [a[lo:hi] for a in xs]
+                direct = self._direct_inference(batch)
+                if direct is not None:
+                    chunks.append(direct)
+                else:
+                    chunks.append([o.numpy() for o in self._forward(batch, training=False)])
                 if progbar is not None:
                     progbar.update(step + 1, finalize=step + 1 == steps_n)
         if not chunks:
@@ -708,8 +712,17 @@ class Trainer:
             return pack_like(self._output_struct, res)
         return res[0] if len(res) == 1 else res
 
+    def _direct_inference(self, xs: list) -> list | None:
+        """Models with a direct inference path (Sequential) return the outputs of raw input
+        arrays here; None sends the batch through the general forward."""
+        return None
+
     def predict_on_batch(self, x):
         """Outputs for one batch, as NumPy arrays."""
+        if type(x) is np.ndarray:
+            direct = self._direct_inference([x])
+            if direct is not None:
+                return direct[0]
         with no_grad():
             if isinstance(x, np.ndarray) and x.dtype == np.float32:
                 out = self(Tensor(x), training=False)
