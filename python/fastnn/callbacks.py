@@ -675,7 +675,9 @@ class ReduceLROnPlateau(Callback):
         if f >= 1.0:
             raise ValueError(f"ReduceLROnPlateau does not support a factor >= 1.0. Received factor={factor!r}")
         if f < 0.0:
-            raise ValueError(f"ReduceLROnPlateau needs a factor >= 0 (new_lr = lr * factor). Received factor={factor!r}")
+            raise ValueError(
+                f"ReduceLROnPlateau needs a factor >= 0 (new_lr = lr * factor). Received factor={factor!r}"
+            )
         lo = _real(min_lr)
         if lo is None or not lo >= 0.0:
             raise ValueError(f"min_lr must be a number >= 0, got min_lr={min_lr!r}")

@@ -408,7 +408,9 @@ class CosineDecayRestarts(LearningRateSchedule):
         name: the schedule's name. Defaults to "SGDRDecay".
 
     The same as torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(T_0=first_decay_steps,
-    T_mult=t_mul, eta_min=0) for alpha=0, m_mul=1 and an integer t_mul.
+    T_mult=t_mul, eta_min=0) for alpha=0, m_mul=1 and an integer t_mul. Keras's formula finds
+    the period with a floating-point log, which can place a restart one step late (t_mul=3);
+    fastnn corrects the period index on the exact partial sums, so restarts fall on their step.
 
     Example::
 
@@ -446,7 +448,19 @@ class CosineDecayRestarts(LearningRateSchedule):
             frac -= i
         else:
             # the periods' lengths are a geometric series: invert its partial sum
-            i = math.floor(math.log(1.0 - frac * (1.0 - t)) / math.log(t))
+            arg = 1.0 - frac * (1.0 - t)
+            if arg <= 0.0:  # t_mul < 1: the periods shrink and their total length is finite
+                raise ValueError(
+                    f"CosineDecayRestarts: with t_mul={self._t_mul!r} < 1 the restarts end after "
+                    f"{self._steps / (1.0 - t):g} steps, got step={step!r}"
+                )
+            i = math.floor(math.log(arg) / math.log(t))
+            # at a restart step the rounded log can land just below the integer (t_mul=3 at the
+            # 5th restart): settle i on the partial sums so that the restart happens on time
+            while (1.0 - t ** (i + 1)) / (1.0 - t) <= frac:
+                i += 1
+            while i > 0 and (1.0 - t**i) / (1.0 - t) > frac:
+                i -= 1
             sum_r = (1.0 - t**i) / (1.0 - t)
             frac = (frac - sum_r) / t**i
         cosine = 0.5 * self._m**i * (1.0 + math.cos(math.pi * frac))
