@@ -12,7 +12,9 @@ Example::
     stop = fastnn.callbacks.EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)
     ckpt = fastnn.callbacks.ModelCheckpoint("ckpt/model-{epoch:02d}-{val_loss:.2f}.keras",
                                             save_best_only=True)
-    history = model.fit(x, y, validation_split=0.2, epochs=100, callbacks=[stop, ckpt])
+    plateau = fastnn.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.2, patience=5)
+    history = model.fit(x, y, validation_split=0.2, epochs=100, callbacks=[stop, ckpt, plateau])
+    history.history["learning_rate"]        # logged by ReduceLROnPlateau and LearningRateScheduler
 """
 
 from __future__ import annotations

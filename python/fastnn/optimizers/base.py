@@ -158,7 +158,8 @@ class Optimizer:
     def learning_rate(self) -> float:
         """The learning rate of the next step (a schedule is evaluated at ``iterations``; the
         Keras 2 ``decay`` is not applied here, see ``current_learning_rate``). Assign a float or
-        a schedule to change it."""
+        a schedule to change it; a float cannot replace a ``LearningRateSchedule`` (TypeError, as
+        in Keras: callbacks that set the learning rate need a float one)."""
         lr = self._learning_rate
         if callable(lr):
             lr = lr(self._iterations) if self._lr_takes_step else lr()
