@@ -6,6 +6,7 @@ import math
 import os
 import warnings
 
+import fastnn
 import numpy as np
 import pytest
 from fastnn import callbacks as C
@@ -313,3 +314,211 @@ def test_no_warnings_in_a_plain_run(tmp_path):
         warnings.simplefilter("error")
         fit(StandIn(), [C.EarlyStopping(patience=1), C.ModelCheckpoint(str(tmp_path / "m.keras")),
                         C.TerminateOnNaN(), C.CSVLogger(tmp_path / "l.csv")], _val_logs([1.0, 0.5]))
+
+
+# ------------------------------------------------------------- learning rate callbacks
+class WithOptimizer(StandIn):
+    def __init__(self, optimizer):
+        super().__init__()
+        self.optimizer = optimizer
+
+
+def lr_probe(model, seen):
+    """Records the learning rate each epoch starts with (runs after the scheduler in the list)."""
+    return C.LambdaCallback(on_epoch_begin=lambda epoch, logs: seen.append(model.optimizer.learning_rate))
+
+
+def test_learning_rate_scheduler_of_the_epoch():
+    from fastnn import optimizers
+
+    model, seen = WithOptimizer(optimizers.SGD(learning_rate=0.01)), []
+    sched = C.LearningRateScheduler(lambda epoch: 0.1 / (epoch + 1))
+    h = fit(model, [sched, lr_probe(model, seen)], [{"loss": 1.0}] * 4)
+    want = [0.1, 0.05, 0.1 / 3, 0.025]
+    assert seen == want
+    assert h.history["learning_rate"] == want
+    assert model.optimizer.learning_rate == 0.025
+
+
+def test_learning_rate_scheduler_of_the_epoch_and_lr(capsys):
+    from fastnn import optimizers
+
+    def scheduler(epoch, lr):
+        return lr if epoch < 2 else lr * math.exp(-0.1)
+
+    model, seen = WithOptimizer(optimizers.Adam(learning_rate=0.01)), []
+    h = fit(model, [C.LearningRateScheduler(scheduler, verbose=1), lr_probe(model, seen)], [{"loss": 1.0}] * 5)
+    want = [0.01, 0.01, 0.01 * math.exp(-0.1), 0.01 * math.exp(-0.1) ** 2, 0.01 * math.exp(-0.1) ** 3]
+    np.testing.assert_allclose(seen, want, rtol=1e-15)
+    np.testing.assert_allclose(h.history["learning_rate"], want, rtol=1e-15)
+    out = capsys.readouterr().out
+    assert out.count("LearningRateScheduler setting learning rate to") == 5
+    assert "Epoch 1: LearningRateScheduler setting learning rate to 0.01." in out
+
+
+def test_learning_rate_scheduler_return_types():
+    from fastnn import optimizers
+
+    def constant(v):
+        return lambda epoch: v
+
+    for value in (np.float32(0.5), np.float64(0.25), np.array(0.125), fastnn.tensor(np.array(0.5, np.float32))):
+        model = WithOptimizer(optimizers.SGD())
+        fit(model, [C.LearningRateScheduler(constant(value))], [{"loss": 1.0}])
+        assert model.optimizer.learning_rate == float(np.asarray(value))
+    for bad in (1, "0.1", None, [0.1]):
+        model = WithOptimizer(optimizers.SGD())
+        with pytest.raises(ValueError, match=r"output of the `schedule` function should be a float. Got: "):
+            fit(model, [C.LearningRateScheduler(constant(bad))], [{"loss": 1.0}])
+    with pytest.raises(ValueError, match="learning_rate=-0.1"):
+        fit(WithOptimizer(optimizers.SGD()), [C.LearningRateScheduler(lambda e: -0.1)], [{"loss": 1.0}])
+    with pytest.raises(TypeError, match="schedule must be a function"):
+        C.LearningRateScheduler(0.1)
+    with pytest.raises(ValueError, match='Optimizer must have a "learning_rate" attribute'):
+        fit(StandIn(), [C.LearningRateScheduler(lambda e: 0.1)], [{"loss": 1.0}])
+
+
+def test_lr_callbacks_refuse_an_optimizer_with_a_schedule():
+    from fastnn import optimizers
+
+    opt = optimizers.SGD(learning_rate=optimizers.schedules.ExponentialDecay(0.1, 10, 0.5))
+    with pytest.raises(TypeError, match="LearningRateSchedule.*not settable"):
+        fit(WithOptimizer(opt), [C.LearningRateScheduler(lambda e: 0.1)], [{"loss": 1.0}])
+    with pytest.raises(TypeError, match="LearningRateSchedule.*not settable"):
+        fit(WithOptimizer(opt), [C.ReduceLROnPlateau(monitor="loss", patience=1)], [{"loss": 1.0}] * 3)
+
+
+def plateau(losses, monitor="val_loss", lr=0.1, **kw):
+    from fastnn import optimizers
+
+    model = WithOptimizer(optimizers.SGD(learning_rate=lr))
+    cb = C.ReduceLROnPlateau(monitor=monitor, **kw)
+    h = fit(model, [cb], [{monitor: v} for v in losses])
+    return h.history["learning_rate"], model.optimizer.learning_rate, cb
+
+
+def test_reduce_lr_on_plateau_patience():
+    logged, final, cb = plateau([1.0, 0.9, 0.9, 0.9, 0.9, 0.8, 0.8, 0.8], factor=0.5, patience=2)
+    assert logged == [0.1, 0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.05]  # logged before the epoch's reduction
+    assert final == 0.025
+    assert cb.best == 0.8 and cb.wait == 0
+
+
+def test_reduce_lr_on_plateau_cooldown():
+    logged, final, _ = plateau([1.0] * 7, factor=0.5, patience=1, cooldown=2)
+    assert logged == [0.1, 0.1, 0.05, 0.05, 0.025, 0.025, 0.0125]  # reductions at epochs 1, 3, 5
+    assert final == 0.0125
+    logged, _, _ = plateau([1.0] * 7, factor=0.5, patience=1, cooldown=0)
+    assert logged == [0.1, 0.1, 0.05, 0.025, 0.0125, 0.00625, 0.003125]
+
+
+def test_reduce_lr_on_plateau_min_lr(capsys):
+    logged, final, _ = plateau([1.0] * 6, factor=0.1, patience=0, min_lr=0.005, verbose=1)
+    np.testing.assert_allclose(logged, [0.1, 0.1, 0.01, 0.005, 0.005, 0.005], rtol=1e-15)
+    assert final == 0.005
+    out = capsys.readouterr().out
+    assert out.count("ReduceLROnPlateau reducing learning rate to") == 2  # none once at min_lr
+    assert "Epoch 3: ReduceLROnPlateau reducing learning rate to 0.005." in out
+    # a min_lr whose float32 rounds below it is not "reduced" again and again either
+    logged, final, _ = plateau([1.0] * 5, lr=1e-4, factor=0.5, patience=0, min_lr=1e-5)
+    assert final == 1e-5
+    _, _, cb = plateau([1.0] * 8, lr=1e-5, factor=0.5, patience=0, min_lr=1e-5, cooldown=3)
+    assert cb.cooldown_counter == 0  # no reduction happened, so no cooldown started
+
+
+def test_reduce_lr_on_plateau_modes_and_min_delta():
+    rising = [0.5, 0.6, 0.7, 0.8]
+    _, final, _ = plateau(rising, monitor="val_accuracy", factor=0.5, patience=1)  # auto: accuracy goes up
+    assert final == 0.1
+    _, final, _ = plateau(rising, monitor="val_accuracy", mode="min", factor=0.5, patience=1)
+    assert final == pytest.approx(0.1 * 0.5**3)
+    _, final, _ = plateau(rising, monitor="val_loss", factor=0.5, patience=1)  # auto: a loss goes down
+    assert final == pytest.approx(0.1 * 0.5**3)
+    _, final, _ = plateau(rising, monitor="val_loss", mode="max", factor=0.5, patience=1)
+    assert final == 0.1
+    _, final, _ = plateau(rising, monitor="something", factor=0.5, patience=1)  # unknown name: min
+    assert final == pytest.approx(0.1 * 0.5**3)
+    # steps smaller than min_delta are no improvement
+    _, final, _ = plateau([1.0, 0.99, 0.98, 0.97], factor=0.5, patience=1, min_delta=0.05)
+    assert final == pytest.approx(0.1 * 0.5**3)
+    _, final, _ = plateau([1.0, 0.99, 0.98, 0.97], factor=0.5, patience=1, min_delta=0.001)
+    assert final == 0.1
+    with pytest.warns(UserWarning, match="mode sideways is unknown, fallback to auto"):
+        cb = C.ReduceLROnPlateau(mode="sideways")
+    assert cb.mode == "auto"
+
+
+def test_reduce_lr_on_plateau_follows_the_models_metric_direction():
+    """mode='auto' asks the model's metrics which way is better, as EarlyStopping does."""
+    from fastnn import optimizers
+
+    rising = [{"val_score": v} for v in (0.5, 0.6, 0.7)]
+    model = WithOptimizer(optimizers.SGD(learning_rate=0.1))
+    model.metrics = [M.Accuracy(name="score")]
+    fit(model, [C.ReduceLROnPlateau(monitor="val_score", factor=0.5, patience=1)], rising)
+    assert model.optimizer.learning_rate == 0.1  # a rising accuracy is an improvement
+    model = WithOptimizer(optimizers.SGD(learning_rate=0.1))  # without the metric: minimised, as Keras
+    fit(model, [C.ReduceLROnPlateau(monitor="val_score", factor=0.5, patience=1)], rising)
+    assert model.optimizer.learning_rate == 0.025
+
+
+def test_reduce_lr_on_plateau_missing_monitor_and_reset():
+    from fastnn import optimizers
+
+    model = WithOptimizer(optimizers.SGD(learning_rate=0.1))
+    cb = C.ReduceLROnPlateau(monitor="val_loss", patience=1)
+    with pytest.warns(UserWarning, match=r"conditioned on metric `val_loss` which is not available.*loss"):
+        h = fit(model, [cb], [{"loss": 1.0}] * 3)
+    assert h.history["learning_rate"] == [0.1] * 3 and model.optimizer.learning_rate == 0.1
+    cb = C.ReduceLROnPlateau(monitor="loss", patience=2, factor=0.5)
+    fit(model, [cb], [{"loss": 1.0}] * 2)
+    assert cb.wait == 1 and cb.best == 1.0
+    fit(model, [cb], [{"loss": 2.0}])  # a new fit starts from a clean state
+    assert cb.wait == 0 and cb.best == 2.0 and model.optimizer.learning_rate == 0.1
+
+
+def test_reduce_lr_on_plateau_bad_arguments():
+    with pytest.raises(ValueError, match=r"factor >= 1.0. Received factor=1.0"):
+        C.ReduceLROnPlateau(factor=1.0)
+    with pytest.raises(ValueError, match=r"factor >= 0.*factor=-0.5"):
+        C.ReduceLROnPlateau(factor=-0.5)
+    with pytest.raises(ValueError, match=r"factor must be a number.*'0.5'"):
+        C.ReduceLROnPlateau(factor="0.5")
+    with pytest.raises(ValueError, match="patience=-1"):
+        C.ReduceLROnPlateau(patience=-1)
+    with pytest.raises(ValueError, match="cooldown=1.5"):
+        C.ReduceLROnPlateau(cooldown=1.5)
+    with pytest.raises(ValueError, match="min_lr=-1"):
+        C.ReduceLROnPlateau(min_lr=-1)
+    with pytest.raises(ValueError, match="min_delta=None"):
+        C.ReduceLROnPlateau(min_delta=None)
+    with pytest.raises(TypeError, match="unexpected keyword arguments.*'patince'"):
+        C.ReduceLROnPlateau(patince=3)
+    with pytest.raises(TypeError, match="monitor must be"):
+        C.ReduceLROnPlateau(monitor=3)
+    with pytest.warns(DeprecationWarning, match="min_delta"):
+        cb = C.ReduceLROnPlateau(epsilon=0.01)
+    assert cb.min_delta == 0.01
+
+
+def test_lr_callbacks_in_a_real_fit():
+    from fastnn import layers, models, optimizers
+
+    fastnn.utils.set_random_seed(1)
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(40, 3)).astype(np.float32)
+    y = (x @ np.array([[1.0], [-2.0], [0.5]], np.float32)).astype(np.float32)
+    model = models.Sequential([layers.Input((3,)), layers.Dense(1)])
+    model.compile(optimizer=optimizers.SGD(learning_rate=0.01), loss="mse")
+
+    def scheduler(epoch, lr):
+        return lr if epoch < 10 else lr * math.exp(-0.1)
+
+    h = model.fit(x, y, epochs=15, batch_size=8, verbose=0, callbacks=[C.LearningRateScheduler(scheduler)])
+    assert round(model.optimizer.learning_rate, 5) == 0.00607  # the Keras docstring's example
+    assert len(h.history["learning_rate"]) == 15 and h.history["learning_rate"][0] == 0.01
+    model.compile(optimizer=optimizers.SGD(learning_rate=0.05), loss="mse")
+    cb = C.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=1, min_delta=10.0)
+    h = model.fit(x, y, epochs=4, batch_size=8, verbose=0, validation_split=0.25, callbacks=[cb])
+    assert h.history["learning_rate"] == [0.05, 0.05, 0.025, 0.0125]
+    assert model.optimizer.learning_rate == 0.00625

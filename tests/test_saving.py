@@ -5,6 +5,7 @@ models here: get_config/from_config, weights, set_weights)."""
 import json
 import os
 import pickle
+import warnings
 
 import fastnn
 import numpy as np
@@ -405,3 +406,197 @@ def test_loss_and_metric_objects_serialize_through_saving():
     loss = fastnn.losses.BinaryCrossentropy(from_logits=True)
     again = S.deserialize_object(json.loads(json.dumps(S.serialize_object(loss))))
     assert type(again) is fastnn.losses.BinaryCrossentropy and again.from_logits
+
+
+# ------------------------------------------------------------- optimizer state with the model
+def _data(seed=0, n=48):
+    r = np.random.default_rng(seed)
+    x = r.normal(size=(n, 6)).astype(np.float32)
+    y = r.normal(size=(n, 2)).astype(np.float32)
+    return x, y
+
+
+def _mlp(optimizer, functional=False):
+    from fastnn import layers as L
+    from fastnn import models
+
+    if functional:
+        inp = L.Input((6,))
+        out = L.Dense(2)(L.Dense(9, activation="tanh")(inp))
+        m = models.Model(inp, out)
+    else:
+        m = models.Sequential([L.Input((6,)), L.Dense(9, activation="tanh"), L.Dense(2)])
+    m.compile(optimizer=optimizer, loss="mse", metrics=["mae"])
+    return m
+
+
+def _twins(make_opt, functional=False):
+    a = _mlp(make_opt(), functional)
+    b = _mlp(make_opt(), functional)
+    b.set_weights(a.get_weights())
+    return a, b
+
+
+RESUME = [
+    ("sgd-nesterov", lambda: fastnn.optimizers.SGD(learning_rate=0.05, momentum=0.9, nesterov=True)),
+    ("adam-amsgrad-schedule", lambda: fastnn.optimizers.Adam(
+        learning_rate=fastnn.optimizers.schedules.CosineDecay(0.0, 20, warmup_target=0.01, warmup_steps=5),
+        amsgrad=True)),
+    ("adamw", lambda: fastnn.optimizers.AdamW(learning_rate=0.01, weight_decay=0.05, clipnorm=1.0)),
+    ("rmsprop-centered", lambda: fastnn.optimizers.RMSprop(learning_rate=0.005, momentum=0.5, centered=True)),
+    ("adagrad", lambda: fastnn.optimizers.Adagrad(learning_rate=0.05)),
+    ("adadelta", lambda: fastnn.optimizers.Adadelta(learning_rate=1.0)),
+    ("adamax", lambda: fastnn.optimizers.Adamax(learning_rate=0.01)),
+    ("nadam-piecewise", lambda: fastnn.optimizers.Nadam(
+        learning_rate=fastnn.optimizers.schedules.PiecewiseConstantDecay([4, 9], [0.01, 0.005, 0.001]))),
+]
+
+
+@pytest.mark.parametrize("name,make_opt", RESUME, ids=[r[0] for r in RESUME])
+def test_save_load_resumes_training_exactly(tmp_path, name, make_opt):
+    """train N steps, save, load, train M more == train N + M steps without stopping."""
+    x, y = _data()
+    a, b = _twins(make_opt)
+    a.fit(x, y, batch_size=8, epochs=3, shuffle=False, verbose=0)  # 18 steps
+    b.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)  # 6 steps
+    b.save(tmp_path / "ckpt.keras")
+    c = fastnn.models.load_model(tmp_path / "ckpt.keras")
+    assert c.optimizer is not b.optimizer and type(c.optimizer) is type(b.optimizer)
+    assert c.optimizer.iterations == 6
+    assert c.optimizer.get_config() == b.optimizer.get_config()
+    for got, want in zip(c.optimizer.get_weights(), b.optimizer.get_weights()):
+        np.testing.assert_array_equal(got, want)
+    c.fit(x, y, batch_size=8, epochs=3, initial_epoch=1, shuffle=False, verbose=0)
+    assert c.optimizer.iterations == a.optimizer.iterations == 18
+    for got, want in zip(c.get_weights(), a.get_weights()):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_resume_with_train_on_batch_functional_and_keras2_decay(tmp_path):
+    x, y = _data(seed=1)
+
+    def make_opt():
+        with pytest.warns(DeprecationWarning):
+            return fastnn.optimizers.SGD(learning_rate=0.1, momentum=0.5, decay=0.01)
+
+    a, b = _twins(make_opt, functional=True)
+    for i in range(12):
+        a.train_on_batch(x[4 * i: 4 * i + 4], y[4 * i: 4 * i + 4])
+    for i in range(7):
+        b.train_on_batch(x[4 * i: 4 * i + 4], y[4 * i: 4 * i + 4])
+    b.save(tmp_path / "f.keras")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a stored decay loads without its deprecation warning again
+        c = fastnn.models.load_model(tmp_path / "f.keras")
+    assert c.optimizer.decay == 0.01 and c.optimizer.iterations == 7
+    for i in range(7, 12):
+        c.train_on_batch(x[4 * i: 4 * i + 4], y[4 * i: 4 * i + 4])
+    for got, want in zip(c.get_weights(), a.get_weights()):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_saved_optimizer_tensors_and_learning_rate_changed_by_a_callback(tmp_path):
+    x, y = _data()
+    m = _mlp(fastnn.optimizers.Adam(learning_rate=0.01))
+    m.fit(x, y, batch_size=16, epochs=2, verbose=0,
+          callbacks=[fastnn.callbacks.LearningRateScheduler(lambda epoch: 0.01 / (epoch + 1))])
+    m.save(tmp_path / "m.keras")
+    named, meta = S.load_weights_file(tmp_path / "m.keras")
+    names = [n for n, _ in named]
+    n_model = len(m.weights)
+    assert names[n_model] == "optimizer/iterations" and int(named[n_model][1]) == 6
+    assert names[n_model + 1].startswith("optimizer/") and names[n_model + 1].endswith("/momentum")
+    assert len(names) == n_model + 1 + 2 * n_model  # Adam: momentum and velocity per weight
+    assert meta["optimizer_state"]["variables"] == list(range(n_model))
+    from safetensors.numpy import load_file
+
+    assert set(load_file(str(tmp_path / "m.keras"))) == set(names)  # any safetensors reader sees it all
+    c = fastnn.models.load_model(tmp_path / "m.keras")
+    assert c.optimizer.learning_rate == 0.005  # the value the callback left, not the constructor's
+    other = _mlp("sgd")
+    other.load_weights(tmp_path / "m.keras")  # a model file's weights load without its optimizer state
+    for got, want in zip(other.get_weights(), m.get_weights()):
+        np.testing.assert_array_equal(got, want)
+    assert other.optimizer.iterations == 0
+
+
+def test_load_without_compile_or_without_optimizer_state(tmp_path):
+    x, y = _data()
+    m = _mlp(fastnn.optimizers.Adam())
+    m.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    m.save(tmp_path / "m.keras")
+    bare = fastnn.models.load_model(tmp_path / "m.keras", compile=False)
+    assert bare.optimizer is None
+    for got, want in zip(bare.get_weights(), m.get_weights()):
+        np.testing.assert_array_equal(got, want)
+    # a file written before optimizer state was stored: the same file less its optimizer tensors
+    named, meta = S.load_weights_file(tmp_path / "m.keras")
+    opt_names = set(meta.pop("optimizer_state")["tensors"])
+    S.save_weights_file(tmp_path / "old.keras", [(n, a) for n, a in named if n not in opt_names], meta)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        old = fastnn.models.load_model(tmp_path / "old.keras")
+    assert isinstance(old.optimizer, fastnn.optimizers.Adam) and old.optimizer.iterations == 0
+    old.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    assert old.optimizer.iterations == 3
+    # compiled but never trained: nothing to store, loads compiled
+    fresh = _mlp(fastnn.optimizers.RMSprop())
+    fresh.save(tmp_path / "fresh.keras")
+    _, meta = S.load_weights_file(tmp_path / "fresh.keras")
+    assert "optimizer_state" not in meta
+    again = fastnn.models.load_model(tmp_path / "fresh.keras")
+    assert isinstance(again.optimizer, fastnn.optimizers.RMSprop) and again.optimizer.iterations == 0
+
+
+def test_optimizer_state_that_does_not_fit_warns(tmp_path):
+    x, y = _data()
+    m = _mlp(fastnn.optimizers.Adam(amsgrad=True))
+    m.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    m.save(tmp_path / "m.keras")
+    named, meta = S.load_weights_file(tmp_path / "m.keras")
+    meta["compile_config"]["optimizer"]["config"]["amsgrad"] = False  # two slots per weight, not three
+    S.save_weights_file(tmp_path / "edited.keras", named, meta)
+    with pytest.warns(UserWarning, match="optimizer state could not be restored.*expected 9 arrays"):
+        c = fastnn.models.load_model(tmp_path / "edited.keras")
+    assert c.optimizer.iterations == 0
+    for got, want in zip(c.get_weights(), m.get_weights()):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_an_optimizer_shared_with_another_model_is_not_saved(tmp_path):
+    x, y = _data()
+    opt = fastnn.optimizers.SGD(learning_rate=0.01, momentum=0.9)
+    m1, m2 = _mlp(opt), _mlp(opt)
+    m1.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    m2.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    with pytest.warns(UserWarning, match="not the model's.*without its optimizer state"):
+        m1.save(tmp_path / "m1.keras")
+    _, meta = S.load_weights_file(tmp_path / "m1.keras")
+    assert "optimizer_state" not in meta
+    assert fastnn.models.load_model(tmp_path / "m1.keras").optimizer.iterations == 0
+
+
+def test_schedule_and_custom_schedule_in_a_saved_compile_config(tmp_path):
+    sched = fastnn.optimizers.schedules.ExponentialDecay(0.1, decay_steps=4, decay_rate=0.5, staircase=True)
+    m = _mlp(fastnn.optimizers.SGD(learning_rate=sched))
+    m.save(tmp_path / "s.keras")
+    c = fastnn.models.load_model(tmp_path / "s.keras")
+    got = c.optimizer._learning_rate
+    assert isinstance(got, fastnn.optimizers.schedules.ExponentialDecay) and got.get_config() == sched.get_config()
+
+    class Halving(fastnn.optimizers.schedules.LearningRateSchedule):
+        def __init__(self, lr0):
+            self.lr0 = lr0
+
+        def __call__(self, step):
+            return self.lr0 / 2**step
+
+        def get_config(self):
+            return {"lr0": self.lr0}
+
+    m = _mlp(fastnn.optimizers.SGD(learning_rate=Halving(0.2)))
+    m.save(tmp_path / "h.keras")
+    with pytest.warns(UserWarning, match="could not be compiled again.*Halving"):
+        fastnn.models.load_model(tmp_path / "h.keras")
+    c = fastnn.models.load_model(tmp_path / "h.keras", custom_objects={"Halving": Halving})
+    assert isinstance(c.optimizer._learning_rate, Halving) and c.optimizer.learning_rate == 0.2

@@ -12,13 +12,16 @@ Example::
     stop = fastnn.callbacks.EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)
     ckpt = fastnn.callbacks.ModelCheckpoint("ckpt/model-{epoch:02d}-{val_loss:.2f}.keras",
                                             save_best_only=True)
-    history = model.fit(x, y, validation_split=0.2, epochs=100, callbacks=[stop, ckpt])
+    plateau = fastnn.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.2, patience=5)
+    history = model.fit(x, y, validation_split=0.2, epochs=100, callbacks=[stop, ckpt, plateau])
+    history.history["learning_rate"]        # logged by ReduceLROnPlateau and LearningRateScheduler
 """
 
 from __future__ import annotations
 
 import collections
 import csv
+import inspect
 import math
 import os
 import warnings
@@ -36,6 +39,8 @@ __all__ = [
     "TerminateOnNaN",
     "LambdaCallback",
     "CSVLogger",
+    "LearningRateScheduler",
+    "ReduceLROnPlateau",
 ]
 
 Logs = Optional[dict]
@@ -538,6 +543,218 @@ class ModelCheckpoint(Callback):
             self._write(filepath)
         elif self.verbose > 0:
             print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}")
+
+
+def _real(value: Any) -> float | None:
+    """`value` as a float when it is a real number (not a bool or a string), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return None
+    return float(value)
+
+
+def _non_negative_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {name}={value!r}")
+    return int(value)
+
+
+def _optimizer_of(model: Any, who: str) -> Any:
+    opt = getattr(model, "optimizer", None)
+    if opt is None or not hasattr(opt, "learning_rate"):
+        raise ValueError(
+            f'{who}: Optimizer must have a "learning_rate" attribute (the model has optimizer={opt!r}; '
+            "compile the model first)"
+        )
+    return opt
+
+
+def _takes_two(fn: Callable) -> bool | None:
+    """True when `fn` accepts (epoch, lr), False when only (epoch); None when its signature is unknown."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return True
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params) >= 2
+
+
+class LearningRateScheduler(Callback):
+    """Sets the optimizer's learning rate at the start of every epoch from a function of the
+    epoch (0-based), and logs it as ``logs['learning_rate']`` at the end of the epoch.
+
+    Args:
+        schedule: ``schedule(epoch, lr) -> new lr`` (`lr` is the current learning rate), or
+            the older ``schedule(epoch) -> lr``. It must return a float.
+        verbose: 1 prints a line each time the learning rate is set.
+
+    The optimizer must hold a float learning rate: one built with a ``LearningRateSchedule``
+    raises a TypeError (its learning rate is not settable, as in Keras).
+
+    Example::
+
+        def scheduler(epoch, lr):
+            return lr if epoch < 10 else lr * math.exp(-0.1)
+
+        model.compile(fastnn.optimizers.SGD(), loss="mse")
+        model.fit(x, y, epochs=15, callbacks=[fastnn.callbacks.LearningRateScheduler(scheduler)])
+        model.optimizer.learning_rate       # 0.01 * exp(-0.5) = 0.00607
+    """
+
+    def __init__(self, schedule: Callable[..., float], verbose: int = 0):
+        super().__init__()
+        if not callable(schedule):
+            raise TypeError(f"schedule must be a function of the epoch (and the learning rate), got {schedule!r}")
+        self.schedule = schedule
+        self.verbose = verbose
+        self._two = _takes_two(schedule)
+
+    def _new_learning_rate(self, epoch: int, lr: float) -> Any:
+        if self._two is None:  # a builtin or C callable: try the new form first, as Keras
+            try:
+                return self.schedule(epoch, lr)
+            except TypeError:
+                return self.schedule(epoch)
+        return self.schedule(epoch, lr) if self._two else self.schedule(epoch)
+
+    def on_epoch_begin(self, epoch: int, logs: Logs = None) -> None:
+        opt = _optimizer_of(self.model, "LearningRateScheduler")
+        lr = self._new_learning_rate(epoch, float(opt.learning_rate))
+        if hasattr(lr, "numpy") and not isinstance(lr, np.ndarray):  # a 0-d fastnn Tensor
+            lr = lr.numpy()
+        if isinstance(lr, np.ndarray) and lr.ndim == 0 and lr.dtype.kind == "f":
+            lr = lr[()]
+        if not isinstance(lr, (float, np.floating)):
+            raise ValueError(f"The output of the `schedule` function should be a float. Got: {lr!r}")
+        opt.learning_rate = float(lr)
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {float(lr)}.")
+
+    def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
+        if logs is not None:
+            logs["learning_rate"] = float(_optimizer_of(self.model, "LearningRateScheduler").learning_rate)
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiplies the learning rate by `factor` when a monitored quantity has not improved for
+    `patience` epochs (Keras 3 behaviour), and logs ``logs['learning_rate']`` every epoch.
+
+    Args:
+        monitor: the logged quantity to watch.
+        factor: float in [0, 1): ``new_lr = max(lr * factor, min_lr)``.
+        patience: epochs without improvement before the learning rate is reduced.
+        verbose: 1 prints a line at each reduction.
+        mode: 'min', 'max' or 'auto' (from the monitor's name and the model's metrics: losses
+            go down, accuracies up; a name nothing tells about is minimised, as Keras).
+        min_delta: an improvement must beat the best value by more than this.
+        cooldown: epochs after a reduction during which the count of bad epochs stays 0.
+        min_lr: the lower bound on the learning rate.
+
+    The optimizer must hold a float learning rate: one built with a ``LearningRateSchedule``
+    raises a TypeError at the first reduction (its learning rate is not settable).
+
+    Example::
+
+        reduce_lr = ReduceLROnPlateau(monitor="val_loss", factor=0.2, patience=5, min_lr=0.001)
+        model.fit(x, y, validation_split=0.2, epochs=100, callbacks=[reduce_lr])
+    """
+
+    def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10, verbose: int = 0,
+                 mode: str = "auto", min_delta: float = 1e-4, cooldown: int = 0, min_lr: float = 0.0,
+                 **kwargs: Any):
+        super().__init__()
+        if "epsilon" in kwargs:  # Keras 2's name of min_delta
+            min_delta = kwargs.pop("epsilon")
+            warnings.warn("ReduceLROnPlateau(epsilon=) is the Keras 2 spelling; use min_delta=",
+                          DeprecationWarning, stacklevel=2)
+        if kwargs:
+            raise TypeError(f"ReduceLROnPlateau got unexpected keyword arguments {sorted(kwargs)}")
+        if not isinstance(monitor, str):
+            raise TypeError(f"monitor must be the name of a logged quantity, got monitor={monitor!r}")
+        f = _real(factor)
+        if f is None or math.isnan(f):
+            raise ValueError(f"factor must be a number, got factor={factor!r}")
+        if f >= 1.0:
+            raise ValueError(f"ReduceLROnPlateau does not support a factor >= 1.0. Received factor={factor!r}")
+        if f < 0.0:
+            raise ValueError(
+                f"ReduceLROnPlateau needs a factor >= 0 (new_lr = lr * factor). Received factor={factor!r}"
+            )
+        lo = _real(min_lr)
+        if lo is None or not lo >= 0.0:
+            raise ValueError(f"min_lr must be a number >= 0, got min_lr={min_lr!r}")
+        md = _real(min_delta)
+        if md is None or math.isnan(md):
+            raise ValueError(f"min_delta must be a number, got min_delta={min_delta!r}")
+        self.monitor = monitor
+        self.factor = f
+        self.min_lr = lo
+        self.min_delta = md
+        self.patience = _non_negative_int("patience", patience)
+        self.verbose = verbose
+        self.cooldown = _non_negative_int("cooldown", cooldown)
+        self.cooldown_counter = 0
+        self.wait = 0
+        self.best = 0.0
+        self.mode = mode
+        self.monitor_op: Callable[[float, float], bool] | None = None
+        self._reset()
+
+    def _reset(self) -> None:
+        """Reset the counts and the best value (at the start of each fit)."""
+        if self.mode not in ("auto", "min", "max"):
+            warnings.warn(f"Learning rate reduction mode {self.mode} is unknown, fallback to auto mode.",
+                          stacklevel=3)
+            self.mode = "auto"
+        mode = self.mode
+        if mode == "auto":
+            mode = _monitor_direction(self.monitor, self.model) or "min"
+        if mode == "min":
+            self.monitor_op = lambda a, b: a < b - self.min_delta
+            self.best = math.inf
+        else:
+            self.monitor_op = lambda a, b: a > b + self.min_delta
+            self.best = -math.inf
+        self.cooldown_counter = 0
+        self.wait = 0
+
+    def on_train_begin(self, logs: Logs = None) -> None:
+        self._reset()
+
+    def in_cooldown(self) -> bool:
+        return self.cooldown_counter > 0
+
+    def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
+        logs = {} if logs is None else logs
+        opt = _optimizer_of(self.model, "ReduceLROnPlateau")
+        logs["learning_rate"] = float(opt.learning_rate)
+        current = _float(logs.get(self.monitor))
+        if current is None:
+            warnings.warn(
+                f"Learning rate reduction is conditioned on metric `{self.monitor}` which is not available. "
+                f"Available metrics are: {','.join(logs.keys())}.",
+                stacklevel=2,
+            )
+            return
+        if self.in_cooldown():
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self.monitor_op(current, self.best):
+            self.best = current
+            self.wait = 0
+        elif not self.in_cooldown():
+            self.wait += 1
+            if self.wait >= self.patience:
+                old_lr = float(opt.learning_rate)
+                # compared in float32 as Keras does (its learning rate is a float32 variable), so
+                # that a learning rate already at min_lr is not "reduced" again
+                if np.float32(old_lr) > np.float32(self.min_lr):
+                    new_lr = max(old_lr * self.factor, self.min_lr)
+                    opt.learning_rate = new_lr
+                    if self.verbose > 0:
+                        print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr}.")
+                    self.cooldown_counter = self.cooldown
+                    self.wait = 0
 
 
 class TerminateOnNaN(Callback):

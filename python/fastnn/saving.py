@@ -11,7 +11,11 @@ header, then the raw tensor bytes. The header's ``__metadata__`` (a str -> str m
   the tensors sorted by name);
 - ``metadata``: the caller's metadata as JSON; for a model file that is the architecture
   (``{"kind": "model", "model": <class_name + get_config()>, "build_config": ...,
-  "compile_config": ...}``), for weights ``{"kind": "weights", ...}``;
+  "compile_config": ..., "optimizer_state": ...}``), for weights ``{"kind": "weights", ...}``.
+  A compiled model's optimizer state is stored as tensors too (``optimizer/iterations``, then
+  ``optimizer/<weight name>/<slot>``, after the model's weights); ``optimizer_state`` lists
+  their names, the position in ``model.weights`` of each variable they belong to, and the slot
+  names of each. Files without it (older files, uncompiled models) load as before;
 - ``sha256``: the SHA-256 of every tensor (name, dtype, shape and bytes, in ``order``) and of
   the ``order`` and ``metadata`` strings; verified on every load.
 
@@ -283,7 +287,7 @@ _GLOBAL_CUSTOM_OBJECTS: dict[str, Any] = {}
 _scope = threading.local()
 _BUILTIN_MODULES = (
     "fastnn.models", "fastnn.layers", "fastnn.losses", "fastnn.metrics", "fastnn.optimizers",
-    "fastnn.initializers", "fastnn.regularizers", "fastnn.activations",
+    "fastnn.optimizers.schedules", "fastnn.initializers", "fastnn.regularizers", "fastnn.activations",
 )
 
 
@@ -534,12 +538,81 @@ def _optional(model: Any, method: str) -> Any:
     return fn() if callable(fn) else None
 
 
+def _optimizer_state(model: Any, taken: set) -> tuple[list[tuple[str, np.ndarray]], dict | None]:
+    """The compiled optimizer's state as named arrays (the iteration count, then each slot of
+    each variable) and the metadata that maps it back onto the model's weights; ([], None) when
+    there is nothing to save."""
+    opt = getattr(model, "optimizer", None)
+    opt_vars = getattr(opt, "_vars", None)
+    if opt is None or not opt_vars or not hasattr(opt, "get_weights"):
+        return [], None
+    weights = list(model.weights)
+    position = {id(w): i for i, w in enumerate(weights)}
+    indices = [position.get(id(v)) for v in opt_vars]
+    if None in indices:
+        warnings.warn(
+            f"the optimizer of {_model_name(model)} also updates variables that are not the model's "
+            "(is it shared with another model?): the model is saved without its optimizer state",
+            stacklevel=3,
+        )
+        return [], None
+    names = [n for n, _ in _named_weights(model)]
+    arrays = opt.get_weights()
+    slot_names = [list(slots) for slots in opt._slots]
+
+    def unique(name: str) -> str:
+        base, k = name, 1
+        while name in taken:
+            name = f"{base}_{k}"
+            k += 1
+        taken.add(name)
+        return name
+
+    out = [(unique("optimizer/iterations"), arrays[0])]
+    flat = iter(arrays[1:])
+    for i, slots in zip(indices, slot_names):
+        for slot in slots:
+            out.append((unique(f"optimizer/{names[i]}/{slot}"), next(flat)))
+    info = {"tensors": [n for n, _ in out], "variables": indices, "slots": slot_names}
+    return out, info
+
+
+def _split_optimizer(named: list[tuple[str, np.ndarray]], meta: Any) -> tuple[list, list, dict | None]:
+    """(the model's weights, the optimizer's arrays, their metadata) of a file's tensors."""
+    info = meta.get("optimizer_state") if isinstance(meta, dict) else None
+    if not isinstance(info, dict) or not isinstance(info.get("tensors"), list):
+        return named, [], None
+    opt_names = set(info["tensors"])
+    by_name = dict(named)
+    if not opt_names <= set(by_name):
+        return named, [], None
+    return ([(n, a) for n, a in named if n not in opt_names],
+            [by_name[n] for n in info["tensors"]], info)
+
+
+def _restore_optimizer(model: Any, arrays: list, info: dict, path: str) -> None:
+    """Put the saved optimizer state into the freshly compiled optimizer of a loaded model."""
+    opt = getattr(model, "optimizer", None)
+    try:
+        weights = list(model.weights)
+        var_list = [weights[i] for i in info["variables"]]
+        if opt is None:
+            raise ValueError("the model has no optimizer after compiling")
+        opt.build(var_list)
+        opt.set_weights(arrays)
+    except (ValueError, TypeError, IndexError, KeyError) as e:
+        warnings.warn(f"the model in {path!r} was loaded and compiled but its optimizer state could not be "
+                      f"restored ({e}): training starts from a fresh optimizer state", stacklevel=3)
+
+
 def save_model(model: Any, path: PathLike) -> None:
     """Save `model`'s architecture (``get_config``, as JSON) and weights to one file, atomically.
 
     Uses the model contract: ``type(model).from_config`` must rebuild it from
     ``model.get_config()``; ``model.weights`` are Variables with ``.name`` and ``.numpy()``.
-    ``get_build_config()`` and ``get_compile_config()`` are stored when the model has them.
+    ``get_build_config()`` and ``get_compile_config()`` are stored when the model has them, and
+    so is the state of a compiled model's optimizer (its iteration count and slots, as tensors
+    named ``optimizer/...``): load_model then resumes training where it stopped.
 
     Example::
 
@@ -551,8 +624,12 @@ def save_model(model: Any, path: PathLike) -> None:
         "build_config": _optional(model, "get_build_config"),
         "compile_config": _optional(model, "get_compile_config"),
     }
+    named = _named_weights(model)
+    opt_named, opt_info = _optimizer_state(model, {n for n, _ in named})
+    if opt_info is not None:
+        meta["optimizer_state"] = opt_info
     _dumps(meta, f"the configuration of {_model_name(model)}")  # fails before the disk is touched
-    save_weights_file(path, _named_weights(model), meta)
+    save_weights_file(path, named + opt_named, meta)
 
 
 def load_model(path: PathLike, custom_objects: dict | None = None, compile: bool = True,
@@ -560,7 +637,8 @@ def load_model(path: PathLike, custom_objects: dict | None = None, compile: bool
     """Rebuild a model saved by save_model: its class from the config (found by name in fastnn,
     the registry or custom_objects; nothing is imported or executed from the file), then its
     weights. With compile=True, a stored compile configuration is re-applied when the model has
-    ``compile_from_config``.
+    ``compile_from_config``, and a stored optimizer state is put into the new optimizer, so that
+    training continues as if it had not stopped.
 
     Args:
         path: the file.
@@ -579,6 +657,7 @@ def load_model(path: PathLike, custom_objects: dict | None = None, compile: bool
             f"{path!r} holds weights only (written by save_weights), not a model: build the model "
             "and call model.load_weights(path)"
         )
+    named, opt_arrays, opt_info = _split_optimizer(named, meta)
     model = deserialize_object(meta.get("model"), custom_objects)
     _maybe_build(model, meta.get("build_config"))
     _assign(model, named, path)
@@ -590,6 +669,9 @@ def load_model(path: PathLike, custom_objects: dict | None = None, compile: bool
         except Exception as e:  # the weights are loaded; compile again by hand
             warnings.warn(f"the model in {path!r} was loaded but could not be compiled again ({e}); "
                           "call model.compile(...)", stacklevel=2)
+        else:
+            if opt_info is not None:
+                _restore_optimizer(model, opt_arrays, opt_info, path)
     return model
 
 
@@ -615,6 +697,7 @@ def load_weights(model: Any, path: PathLike) -> None:
     """
     path = os.fspath(path)
     named, meta = load_weights_file(path)
+    named = _split_optimizer(named, meta)[0]  # a model file's optimizer state is not the model's
     if isinstance(meta, dict):
         _maybe_build(model, meta.get("build_config"))
     _assign(model, named, path)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import schedules
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
@@ -29,6 +30,7 @@ from .sgd import SGD
 
 __all__ = [
     "Optimizer",
+    "schedules",
     "SGD",
     "Adagrad",
     "RMSprop",

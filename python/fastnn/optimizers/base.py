@@ -158,7 +158,8 @@ class Optimizer:
     def learning_rate(self) -> float:
         """The learning rate of the next step (a schedule is evaluated at ``iterations``; the
         Keras 2 ``decay`` is not applied here, see ``current_learning_rate``). Assign a float or
-        a schedule to change it."""
+        a schedule to change it; a float cannot replace a ``LearningRateSchedule`` (TypeError, as
+        in Keras: callbacks that set the learning rate need a float one)."""
         lr = self._learning_rate
         if callable(lr):
             lr = lr(self._iterations) if self._lr_takes_step else lr()
@@ -167,6 +168,14 @@ class Optimizer:
 
     @learning_rate.setter
     def learning_rate(self, value: LearningRate) -> None:
+        if not callable(value) and _is_schedule(getattr(self, "_learning_rate", None)):
+            # Keras 3 raises here too: a float would silently throw the schedule away
+            raise TypeError(
+                f"{self.name}: this optimizer was created with a `LearningRateSchedule` object "
+                f"({type(self._learning_rate).__name__}) as its `learning_rate` constructor argument, hence its "
+                f"learning rate is not settable (got learning_rate={value!r}). If you need the learning rate to "
+                "be settable, you should instantiate the optimizer with a float `learning_rate` argument."
+            )
         if callable(value):
             self._learning_rate = value
             self._lr_takes_step = _takes_argument(value)
@@ -450,15 +459,18 @@ def _raw_grad(g):
     return np.ascontiguousarray(g, dtype=np.float32)
 
 
+def _is_schedule(lr: Any) -> bool:
+    from .schedules import LearningRateSchedule
+
+    return isinstance(lr, LearningRateSchedule)
+
+
 def _deserialize_schedule(cfg: dict, custom_objects: dict | None):
-    name = cfg.get("class_name")
-    cls = (custom_objects or {}).get(name)
-    if cls is None:
-        try:
-            from . import schedules  # a later stage; optional
-        except ImportError:
-            schedules = None
-        cls = getattr(schedules, name, None) if schedules is not None else None
-    if cls is None:
-        raise ValueError(f"unknown learning rate schedule {name!r}: pass it in custom_objects")
-    return cls.from_config(cfg.get("config", {})) if hasattr(cls, "from_config") else cls(**cfg.get("config", {}))
+    """A learning rate from an optimizer config's dict: a schedule, or a function stored by name."""
+    from .. import saving
+    from . import schedules
+
+    if cfg.get("class_name") == "function":
+        name = str(cfg.get("config"))
+        return saving.resolve_function(name, custom_objects, owner="the optimizer's learning rate")
+    return schedules.deserialize(cfg, custom_objects)
