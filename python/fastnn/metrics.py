@@ -41,6 +41,17 @@ __all__ = [
     "binary_accuracy",
     "categorical_accuracy",
     "sparse_categorical_accuracy",
+    "TopKCategoricalAccuracy",
+    "SparseTopKCategoricalAccuracy",
+    "top_k_categorical_accuracy",
+    "sparse_top_k_categorical_accuracy",
+    "AUC",
+    "Precision",
+    "Recall",
+    "TruePositives",
+    "FalsePositives",
+    "TrueNegatives",
+    "FalseNegatives",
     "get",
     "serialize",
     "deserialize",
@@ -125,6 +136,71 @@ def sparse_categorical_accuracy(y_true, y_pred) -> np.ndarray:
             f"{p.shape} (expected labels of shape {p.shape[:-1]})"
         )
     return (t.astype(np.int64) == np.argmax(p, axis=-1)).astype(np.float32)
+
+
+def _check_k(k: Any) -> int:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be a positive integer, got k={k!r}")
+    return int(k)
+
+
+def _in_top_k(labels: np.ndarray, y_pred: np.ndarray, k: int, what: str) -> np.ndarray:
+    """Keras/TF in_top_k: the label's score is in the top k when fewer than k classes score
+    strictly higher, so classes tied at the k-th place all count as in the top k; a label whose
+    score is not finite never does."""
+    p = y_pred.reshape(-1, y_pred.shape[-1]) if y_pred.ndim != 2 else y_pred
+    t = labels.reshape(-1)
+    if t.shape[0] != p.shape[0]:
+        raise ValueError(
+            f"{what}: labels of shape {labels.shape} do not match y_pred of shape {y_pred.shape} "
+            f"(expected {p.shape[0]} labels)"
+        )
+    if t.size and (t.min() < 0 or t.max() >= p.shape[-1]):
+        bad = t[(t < 0) | (t >= p.shape[-1])]
+        raise ValueError(f"{what}: labels must be in [0, {p.shape[-1]}), got {bad[:5].tolist()}")
+    target = np.take_along_axis(p, t[:, None], axis=-1)
+    higher = np.count_nonzero(p > target, axis=-1)
+    return ((higher < k) & np.isfinite(target[:, 0])).astype(np.float32)
+
+
+def top_k_categorical_accuracy(y_true, y_pred, k: int = 5) -> np.ndarray:
+    """1.0 where argmax(y_true) is among the k highest scores of y_pred; one value per sample.
+
+    Ties as Keras (TF's in_top_k): classes tied with the k-th highest score all count.
+
+    Example::
+
+        fastnn.metrics.top_k_categorical_accuracy([[0, 0, 1], [0, 1, 0]],
+                                                  [[0.1, 0.9, 0.8], [0.05, 0.95, 0]], k=1)  # [0, 1]
+    """
+    k = _check_k(k)
+    t, p = _np(y_true), _np(y_pred)
+    if t.shape != p.shape:
+        raise ValueError(
+            f"top_k_categorical_accuracy: y_true has shape {t.shape} but y_pred has shape {p.shape}; they "
+            "must match (use sparse_top_k_categorical_accuracy for integer labels)"
+        )
+    labels = np.argmax(t, axis=-1)
+    return _in_top_k(labels, p, k, "top_k_categorical_accuracy").reshape(labels.shape)
+
+
+def sparse_top_k_categorical_accuracy(y_true, y_pred, k: int = 5) -> np.ndarray:
+    """1.0 where the integer label is among the k highest scores of y_pred; one value per label
+    (in the labels' shape, as Keras).
+
+    Example::
+
+        fastnn.metrics.sparse_top_k_categorical_accuracy([2, 1], [[0.1, 0.9, 0.8], [0.05, 0.95, 0]], k=1)
+    """
+    k = _check_k(k)
+    t, p = _np(y_true), _np(y_pred)
+    if p.ndim < 2:
+        raise ValueError(
+            f"sparse_top_k_categorical_accuracy: y_pred must have a class axis, got shape {p.shape}"
+        )
+    if t.dtype.kind == "f" and not np.all(t == np.round(t)):
+        raise ValueError("sparse_top_k_categorical_accuracy: labels must be integers, got fractional values")
+    return _in_top_k(t.astype(np.int64), p, k, "sparse_top_k_categorical_accuracy").reshape(t.shape)
 
 
 def _mse(y_true, y_pred) -> np.ndarray:
@@ -212,7 +288,9 @@ class Metric:
         return cls(**config)
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} name={self.name!r} result={self.result():.6g}>"
+        r = self.result()
+        shown = f"{r:.6g}" if np.ndim(r) == 0 else np.array2string(np.asarray(r), precision=6)
+        return f"<{type(self).__name__} name={self.name!r} result={shown}>"
 
 
 class _Reduce(Metric):
@@ -470,6 +548,567 @@ class SparseCategoricalCrossentropy(MeanMetricWrapper):
                          from_logits=bool(from_logits))
 
 
+class TopKCategoricalAccuracy(MeanMetricWrapper):
+    """How often the one-hot label's class is among the k highest predictions.
+
+    Args:
+        k: how many of the top predictions to look at.
+
+    Example::
+
+        m = fastnn.metrics.TopKCategoricalAccuracy(k=1)
+        m.update_state([[0, 0, 1], [0, 1, 0]], [[0.1, 0.9, 0.8], [0.05, 0.95, 0]]); m.result()  # 0.5
+    """
+
+    _direction = "up"
+
+    def __init__(self, k: int = 5, name: str = "top_k_categorical_accuracy", dtype: Any = None):
+        k = _check_k(k)
+        super().__init__(top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
+        self.k = k
+
+
+class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
+    """How often the integer label is among the k highest predictions.
+
+    Args:
+        k: how many of the top predictions to look at.
+
+    Example::
+
+        m = fastnn.metrics.SparseTopKCategoricalAccuracy(k=1)
+        m.update_state([2, 1], [[0.1, 0.9, 0.8], [0.05, 0.95, 0]]); m.result()   # 0.5
+    """
+
+    _direction = "up"
+
+    def __init__(self, k: int = 5, name: str = "sparse_top_k_categorical_accuracy", dtype: Any = None):
+        k = _check_k(k)
+        super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
+        self.k = k
+
+
+# ------------------------------------------------------- confusion counts at thresholds
+_EPSILON = 1e-7  # Keras's backend.epsilon(): the AUC end thresholds sit this far outside [0, 1]
+NEG_INF = -1e10  # the threshold Precision/Recall use with top_k: every kept prediction is positive
+
+
+def _parse_thresholds(thresholds: Any, default: float) -> list[float]:
+    if thresholds is None:
+        return [default]
+    items = list(np.ravel(np.asarray(thresholds, dtype=object))) if np.ndim(thresholds) else [thresholds]
+    bad = []
+    for t in items:
+        try:
+            ok = t is not None and not isinstance(t, bool) and 0.0 <= float(t) <= 1.0
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            bad.append(t)
+    if bad or not items:
+        raise ValueError(f"Threshold values must be in [0, 1], got thresholds={thresholds!r} (bad values: {bad})")
+    return [float(t) for t in items]
+
+
+def _evenly_spaced(thresholds: Sequence[float]) -> bool:
+    """Keras's is_evenly_distributed_thresholds: at least 3 values, i / (n - 1) within 1e-7."""
+    n = len(thresholds)
+    if n < 3:
+        return False
+    even = np.arange(n, dtype=np.float32) / (n - 1)
+    return bool(np.allclose(thresholds, even, atol=_EPSILON))
+
+
+def _check_class_id(class_id: Any) -> int | None:
+    if class_id is None:
+        return None
+    if isinstance(class_id, bool) or not isinstance(class_id, (int, np.integer)) or class_id < 0:
+        raise ValueError(f"class_id must be a non-negative integer or None, got class_id={class_id!r}")
+    return int(class_id)
+
+
+def _check_top_k(top_k: Any) -> int | None:
+    if top_k is None:
+        return None
+    if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1:
+        raise ValueError(f"top_k must be a positive integer or None, got top_k={top_k!r}")
+    return int(top_k)
+
+
+def _filter_top_k(x: np.ndarray, k: int) -> np.ndarray:
+    """Keep the k largest values of the last axis (ties to the lower index, as top_k), set the
+    rest to NEG_INF."""
+    idx = np.argsort(-x, axis=-1, kind="stable")[..., :k]
+    keep = np.zeros(x.shape, dtype=bool)
+    np.put_along_axis(keep, idx, True, axis=-1)
+    return np.where(keep, x, np.float32(NEG_INF)).astype(np.float32)
+
+
+def _confusion_at_thresholds(
+    y_true: Any,
+    y_pred: Any,
+    thresholds: np.ndarray,
+    *,
+    evenly: bool,
+    sample_weight: Any = None,
+    multi_label: bool = False,
+    label_weights: np.ndarray | None = None,
+    top_k: int | None = None,
+    class_id: int | None = None,
+    what: str = "metric",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Weighted (tp, fp, tn, fn) counts of the classifier ``y_pred > t`` at each threshold t, as
+    Keras's update_confusion_matrix_variables: shape (T,), or (T, labels) with multi_label.
+
+    Predictions and thresholds are compared in float32 as Keras compares them; the counts are
+    float64. Instead of a (T, N) comparison table, each prediction is mapped to the number of
+    thresholds below it (one searchsorted, or Keras's bucket formula ceil(p * (T - 1)) - 1 for
+    evenly spaced thresholds, which is what Keras computes there), the weights are summed per
+    bucket with bincount and a reversed cumulative sum gives the counts: O(N + T).
+    """
+    t = _np(y_true)
+    p = _np(y_pred).astype(np.float32)
+    if t.dtype.kind not in "biuf":
+        raise TypeError(f"{what}: y_true must be numeric (0/1 labels), got dtype {t.dtype}")
+    p, t = _same_rank(np.atleast_1d(p), np.atleast_1d(t))
+    w = None
+    if sample_weight is not None:
+        w = _np(sample_weight).astype(np.float64)
+        if w.ndim:
+            # Keras: expand_dims(-1), then squeeze back to y_true's rank (never expand rank 1)
+            w = w[..., None]
+            if w.ndim == t.ndim + 1 and w.shape[-1] == 1:
+                w = w[..., 0]
+    if top_k is not None:
+        if p.ndim == 0:
+            raise ValueError(f"{what}: top_k needs predictions with a class axis, got shape {p.shape}")
+        p = _filter_top_k(p, top_k)
+    if class_id is not None:
+        if p.ndim < 2:
+            raise ValueError(
+                f"{what}: when class_id is given, y_pred must have shape (num_samples, num_classes), "
+                f"got shape {p.shape}"
+            )
+        if class_id >= p.shape[-1] or t.ndim < 1 or class_id >= t.shape[-1]:
+            raise ValueError(
+                f"{what}: class_id={class_id} is out of range for y_true of shape {t.shape} and y_pred of "
+                f"shape {p.shape}"
+            )
+        t = t[..., class_id, None]
+        p = p[..., class_id, None]
+    if t.shape != p.shape:
+        raise ValueError(f"{what}: y_true has shape {t.shape} but y_pred has shape {p.shape}; they must match")
+    if multi_label and p.ndim != 2:
+        raise ValueError(f"{what}: with multi_label=True, y_pred must have rank 2, got shape {p.shape}")
+    if w is None:
+        w = np.ones(p.shape)
+    else:
+        try:
+            w = np.broadcast_to(w, p.shape)
+        except ValueError:
+            raise ValueError(
+                f"{what}: sample_weight of shape {np.shape(sample_weight)} cannot be broadcast to y_pred of "
+                f"shape {p.shape}"
+            ) from None
+    if label_weights is not None:
+        w = w * np.broadcast_to(label_weights, p.shape)
+    pos = t != 0
+    true_w = np.where(pos, w, 0.0)
+    false_w = np.where(pos, 0.0, w)
+    n_t = thresholds.shape[0]
+    if evenly:
+        with_eps = bool(thresholds[0] < 0.0 or thresholds[-1] > 1.0)
+        q = np.clip(p, np.float32(0.0), np.float32(1.0))
+        # bucket b: thresholds 0..b lie below p (Keras: ceil(p * (T - 1)) - 1, in float32)
+        bucket = np.ceil(q * np.float32(n_t - 1)) - np.float32(1.0)
+        bucket[np.isnan(bucket)] = -1.0
+        if with_eps:
+            bucket = np.maximum(bucket, np.float32(0.0))
+        above = bucket.astype(np.int64) + 1
+    else:
+        order = np.argsort(thresholds, kind="stable")
+        above = np.searchsorted(thresholds[order], p, side="left")  # thresholds strictly below p
+    above[np.isnan(p)] = 0  # NaN > t is false: a NaN prediction counts as negative everywhere
+    if multi_label:
+        n_lab = p.shape[1]
+        flat = (above + (n_t + 1) * np.arange(n_lab)).ravel()
+        size = (n_t + 1) * n_lab
+        tb = np.bincount(flat, true_w.ravel(), minlength=size).reshape(n_lab, n_t + 1).T
+        fb = np.bincount(flat, false_w.ravel(), minlength=size).reshape(n_lab, n_t + 1).T
+        tot_t, tot_f = true_w.sum(axis=0), false_w.sum(axis=0)
+    else:
+        flat = above.ravel()
+        tb = np.bincount(flat, true_w.ravel(), minlength=n_t + 1)
+        fb = np.bincount(flat, false_w.ravel(), minlength=n_t + 1)
+        tot_t, tot_f = true_w.sum(), false_w.sum()
+    # a prediction with `above` = a is positive at the thresholds 0..a-1: counts at j sum a > j
+    tp = np.cumsum(tb[::-1], axis=0)[::-1][1:]
+    fp = np.cumsum(fb[::-1], axis=0)[::-1][1:]
+    if not evenly:
+        inverse = np.empty_like(order)
+        inverse[order] = np.arange(n_t)
+        tp, fp = tp[inverse], fp[inverse]
+    return tp, fp, tot_f - fp, tot_t - tp
+
+
+def _divide_no_nan(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(b != 0, a / np.where(b != 0, b, 1.0), 0.0)
+
+
+def _one_or_many(values: np.ndarray) -> float | np.ndarray:
+    return float(values[0]) if values.shape[0] == 1 else values.copy()
+
+
+class _ConfusionMatrixConditionCount(Metric):
+    _cond = "tp"
+
+    def __init__(self, thresholds: float | Sequence[float] | None = None, name: str | None = None,
+                 dtype: Any = None):
+        super().__init__(name=name, dtype=dtype)
+        self.init_thresholds = thresholds
+        self.thresholds = _parse_thresholds(thresholds, 0.5)
+        self._evenly = _evenly_spaced(self.thresholds)
+        self._t32 = np.asarray(self.thresholds, np.float64).astype(np.float32)
+        self.reset_state()
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        tp, fp, tn, fn = _confusion_at_thresholds(
+            y_true, y_pred, self._t32, evenly=self._evenly, sample_weight=sample_weight, what=self.name
+        )
+        self.accumulator += {"tp": tp, "fp": fp, "tn": tn, "fn": fn}[self._cond]
+
+    def result(self) -> float | np.ndarray:
+        return _one_or_many(self.accumulator)
+
+    def reset_state(self) -> None:
+        self.accumulator = np.zeros(len(self.thresholds))
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "thresholds": self.init_thresholds}
+
+
+class TruePositives(_ConfusionMatrixConditionCount):
+    """The (weighted) number of true positives: y_true true and y_pred > threshold.
+
+    Args:
+        thresholds: a float or a list of floats in [0, 1] (default 0.5); one count per threshold.
+
+    Example::
+
+        m = fastnn.metrics.TruePositives(); m.update_state([0, 1, 1, 1], [1, 0, 1, 1]); m.result()  # 2.0
+    """
+
+    _cond = "tp"
+
+
+class FalsePositives(_ConfusionMatrixConditionCount):
+    """The (weighted) number of false positives: y_true false and y_pred > threshold.
+
+    Example::
+
+        m = fastnn.metrics.FalsePositives(); m.update_state([0, 1, 0, 0], [0, 0, 1, 1]); m.result()  # 2.0
+    """
+
+    _cond = "fp"
+
+
+class TrueNegatives(_ConfusionMatrixConditionCount):
+    """The (weighted) number of true negatives: y_true false and y_pred <= threshold.
+
+    Example::
+
+        m = fastnn.metrics.TrueNegatives(); m.update_state([0, 1, 0, 0], [1, 1, 0, 0]); m.result()  # 2.0
+    """
+
+    _cond = "tn"
+
+
+class FalseNegatives(_ConfusionMatrixConditionCount):
+    """The (weighted) number of false negatives: y_true true and y_pred <= threshold.
+
+    Example::
+
+        m = fastnn.metrics.FalseNegatives(); m.update_state([0, 1, 1, 1], [0, 1, 0, 0]); m.result()  # 2.0
+    """
+
+    _cond = "fn"
+
+
+class _PrecisionRecall(Metric):
+    _direction = "up"
+    _other = "fp"
+
+    def __init__(self, thresholds: float | Sequence[float] | None = None, top_k: int | None = None,
+                 class_id: int | None = None, name: str | None = None, dtype: Any = None):
+        super().__init__(name=name, dtype=dtype)
+        self.init_thresholds = thresholds
+        self.top_k = _check_top_k(top_k)
+        self.class_id = _check_class_id(class_id)
+        self.thresholds = _parse_thresholds(thresholds, 0.5 if top_k is None else NEG_INF)
+        self._evenly = _evenly_spaced(self.thresholds)
+        self._t32 = np.asarray(self.thresholds, np.float64).astype(np.float32)
+        self.reset_state()
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        tp, fp, _, fn = _confusion_at_thresholds(
+            y_true, y_pred, self._t32, evenly=self._evenly, sample_weight=sample_weight,
+            top_k=self.top_k, class_id=self.class_id, what=self.name,
+        )
+        self.true_positives += tp
+        if self._other == "fp":
+            self.false_positives += fp
+        else:
+            self.false_negatives += fn
+
+    def reset_state(self) -> None:
+        n = len(self.thresholds)
+        self.true_positives = np.zeros(n)
+        if self._other == "fp":
+            self.false_positives = np.zeros(n)
+        else:
+            self.false_negatives = np.zeros(n)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "thresholds": self.init_thresholds, "top_k": self.top_k,
+                "class_id": self.class_id}
+
+
+class Precision(_PrecisionRecall):
+    """tp / (tp + fp) of the predictions y_pred > threshold (0 when nothing is predicted positive).
+
+    Args:
+        thresholds: a float or a list of floats in [0, 1] (default 0.5, or with top_k every kept
+            prediction); a list gives one precision per threshold.
+        top_k: count only the k highest predictions of each sample as positive.
+        class_id: compute the binary precision of this one class (column) only.
+
+    Example::
+
+        m = fastnn.metrics.Precision(); m.update_state([0, 1, 1, 1], [1, 0, 1, 1]); m.result()  # 0.667
+    """
+
+    _other = "fp"
+
+    def result(self) -> float | np.ndarray:
+        return _one_or_many(_divide_no_nan(self.true_positives, self.true_positives + self.false_positives))
+
+
+class Recall(_PrecisionRecall):
+    """tp / (tp + fn) of the predictions y_pred > threshold (0 when there are no positives).
+
+    Args:
+        thresholds: a float or a list of floats in [0, 1] (default 0.5); one recall per threshold.
+        top_k: count only the k highest predictions of each sample as positive.
+        class_id: compute the binary recall of this one class (column) only.
+
+    Example::
+
+        m = fastnn.metrics.Recall(); m.update_state([0, 1, 1, 1], [1, 0, 1, 1]); m.result()  # 0.667
+    """
+
+    _other = "fn"
+
+    def result(self) -> float | np.ndarray:
+        return _one_or_many(_divide_no_nan(self.true_positives, self.true_positives + self.false_negatives))
+
+
+class AUC(Metric):
+    """The area under the ROC or precision-recall curve, from confusion counts accumulated over
+    batches at fixed thresholds (Keras's AUC: the epoch's AUC, not a mean of batch AUCs).
+
+    Args:
+        num_thresholds: how many thresholds (> 1), evenly spaced over [0, 1]; more thresholds
+            approximate the exact (sorted-scores) AUC better.
+        curve: 'ROC' or 'PR'.
+        summation_method: 'interpolation' (trapezoids for ROC; for PR, Davis & Goadrich's
+            interpolation of the positives as Keras implements it), 'minoring' or 'majoring'
+            (lower / upper Riemann sums).
+        thresholds: explicit thresholds in [0, 1] instead of num_thresholds (the end points
+            -1e-7 and 1 + 1e-7 are added).
+        multi_label: with predictions of shape (N, L), one AUC per label, averaged (weighted by
+            label_weights); otherwise every entry counts as one binary prediction.
+        num_labels: the number of labels, with multi_label (else found from the first batch).
+        label_weights: non-negative weights of the labels.
+        from_logits: apply a sigmoid to y_pred first.
+
+    Example::
+
+        m = fastnn.metrics.AUC(num_thresholds=3)
+        m.update_state([0, 0, 1, 1], [0, 0.5, 0.3, 0.9]); m.result()    # 0.75
+    """
+
+    _direction = "up"
+
+    def __init__(
+        self,
+        num_thresholds: int = 200,
+        curve: str = "ROC",
+        summation_method: str = "interpolation",
+        name: str | None = None,
+        dtype: Any = None,
+        thresholds: Sequence[float] | None = None,
+        multi_label: bool = False,
+        num_labels: int | None = None,
+        label_weights: Sequence[float] | None = None,
+        from_logits: bool = False,
+    ):
+        super().__init__(name=name, dtype=dtype)
+        if curve not in ("ROC", "PR", "roc", "pr"):  # the spellings Keras's AUCCurve.from_str accepts
+            raise ValueError(f'Invalid AUC curve value: curve={curve!r}. Expected values are ["PR", "ROC"]')
+        methods = ("interpolation", "majoring", "minoring")
+        if summation_method not in methods + tuple(m.capitalize() for m in methods):
+            raise ValueError(
+                f"Invalid AUC summation method value: summation_method={summation_method!r}. Expected values "
+                'are ["interpolation", "majoring", "minoring"]'
+            )
+        self._init_from_thresholds = thresholds is not None
+        if thresholds is not None:
+            inner = sorted(_parse_thresholds(thresholds, 0.5))
+            self.num_thresholds = len(inner) + 2
+            self._evenly = _evenly_spaced([0.0, *inner, 1.0])
+        else:
+            if isinstance(num_thresholds, bool) or not isinstance(num_thresholds, (int, np.integer)) \
+                    or num_thresholds <= 1:
+                raise ValueError(f"Argument `num_thresholds` must be an integer > 1, got num_thresholds={num_thresholds!r}")
+            self.num_thresholds = int(num_thresholds)
+            inner = [(i + 1) * 1.0 / (self.num_thresholds - 1) for i in range(self.num_thresholds - 2)]
+            self._evenly = True
+        self._thresholds = np.array([0.0 - _EPSILON, *inner, 1.0 + _EPSILON])
+        self._t32 = self._thresholds.astype(np.float32)
+        self.curve = curve.upper()
+        self.summation_method = summation_method.lower()
+        self.multi_label = bool(multi_label)
+        if num_labels is not None and not self.multi_label:
+            raise ValueError(f"`num_labels` is needed only when `multi_label` is True, got num_labels={num_labels!r}")
+        if num_labels is not None and (isinstance(num_labels, bool) or not isinstance(num_labels, (int, np.integer))
+                                       or num_labels < 1):
+            raise ValueError(f"num_labels must be a positive integer, got num_labels={num_labels!r}")
+        self.num_labels = None if num_labels is None else int(num_labels)
+        if label_weights is not None:
+            lw = np.asarray(label_weights, np.float64)
+            if lw.ndim != 1 or np.any(lw < 0) or not np.all(np.isfinite(lw)):
+                raise ValueError(
+                    f"label_weights must be a 1-D list of non-negative numbers, got label_weights={label_weights!r}"
+                )
+            self.label_weights = lw
+        else:
+            self.label_weights = None
+        self._from_logits = bool(from_logits)
+        self._shape: tuple[int, ...] | None = None
+        if not self.multi_label:
+            self._shape = (self.num_thresholds,)
+        elif self.num_labels:
+            self._shape = (self.num_thresholds, self.num_labels)
+        self.reset_state()
+
+    @property
+    def thresholds(self) -> list[float]:
+        """The thresholds, with the end points below 0 and above 1."""
+        return [float(t) for t in self._thresholds]
+
+    def reset_state(self) -> None:
+        if self._shape is None:  # multi_label without num_labels: built by the first batch
+            self.true_positives = self.false_positives = self.true_negatives = self.false_negatives = None
+            return
+        self.true_positives = np.zeros(self._shape)
+        self.false_positives = np.zeros(self._shape)
+        self.true_negatives = np.zeros(self._shape)
+        self.false_negatives = np.zeros(self._shape)
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        p = _np(y_pred).astype(np.float32)
+        if self._from_logits:
+            p = (1.0 / (1.0 + np.exp(-p.astype(np.float64)))).astype(np.float32)
+        if self.multi_label:
+            if p.ndim != 2:
+                raise ValueError(
+                    f"{self.name}: `y_pred` must have rank 2 when `multi_label=True`, got shape {p.shape}"
+                )
+            if self._shape is None:
+                self._shape = (self.num_thresholds, p.shape[1])
+                self.reset_state()
+            elif self._shape[1] != p.shape[1]:
+                raise ValueError(
+                    f"{self.name}: y_pred has {p.shape[1]} labels (shape {p.shape}) but the metric was built "
+                    f"for {self._shape[1]}"
+                )
+        lw = None
+        if self.label_weights is not None and not self.multi_label:
+            lw = self.label_weights
+            if p.ndim == 0 or p.shape[-1] != lw.shape[0]:
+                raise ValueError(
+                    f"{self.name}: label_weights has {lw.shape[0]} values but y_pred has shape {p.shape}"
+                )
+        tp, fp, tn, fn = _confusion_at_thresholds(
+            y_true, p, self._t32, evenly=self._evenly, sample_weight=sample_weight,
+            multi_label=self.multi_label, label_weights=lw, what=self.name,
+        )
+        self.true_positives += tp
+        self.false_positives += fp
+        self.true_negatives += tn
+        self.false_negatives += fn
+
+    def _average_labels(self, by_label: np.ndarray) -> float:
+        if not self.multi_label:
+            return float(np.sum(by_label))
+        per_label = np.sum(by_label, axis=0)
+        if self.label_weights is None:
+            return float(np.mean(per_label))
+        return float(_divide_no_nan(np.sum(per_label * self.label_weights), np.sum(self.label_weights)))
+
+    def interpolate_pr_auc(self) -> float:
+        """The PR AUC with precision interpolated between thresholds as Davis & Goadrich (2006):
+        TP and P = TP + FP vary linearly within each interval, so the area of an interval is
+        slope * (dTP + intercept * log(P_A / P_B)) / (TP + FN), with slope = dTP / dP."""
+        tp, fp, fn = self.true_positives, self.false_positives, self.false_negatives
+        dtp = tp[:-1] - tp[1:]
+        p = tp + fp
+        dp = p[:-1] - p[1:]
+        slope = _divide_no_nan(dtp, np.maximum(dp, 0))
+        intercept = tp[1:] - slope * p[1:]
+        ratio = np.where((p[:-1] > 0) & (p[1:] > 0), _divide_no_nan(p[:-1], np.maximum(p[1:], 0)), 1.0)
+        with np.errstate(divide="ignore"):
+            log_ratio = np.log(ratio)
+        increment = _divide_no_nan(slope * (dtp + intercept * log_ratio), np.maximum(tp[1:] + fn[1:], 0))
+        return self._average_labels(increment)
+
+    def result(self) -> float:
+        if self.true_positives is None:
+            return 0.0
+        if self.curve == "PR" and self.summation_method == "interpolation":
+            return self.interpolate_pr_auc()
+        tp, fp, tn, fn = self.true_positives, self.false_positives, self.true_negatives, self.false_negatives
+        recall = _divide_no_nan(tp, tp + fn)
+        if self.curve == "ROC":
+            x, y = _divide_no_nan(fp, fp + tn), recall
+        else:
+            x, y = recall, _divide_no_nan(tp, tp + fp)
+        if self.summation_method == "interpolation":
+            heights = (y[:-1] + y[1:]) / 2.0
+        elif self.summation_method == "minoring":
+            heights = np.minimum(y[:-1], y[1:])
+        else:
+            heights = np.maximum(y[:-1], y[1:])
+        return self._average_labels((x[:-1] - x[1:]) * heights)
+
+    def get_config(self) -> dict:
+        config = {
+            **super().get_config(),
+            "num_thresholds": self.num_thresholds,
+            "curve": self.curve,
+            "summation_method": self.summation_method,
+            "multi_label": self.multi_label,
+            "num_labels": self.num_labels,
+            "label_weights": None if self.label_weights is None else self.label_weights.tolist(),
+            "from_logits": self._from_logits,
+        }
+        if self._init_from_thresholds:
+            config["thresholds"] = self.thresholds[1:-1]
+        return config
+
+
 # ------------------------------------------------------------------------------- lookup
 def _snake(name: str) -> str:
     out = []
@@ -486,6 +1125,8 @@ _FUNCTIONS: dict[str, Callable] = {
     "binary_accuracy": binary_accuracy,
     "categorical_accuracy": categorical_accuracy,
     "sparse_categorical_accuracy": sparse_categorical_accuracy,
+    "top_k_categorical_accuracy": top_k_categorical_accuracy,
+    "sparse_top_k_categorical_accuracy": sparse_top_k_categorical_accuracy,
 }
 
 
@@ -505,6 +1146,15 @@ _register(MeanAbsoluteError, "mean_absolute_error", "mae", "MAE")
 _register(BinaryCrossentropy, "binary_crossentropy", "bce")
 _register(CategoricalCrossentropy, "categorical_crossentropy")
 _register(SparseCategoricalCrossentropy, "sparse_categorical_crossentropy")
+_register(TopKCategoricalAccuracy, "top_k_categorical_accuracy")
+_register(SparseTopKCategoricalAccuracy, "sparse_top_k_categorical_accuracy")
+_register(AUC, "auc")
+_register(Precision, "precision")
+_register(Recall, "recall")
+_register(TruePositives, "true_positives")
+_register(FalsePositives, "false_positives")
+_register(TrueNegatives, "true_negatives")
+_register(FalseNegatives, "false_negatives")
 _CLASSES["MeanMetricWrapper"] = MeanMetricWrapper
 
 
