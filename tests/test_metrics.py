@@ -428,3 +428,163 @@ def test_compile_top_k_categorical(_session):
     ev = model.evaluate(x, labels, batch_size=40, verbose=0, return_dict=True)
     assert ev["sparse_top_k_categorical_accuracy"] == pytest.approx(
         M.sparse_top_k_categorical_accuracy(labels, p).mean())
+
+
+# --------------------------------------------------- scikit-learn-compatible functions
+def _run(fn, *args, **kwargs):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = fn(*args, **kwargs)
+    return out, sorted({"undefined" if "UndefinedMetric" in type(w.message).__name__ else type(w.message).__name__
+                        for w in caught.__iter__() if issubclass(w.category, UserWarning)})
+
+
+def _same_as_sklearn(name, *args, **kwargs):
+    """fastnn.metrics.<name> and sklearn.metrics.<name> give equal results (NaN where NaN) and warn
+    alike (an UndefinedMetricWarning where scikit-learn gives one)."""
+    got, got_w = _run(getattr(M, name), *args, **kwargs)
+    want, want_w = _run(getattr(skm, name), *args, **kwargs)
+    if isinstance(want, tuple):
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            assert np.shape(g) == np.shape(w), f"{name}: shape {np.shape(g)} != sklearn {np.shape(w)}"
+            np.testing.assert_allclose(g, w, equal_nan=True, err_msg=name, **EXACT)
+    else:
+        assert np.shape(got) == np.shape(want)
+        np.testing.assert_allclose(got, want, equal_nan=True, err_msg=name, **EXACT)
+        if isinstance(want, np.ndarray):
+            assert got.dtype == want.dtype, f"{name}: dtype {got.dtype} != sklearn {want.dtype}"
+    assert got_w == want_w, f"{name}: warnings {got_w} != sklearn {want_w}"
+    return got
+
+
+def _cases():
+    rng = _rng(10)
+    n = 157
+    y = rng.integers(0, 2, n)
+    s = rng.uniform(size=n)
+    w = rng.uniform(0, 3, n)
+    w[::9] = 0.0  # zero weights drop out of the curves
+    edge = s.copy()
+    edge[::5], edge[1::7] = 0.0, 1.0  # scores of exactly 0 and 1
+    return {
+        "random": (y, s, None),
+        "ties": (y, np.round(s, 1), None),
+        "weighted": (y, np.round(s, 2), w),
+        "edges": (y, edge, w),
+        "all_positive": (np.ones(n, int), s, None),
+        "all_negative": (np.zeros(n, int), np.round(s, 1), w),
+        "tiny": (np.array([0, 1]), np.array([0.0, 1.0]), None),
+    }
+
+
+CASES = _cases()
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_curves_match_sklearn(case):
+    y, s, w = CASES[case]
+    for drop in (False, True):
+        _same_as_sklearn("roc_curve", y, s, sample_weight=w, drop_intermediate=drop)
+        _same_as_sklearn("precision_recall_curve", y, s, sample_weight=w, drop_intermediate=drop)
+    _same_as_sklearn("average_precision_score", y, s, sample_weight=w)
+    _same_as_sklearn("roc_auc_score", y, s, sample_weight=w)
+    if len(np.unique(y)) == 2:
+        _same_as_sklearn("roc_auc_score", y, s, sample_weight=w, max_fpr=0.3)
+    # labels {-1, 1}, and string labels with pos_label
+    _same_as_sklearn("roc_curve", 2 * y - 1, s, sample_weight=w)
+    names = np.where(y == 1, "spam", "ham")
+    _same_as_sklearn("precision_recall_curve", names, s, pos_label="spam", sample_weight=w)
+    _same_as_sklearn("roc_curve", names, s, pos_label="ham")
+
+
+def test_curve_arguments_and_errors_like_sklearn():
+    y, s = CASES["random"][:2]
+    p1, r1, t1 = M.precision_recall_curve(y, s)
+    p2, r2, t2 = M.precision_recall_curve(y, y_score=s)  # scikit-learn >= 1.5 spelling
+    np.testing.assert_array_equal(p1, p2)
+    np.testing.assert_array_equal(M.precision_recall_curve(y, probas_pred=s)[2], t1)
+    with pytest.raises(TypeError, match="exactly once"):
+        M.precision_recall_curve(y, s, y_score=s)
+    with pytest.raises(ValueError, match=r"y_true takes value in \{'ham', 'spam'\} and pos_label is not specified"):
+        M.roc_curve(np.where(y == 1, "spam", "ham"), s)
+    with pytest.raises(ValueError, match="multiclass format is not supported"):
+        M.roc_curve([0, 1, 2], [0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        M.precision_recall_curve([0, 1], [0.1, np.nan])
+    with pytest.raises(ValueError, match="pos_label=2 is not a valid label"):
+        M.average_precision_score([0, 1, 1], [0.1, 0.2, 0.3], pos_label=2)
+    with pytest.raises(ValueError, match="2 values but y_score has 3"):
+        M.roc_curve([0, 1], [0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="neither increasing nor decreasing"):
+        M.auc([0, 1, 0.5], [0, 1, 1])
+    _same_as_sklearn("auc", [1.0, 0.5, 0.0], [1.0, 0.8, 0.0])  # decreasing x
+    with pytest.raises(ValueError, match=r"max_fpr in range \(0, 1\]"):
+        M.roc_auc_score(y, s, max_fpr=1.5)
+
+
+@pytest.mark.parametrize("case", ["random", "weighted", "all_positive", "all_negative", "tiny"])
+@pytest.mark.parametrize("fn", ["precision_score", "recall_score", "f1_score"])
+def test_binary_scores_match_sklearn(case, fn):
+    y, s, w = CASES[case]
+    for pred in ((s > 0.5).astype(int), np.zeros_like(y), np.ones_like(y)):
+        _same_as_sklearn(fn, y, pred, sample_weight=w)
+        for zd in (0.0, 1.0, np.nan):
+            _same_as_sklearn(fn, y, pred, sample_weight=w, zero_division=zd)
+        _same_as_sklearn(fn, y, pred, pos_label=0, sample_weight=w)
+    _same_as_sklearn("fbeta_score", y, (s > 0.3).astype(int), beta=2.0, sample_weight=w)
+    _same_as_sklearn("fbeta_score", y, (s > 0.3).astype(int), beta=0.5)
+
+
+@pytest.mark.parametrize("average", [None, "micro", "macro", "weighted"])
+def test_multiclass_scores_match_sklearn(average):
+    rng = _rng(11)
+    y = rng.integers(0, 4, 90)
+    p = np.where(rng.uniform(size=90) < 0.6, y, rng.integers(0, 5, 90))  # class 4 never true
+    w = rng.uniform(size=90)
+    for fn in ("precision_score", "recall_score", "f1_score"):
+        _same_as_sklearn(fn, y, p, average=average)
+        _same_as_sklearn(fn, y, p, average=average, sample_weight=w, zero_division=np.nan)
+        _same_as_sklearn(fn, y, p, average=average, labels=[3, 1, 7])
+    _same_as_sklearn("fbeta_score", y, p, beta=3.0, average=average)
+
+
+def test_score_errors_like_sklearn():
+    with pytest.raises(ValueError, match="Target is multiclass but average='binary'"):
+        M.precision_score([0, 1, 2], [0, 1, 1])
+    with pytest.raises(ValueError, match="pos_label=1 is not a valid label"):
+        M.recall_score(["a", "b"], ["a", "a"])
+    with pytest.raises(ValueError, match="average has to be one of"):
+        M.f1_score([0, 1], [0, 1], average="samples")
+    with pytest.raises(ValueError, match="zero_division must be"):
+        M.f1_score([0, 1], [0, 1], zero_division=2)
+    with pytest.raises(ValueError, match="can't handle a mix of binary and continuous"):
+        M.accuracy_score([0, 1], [0.2, 0.7])
+    _same_as_sklearn("precision_score", ["a", "b", "b"], ["a", "b", "a"], pos_label="b")
+
+
+def test_accuracy_and_confusion_matrix_match_sklearn():
+    rng = _rng(12)
+    y = rng.integers(0, 4, 60)
+    p = rng.integers(0, 4, 60)
+    wf = rng.uniform(size=60)
+    wi = rng.integers(0, 3, 60)
+    for kw in ({}, {"sample_weight": wf}, {"sample_weight": wi}, {"normalize": False}, {"normalize": False, "sample_weight": wf}):
+        _same_as_sklearn("accuracy_score", y, p, **kw)
+    multi_t, multi_p = rng.integers(0, 2, (30, 3)), rng.integers(0, 2, (30, 3))
+    _same_as_sklearn("accuracy_score", multi_t, multi_p)
+    _same_as_sklearn("accuracy_score", y[:, None], p)  # (N, 1) labels
+    for kw in ({}, {"sample_weight": wf}, {"sample_weight": wi}, {"sample_weight": wi.astype(float)},
+               {"labels": [3, 1]}, {"labels": [2, 0, 9]}, {"normalize": "true"}, {"normalize": "pred"},
+               {"normalize": "all", "sample_weight": wf}, {"labels": [0, 1, 2, 3, 4], "normalize": "true"}):
+        _same_as_sklearn("confusion_matrix", y, p, **kw)
+    _same_as_sklearn("confusion_matrix", np.zeros(5, int), np.zeros(5, int))  # one label: warns
+    _same_as_sklearn("confusion_matrix", ["cat", "dog", "dog"], ["dog", "dog", "cat"])
+    with pytest.raises(ValueError, match="At least one label specified must be in y_true"):
+        M.confusion_matrix(y, p, labels=[7, 8])
+    with pytest.raises(ValueError, match="should contain at least one label"):
+        M.confusion_matrix(y, p, labels=[])
+    with pytest.raises(ValueError, match="normalize must be one of.*'rows'"):
+        M.confusion_matrix(y, p, normalize="rows")
+    with pytest.raises(ValueError, match="sample_weight has 3 values but there are 60"):
+        M.confusion_matrix(y, p, sample_weight=[1, 2, 3])
