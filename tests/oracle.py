@@ -60,6 +60,12 @@ TOL["auc_bucketed"] = auc_bucket_tol
 # labels: the same sums in a different order, a few ulp of float64.
 TOL["metric_fp64"] = dict(rtol=1e-12, atol=1e-12)
 
+# Sample statistics of n random draws from a distribution of standard deviation sigma: 6
+# standard errors, sigma / sqrt(n) for the mean and sigma * sqrt((kurtosis - 1) / (4 n)) for the
+# standard deviation, with kurtosis <= 3 for the normal, truncated normal and uniform draws.
+TOL["sample_mean"] = lambda sigma, n: dict(rtol=0.0, atol=6.0 * sigma / math.sqrt(n))
+TOL["sample_std"] = lambda sigma, n: dict(rtol=0.0, atol=6.0 * sigma * math.sqrt(0.5 / n))
+
 # op name -> [max abs error, max relative error] over every check of the run
 ERRORS: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
 
