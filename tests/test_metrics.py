@@ -93,7 +93,9 @@ def _keras_confusion(y_true, y_pred, thresholds, evenly, sample_weight=None, mul
     t = np.asarray(y_true, np.float32)
     if p.ndim == 1:
         p, t = p[:, None], t[:, None]
-    w = np.ones(p.shape) if sample_weight is None else np.broadcast_to(np.asarray(sample_weight, np.float64)[:, None], p.shape)
+    w = np.ones(p.shape)
+    if sample_weight is not None:
+        w = np.broadcast_to(np.asarray(sample_weight, np.float64)[:, None], p.shape)
     if label_weights is not None and not multi_label:
         w = w * np.asarray(label_weights)[None, :]
     if not multi_label:
@@ -239,7 +241,8 @@ def test_reset_state_between_epochs_gives_a_fresh_metric():
                  lambda: M.TruePositives(), lambda: M.SparseTopKCategoricalAccuracy(k=2)):
         used, fresh = make(), make()
         if isinstance(used, M.SparseTopKCategoricalAccuracy):
-            args_a, args_b = (rng.integers(0, 4, 30), rng.uniform(size=(30, 4))), (rng.integers(0, 4, 30), rng.uniform(size=(30, 4)))
+            args_a = (rng.integers(0, 4, 30), rng.uniform(size=(30, 4)))
+            args_b = (rng.integers(0, 4, 30), rng.uniform(size=(30, 4)))
         else:
             args_a, args_b = (y[:30], s[:30]), (y[30:], s[30:])
         used.update_state(*args_a)
@@ -258,15 +261,18 @@ def test_precision_recall_at_thresholds_match_sklearn(shape):
     w = rng.uniform(0, 2, shape[0])
     thresholds = [0.7, 0.0, 0.5, 0.25, 1.0]  # unsorted, ends included, ties on purpose
     prec, rec = M.Precision(thresholds=thresholds), M.Recall(thresholds=thresholds)
-    counts = {c: c(thresholds=thresholds) for c in (M.TruePositives, M.FalsePositives, M.TrueNegatives, M.FalseNegatives)}
+    kinds = (M.TruePositives, M.FalsePositives, M.TrueNegatives, M.FalseNegatives)
+    counts = {c: c(thresholds=thresholds) for c in kinds}
     for sl in _batches(shape[0], 40):
         for m in (prec, rec, *counts.values()):
             m.update_state(y[sl], s[sl], sample_weight=w[sl])
     ww = np.broadcast_to(w.reshape(-1, *([1] * (len(shape) - 1))), shape).ravel()
     for i, t in enumerate(thresholds):
         pred = (s.ravel() > np.float32(t)).astype(int)
-        np.testing.assert_allclose(prec.result()[i], skm.precision_score(y.ravel(), pred, sample_weight=ww, zero_division=0), **FP64)
-        np.testing.assert_allclose(rec.result()[i], skm.recall_score(y.ravel(), pred, sample_weight=ww, zero_division=0), **FP64)
+        want_p = skm.precision_score(y.ravel(), pred, sample_weight=ww, zero_division=0)
+        want_r = skm.recall_score(y.ravel(), pred, sample_weight=ww, zero_division=0)
+        np.testing.assert_allclose(prec.result()[i], want_p, **FP64)
+        np.testing.assert_allclose(rec.result()[i], want_r, **FP64)
         (tn, fp), (fn, tp) = skm.confusion_matrix(y.ravel(), pred, labels=[0, 1], sample_weight=ww)
         for cls, want in ((M.TruePositives, tp), (M.FalsePositives, fp), (M.TrueNegatives, tn), (M.FalseNegatives, fn)):
             np.testing.assert_allclose(counts[cls].result()[i], want, **FP64)
@@ -424,7 +430,8 @@ def test_compile_top_k_categorical(_session):
     p = model.predict(x, verbose=0)
     assert ev["top_k_categorical_accuracy"] == pytest.approx(M.top_k_categorical_accuracy(onehot, p).mean())
     assert ev["top2"] == pytest.approx(M.top_k_categorical_accuracy(onehot, p, k=2).mean())
-    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["sparse_top_k_categorical_accuracy"])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy",
+                  metrics=["sparse_top_k_categorical_accuracy"])
     ev = model.evaluate(x, labels, batch_size=40, verbose=0, return_dict=True)
     assert ev["sparse_top_k_categorical_accuracy"] == pytest.approx(
         M.sparse_top_k_categorical_accuracy(labels, p).mean())
@@ -569,7 +576,8 @@ def test_accuracy_and_confusion_matrix_match_sklearn():
     p = rng.integers(0, 4, 60)
     wf = rng.uniform(size=60)
     wi = rng.integers(0, 3, 60)
-    for kw in ({}, {"sample_weight": wf}, {"sample_weight": wi}, {"normalize": False}, {"normalize": False, "sample_weight": wf}):
+    for kw in ({}, {"sample_weight": wf}, {"sample_weight": wi}, {"normalize": False},
+               {"normalize": False, "sample_weight": wf}):
         _same_as_sklearn("accuracy_score", y, p, **kw)
     multi_t, multi_p = rng.integers(0, 2, (30, 3)), rng.integers(0, 2, (30, 3))
     _same_as_sklearn("accuracy_score", multi_t, multi_p)

@@ -79,7 +79,8 @@ def _check_shape(shape) -> tuple[int, ...]:
 
 
 def _number(value: Any, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not math.isfinite(value):
+    is_number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if not is_number or not math.isfinite(value):
         raise TypeError(f"{what} must be a finite number, got {what}={value!r}")
     return float(value)
 

@@ -19,10 +19,9 @@ follow scikit-learn's signatures and results, so that fastnn does not need sciki
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any, Callable
-
-import warnings
 
 import numpy as np
 
@@ -979,7 +978,9 @@ class AUC(Metric):
         else:
             if isinstance(num_thresholds, bool) or not isinstance(num_thresholds, (int, np.integer)) \
                     or num_thresholds <= 1:
-                raise ValueError(f"Argument `num_thresholds` must be an integer > 1, got num_thresholds={num_thresholds!r}")
+                raise ValueError(
+                    f"Argument `num_thresholds` must be an integer > 1, got num_thresholds={num_thresholds!r}"
+                )
             self.num_thresholds = int(num_thresholds)
             inner = [(i + 1) * 1.0 / (self.num_thresholds - 1) for i in range(self.num_thresholds - 2)]
             self._evenly = True
