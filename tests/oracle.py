@@ -46,6 +46,29 @@ TOL = {
     "schedule": dict(rtol=1e-10, atol=1e-14),
 }
 
+def auc_bucket_tol(y_true, scores, thresholds) -> dict:
+    """AUC from counts at fixed thresholds against the exact (sorted-scores) ROC AUC: within each
+    interval between thresholds the curve is a straight segment, which scores every
+    (positive, negative) pair in that interval as a half; the AUC can thus differ by at most
+    sum_b pos_b * neg_b / (2 * P * N) over the intervals b (plus fp64 rounding)."""
+    y = np.asarray(y_true).ravel() != 0
+    b = np.searchsorted(np.asarray(thresholds, np.float32), np.asarray(scores, np.float32).ravel(), side="left")
+    pos = np.bincount(b[y], minlength=len(thresholds) + 1).astype(np.float64)
+    neg = np.bincount(b[~y], minlength=len(thresholds) + 1).astype(np.float64)
+    return dict(rtol=0.0, atol=float(np.sum(pos * neg)) / (2.0 * y.sum() * (~y).sum()) + 1e-12)
+
+
+TOL["auc_bucketed"] = auc_bucket_tol
+# Metrics reported in float64 from float32 predictions against scikit-learn on the same float64
+# labels: the same sums in a different order, a few ulp of float64.
+TOL["metric_fp64"] = dict(rtol=1e-12, atol=1e-12)
+
+# Sample statistics of n random draws from a distribution of standard deviation sigma: 6
+# standard errors, sigma / sqrt(n) for the mean and sigma * sqrt((kurtosis - 1) / (4 n)) for the
+# standard deviation, with kurtosis <= 3 for the normal, truncated normal and uniform draws.
+TOL["sample_mean"] = lambda sigma, n: dict(rtol=0.0, atol=6.0 * sigma / math.sqrt(n))
+TOL["sample_std"] = lambda sigma, n: dict(rtol=0.0, atol=6.0 * sigma * math.sqrt(0.5 / n))
+
 # op name -> [max abs error, max relative error] over every check of the run
 ERRORS: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
 

@@ -2,8 +2,13 @@
 
 Each initializer is a callable ``init(shape, dtype=None) -> Tensor``. Random ones draw from the
 Philox generator (fastnn.random): with ``seed=None`` from the global generator (seeded by
-``fastnn.random.seed`` / ``fastnn.utils.set_random_seed``); with an integer seed from their own
-generator, so a seeded initializer gives reproducible values on every run.
+``fastnn.random.seed`` / ``fastnn.utils.set_random_seed``), so successive calls differ; with an
+integer seed from a generator started at that seed on every call, so that, as in Keras 3, a
+seeded initializer gives the same values on every call and every run.
+
+Fans follow Keras's compute_fans: a Dense kernel (in, out) has fan_in = in, fan_out = out; a
+convolution kernel (k, cin, cout) or (kh, kw, cin, cout) multiplies both by the receptive field
+(k or kh * kw).
 
 Example::
 
@@ -39,6 +44,9 @@ __all__ = [
     "LecunNormal",
     "Identity",
     "Orthogonal",
+    "OrthogonalInitializer",
+    "IdentityInitializer",
+    "compute_fans",
     "get",
     "serialize",
     "deserialize",
@@ -70,8 +78,22 @@ def _check_shape(shape) -> tuple[int, ...]:
     return out
 
 
+def _number(value: Any, what: str) -> float:
+    is_number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if not is_number or not math.isfinite(value):
+        raise TypeError(f"{what} must be a finite number, got {what}={value!r}")
+    return float(value)
+
+
 class Initializer:
-    """Base class: subclasses implement ``__call__(shape, dtype=None)`` and ``get_config``."""
+    """Base class: subclasses implement ``__call__(shape, dtype=None)`` and ``get_config``.
+
+    Example::
+
+        class Halves(fastnn.initializers.Initializer):
+            def __call__(self, shape, dtype=None):
+                return fastnn.tensor(np.full(shape, 0.5, np.float32))
+    """
 
     def __call__(self, shape, dtype=None) -> Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -93,32 +115,47 @@ class _Seeded(Initializer):
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
             raise TypeError(f"seed must be an integer or None, got seed={seed!r}")
         self.seed = None if seed is None else int(seed)
-        self._gen = None if seed is None else _random.Generator(self.seed)
 
     @property
     def generator(self) -> _random.Generator:
-        return self._gen if self._gen is not None else _random.default_generator
+        # a seeded initializer restarts from its seed on every call (Keras 3: same values each call)
+        return _random.Generator(self.seed) if self.seed is not None else _random.default_generator
 
     def get_config(self) -> dict:
         return {"seed": self.seed}
 
 
 class Zeros(Initializer):
-    """All zeros."""
+    """All zeros.
+
+    Example::
+
+        fastnn.initializers.Zeros()((2, 3))
+    """
 
     def __call__(self, shape, dtype=None) -> Tensor:
         return Tensor(np.zeros(_check_shape(shape), np.float32))
 
 
 class Ones(Initializer):
-    """All ones."""
+    """All ones.
+
+    Example::
+
+        fastnn.initializers.Ones()((2, 3))
+    """
 
     def __call__(self, shape, dtype=None) -> Tensor:
         return Tensor(np.ones(_check_shape(shape), np.float32))
 
 
 class Constant(Initializer):
-    """Every entry equal to `value`."""
+    """Every entry equal to `value`.
+
+    Example::
+
+        fastnn.initializers.Constant(0.1)((4,))
+    """
 
     def __init__(self, value: float = 0.0):
         if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
@@ -132,12 +169,24 @@ class Constant(Initializer):
         return {"value": self.value}
 
 
+def _mean_stddev(name: str, mean: Any, stddev: Any) -> tuple[float, float]:
+    mean, stddev = _number(mean, "mean"), _number(stddev, "stddev")
+    if stddev < 0:
+        raise ValueError(f"{name}: stddev must be >= 0, got stddev={stddev!r}")
+    return mean, stddev
+
+
 class RandomNormal(_Seeded):
-    """N(mean, stddev^2); Keras default stddev 0.05."""
+    """N(mean, stddev^2); Keras default stddev 0.05.
+
+    Example::
+
+        fastnn.initializers.RandomNormal(stddev=0.01, seed=0)((3, 3))
+    """
 
     def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None):
         super().__init__(seed)
-        self.mean, self.stddev = float(mean), float(stddev)
+        self.mean, self.stddev = _mean_stddev("RandomNormal", mean, stddev)
 
     def __call__(self, shape, dtype=None) -> Tensor:
         return self.generator.normal(_check_shape(shape), self.mean, self.stddev)
@@ -147,11 +196,18 @@ class RandomNormal(_Seeded):
 
 
 class RandomUniform(_Seeded):
-    """Uniform in [minval, maxval); Keras default +-0.05."""
+    """Uniform in [minval, maxval); Keras default +-0.05.
+
+    Example::
+
+        fastnn.initializers.RandomUniform(-0.1, 0.1, seed=0)((3, 3))
+    """
 
     def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed: int | None = None):
         super().__init__(seed)
-        self.minval, self.maxval = float(minval), float(maxval)
+        self.minval, self.maxval = _number(minval, "minval"), _number(maxval, "maxval")
+        if self.minval > self.maxval:
+            raise ValueError(f"RandomUniform: minval must be <= maxval, got minval={minval!r}, maxval={maxval!r}")
 
     def __call__(self, shape, dtype=None) -> Tensor:
         return self.generator.uniform(_check_shape(shape), self.minval, self.maxval)
@@ -172,11 +228,17 @@ def _truncated(gen: _random.Generator, shape: tuple[int, ...], mean: float, stdd
 
 
 class TruncatedNormal(_Seeded):
-    """N(mean, stddev^2) truncated to two standard deviations (Keras default stddev 0.05)."""
+    """N(mean, stddev^2) truncated to two standard deviations (values beyond are redrawn);
+    Keras default stddev 0.05.
+
+    Example::
+
+        fastnn.initializers.TruncatedNormal(stddev=0.02, seed=0)((3, 3))   # all within +-0.04
+    """
 
     def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None):
         super().__init__(seed)
-        self.mean, self.stddev = float(mean), float(stddev)
+        self.mean, self.stddev = _mean_stddev("TruncatedNormal", mean, stddev)
 
     def __call__(self, shape, dtype=None) -> Tensor:
         return _truncated(self.generator, _check_shape(shape), self.mean, self.stddev)
@@ -188,16 +250,24 @@ class TruncatedNormal(_Seeded):
 class VarianceScaling(_Seeded):
     """Keras's VarianceScaling: variance scale / n with n = fan_in, fan_out or their mean.
 
-    distribution 'truncated_normal' (stddev corrected by 0.87962566103423978 as Keras),
-    'untruncated_normal' or 'uniform' (limit sqrt(3 * scale / n)).
+    distribution 'truncated_normal' (stddev corrected by 0.87962566103423978 as Keras, so that
+    the truncated values have variance scale / n), 'untruncated_normal' or 'uniform' (limit
+    sqrt(3 * scale / n)); 'normal' means 'truncated_normal'.
+
+    Example::
+
+        fastnn.initializers.VarianceScaling(2.0, "fan_in", "untruncated_normal", seed=0)((64, 32))
     """
 
     def __init__(
         self, scale: float = 1.0, mode: str = "fan_in", distribution: str = "truncated_normal", seed: int | None = None
     ):
         super().__init__(seed)
-        if not scale > 0:
+        if not _number(scale, "scale") > 0:
             raise ValueError(f"VarianceScaling: scale must be positive, got scale={scale!r}")
+        if not isinstance(distribution, str):
+            raise TypeError(f"VarianceScaling: distribution must be a string, got distribution={distribution!r}")
+        distribution = distribution.lower()
         if mode not in ("fan_in", "fan_out", "fan_avg"):
             raise ValueError(f"VarianceScaling: mode must be 'fan_in', 'fan_out' or 'fan_avg', got mode={mode!r}")
         if distribution == "normal":
@@ -234,7 +304,10 @@ def _fixed(name: str, scale: float, mode: str, distribution: str):
             return {"seed": self.seed}
 
     _Init.__name__ = _Init.__qualname__ = name
-    _Init.__doc__ = f"VarianceScaling(scale={scale}, mode='{mode}', distribution='{distribution}')."
+    _Init.__doc__ = (
+        f"VarianceScaling(scale={scale}, mode='{mode}', distribution='{distribution}').\n\n"
+        f"    Example::\n\n        fastnn.initializers.{name}(seed=0)((64, 32))\n"
+    )
     return _Init
 
 
@@ -247,10 +320,15 @@ LecunNormal = _fixed("LecunNormal", 1.0, "fan_in", "truncated_normal")
 
 
 class Identity(Initializer):
-    """gain * the identity matrix (2-D shapes only)."""
+    """gain * the identity matrix (2-D shapes only; ones on the main diagonal of a rectangle).
+
+    Example::
+
+        fastnn.initializers.Identity(gain=2.0)((3, 3))
+    """
 
     def __init__(self, gain: float = 1.0):
-        self.gain = float(gain)
+        self.gain = _number(gain, "gain")
 
     def __call__(self, shape, dtype=None) -> Tensor:
         shape = _check_shape(shape)
@@ -264,11 +342,18 @@ class Identity(Initializer):
 
 class Orthogonal(_Seeded):
     """An orthogonal matrix (QR of a normal matrix, signs fixed as Keras), times gain; shapes with
-    more than 2 dimensions are flattened to (prod(shape[:-1]), shape[-1])."""
+    more than 2 dimensions are flattened to (prod(shape[:-1]), shape[-1]). With fewer rows than
+    columns the rows are orthonormal (an LSTM's (units, 4 * units) recurrent kernel), otherwise
+    the columns.
+
+    Example::
+
+        w = fastnn.initializers.Orthogonal(seed=0)((8, 32)).numpy()   # w @ w.T == I
+    """
 
     def __init__(self, gain: float = 1.0, seed: int | None = None):
         super().__init__(seed)
-        self.gain = float(gain)
+        self.gain = _number(gain, "gain")
 
     def __call__(self, shape, dtype=None) -> Tensor:
         shape = _check_shape(shape)
@@ -306,8 +391,13 @@ _ALIASES = {
     "lecun_normal": LecunNormal,
     "identity": Identity,
     "orthogonal": Orthogonal,
+    "orthogonal_initializer": Orthogonal,
+    "identity_initializer": Identity,
 }
 _CLASSES = {c.__name__: c for c in set(_ALIASES.values())}
+OrthogonalInitializer = Orthogonal  # Keras 3 exports both names
+IdentityInitializer = Identity
+_CLASSES.update(OrthogonalInitializer=Orthogonal, IdentityInitializer=Identity)
 
 
 def serialize(init: Initializer) -> dict:

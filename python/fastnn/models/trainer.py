@@ -378,6 +378,8 @@ class Trainer:
                         m = metrics_mod.get(spec)
                         if m is None:
                             continue
+                        if isinstance(spec, str):
+                            m.name = spec  # Keras 3: a metric given by a string logs under that string
                     resolved.append((i, m, weighted))
         multi = self._n_outputs() > 1
         names = self.output_names
@@ -460,7 +462,9 @@ class Trainer:
                 logs[f"{prefix}{name}_loss"] = p / max(tr.count, 1)
         if self._compiled.metrics:
             for name, (_, m, _) in zip(self._metric_names, self._compiled.metrics):
-                logs[prefix + name] = float(m.result())
+                r = m.result()
+                # one value per threshold (Precision(thresholds=[...])) stays an array, as in Keras
+                logs[prefix + name] = float(r) if np.ndim(r) == 0 else np.asarray(r)
         return logs
 
     # ------------------------------------------------------------------ fit
