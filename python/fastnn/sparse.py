@@ -65,9 +65,15 @@ class RowSparseGrad:
         dense_shape = tuple(int(s) for s in dense_shape)
         if not dense_shape:
             raise ValueError("RowSparseGrad: dense_shape must have at least one dimension (the rows), got ()")
+        if not isinstance(indices, (Tensor, _C.DeviceArray)):
+            indices = np.asarray(indices)
+            if indices.size == 0:
+                indices = indices.astype(np.int64)
+            if indices.dtype.kind not in "iu":
+                raise TypeError(f"RowSparseGrad: indices must be integers, got dtype {indices.dtype}")
         idx = _raw_of(indices, np.int64)
         vals = _raw_of(values, float32)
-        if isinstance(idx, np.ndarray) and idx.dtype.kind not in "iu":
+        if str(idx.dtype) != "int64":
             raise TypeError(f"RowSparseGrad: indices must be integers, got dtype {idx.dtype}")
         if len(idx.shape) != 1:
             raise ValueError(f"RowSparseGrad: indices must be 1-D, got shape {tuple(idx.shape)}")

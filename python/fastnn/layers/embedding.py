@@ -140,7 +140,7 @@ class Embedding(Layer):
         if arr.dtype.kind == "f":
             whole = np.isfinite(arr) & (arr == np.trunc(arr))
             if not whole.all():
-                bad = arr[~whole].flat[0]
+                bad = float(arr[~whole].flat[0])
                 raise ValueError(
                     f"Embedding layer '{self.name}' expects integer indices, got the value {bad!r} "
                     f"in an input of shape {arr.shape}"
