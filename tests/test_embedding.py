@@ -113,7 +113,8 @@ def test_row_sparse_grad_rejects_bad_input():
     with pytest.raises(TypeError, match="integers"):
         RowSparseGrad(np.array([0.5]), np.ones((1, 2), np.float32), (5, 2))
     with pytest.raises(ValueError, match="cannot add"):
-        RowSparseGrad([0], np.ones((1, 2), np.float32), (5, 2)) + RowSparseGrad([0], np.ones((1, 3), np.float32), (5, 3))
+        a = RowSparseGrad([0], np.ones((1, 2), np.float32), (5, 2))
+        a + RowSparseGrad([0], np.ones((1, 3), np.float32), (5, 3))
 
 
 def test_shared_embedding_accumulates_sparse_gradients():
@@ -218,7 +219,7 @@ def test_sparse_trajectory_equals_dense(kind, cfg):
     de = _run(_make(kind, cfg), w0, steps, False, extra)
     # The clip norms are summed over different layouts (rows vs the dense array): rounding only.
     tol = TOL["optimizer"] if ("clipnorm" in cfg or "global_clipnorm" in cfg) else TOL["exact"]
-    for t, (a, b) in enumerate(zip(sp, de)):
+    for a, b in zip(sp, de):
         assert_close(a, b, f"{kind} sparse vs dense", "trajectory", **tol)
     assert not np.array_equal(sp[-1], w0)
 
