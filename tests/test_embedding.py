@@ -455,3 +455,48 @@ def test_cuda_sparse_matches_cpu(kind, cfg):
         opt.apply_gradients([(g, w)])
         # the CUDA row merge adds repeated rows with atomics, in any order: rounding only
         assert_close(w.numpy(), want[t], f"{kind} cuda sparse", "trajectory", **TOL["optimizer"])
+
+
+def test_bench_embedding_suite_end_to_end(tmp_path):
+    """The harness runs (tiny sizes, one round): every row timed; speed is never asserted."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "emb.json"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            [os.path.dirname(os.path.dirname(fastnn.__file__)), os.environ.get("PYTHONPATH", "")]
+        ),
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "fastnn",
+        "bench",
+        "embedding",
+        "--quick",
+        "--threads",
+        "1",
+        "--rounds",
+        "1",
+        "--target",
+        "0.002",
+        "--retries",
+        "0",
+        "--vocab",
+        "300",
+        "--dim",
+        "7",
+        "--json",
+        str(out),
+    ]
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert "| fastnn train (sparse grad)" in p.stdout
+    r = json.loads(out.read_text())
+    assert r["suite"] == "embedding" and r["vocab"] == 300
+    assert r["rows"]["fastnn adam step (dense grad)"]["1"]["median_s"] > 0
+    assert r["rows"]["torch train (adam fused)"]["1"]["fastnn_speedup"] > 0
