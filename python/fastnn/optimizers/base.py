@@ -9,6 +9,11 @@ subclass's ``update_step``, which is one fused in-place kernel call (csrc/kernel
 Keras 3 order of a step (keras/src/optimizers/base_optimizer.py): clip the gradients, decay the
 variables (``w -= w * weight_decay * lr``), apply the update rule, then ``iterations += 1``.
 All four happen inside the one kernel call per variable here.
+
+A row-sparse gradient (fastnn.sparse.RowSparseGrad, from Embedding(sparse=True)) goes to the
+``_sparse`` twin of the kernel: rows outside the gradient see g = 0 as Keras does (slots decay
+there), in the same pass, without a dense gradient array; its norm for clipnorm and
+global_clipnorm is the norm of its rows (the same up to summation order).
 """
 
 from __future__ import annotations
@@ -313,8 +318,10 @@ class Optimizer:
 
         Args:
             grads_and_vars: (gradient, variable) pairs. A gradient is a Tensor or an array of
-                the variable's shape, or None (that variable is skipped with a warning). Each
-                variable is updated in place: its storage array keeps its identity.
+                the variable's shape, a ``fastnn.sparse.RowSparseGrad`` (an Embedding(sparse=True)
+                gradient: applied by the row-sparse kernels, with the dense gradient's result), or
+                None (that variable is skipped with a warning). Each variable is updated in place:
+                its storage array keeps its identity.
         """
         pairs = list(grads_and_vars)
         if not pairs:
