@@ -2,6 +2,8 @@
 
 #include "bindings/common.h"
 
+#include <algorithm>
+
 namespace fastnn::bind {
 
 void bind_index(py::module_& m) {
@@ -27,6 +29,41 @@ void bind_index(py::module_& m) {
     py::gil_scoped_release nogil;
     ops::index_select_backward(dxv, gv, iv, axis);
   });
+  // (unique sorted indices (U,), summed rows (U,) + R) of a scattered gradient: indices of any
+  // shape into num_rows rows, rows of shape indices.shape + R.
+  m.def("row_coalesce", [](py::handle idx, py::handle rows, int64_t num_rows) -> py::tuple {
+    View iv = to_view(idx, "indices", DType::I64), rv = to_view(rows, "rows", DType::F32);
+    check_same_device("row_coalesce", {&iv, &rv});
+    FASTNN_CHECK(rv.ndim() >= iv.ndim() && std::equal(iv.shape.begin(), iv.shape.end(), rv.shape.begin()), ValueError,
+                 "row_coalesce: rows of shape " << rv.shape_str() << " do not start with the indices' shape "
+                                                << iv.shape_str());
+    const int64_t N = iv.numel();
+    Shape tail(rv.shape.begin() + iv.ndim(), rv.shape.end());
+    Shape cap{N};
+    cap.insert(cap.end(), tail.begin(), tail.end());
+    py::object oi = empty(iv.device, DType::I64, Shape{N}), ov = empty(iv.device, DType::F32, cap);
+    View oiv = to_view(oi, "out_idx"), ovv = to_view(ov, "out");
+    int64_t U;
+    {
+      py::gil_scoped_release nogil;
+      U = ops::row_coalesce(oiv, ovv, iv, rv, num_rows);
+    }
+    if (U == N) return py::make_tuple(oi, ov);
+    if (iv.device == Device::CPU) {  // a leading slice of a C-contiguous array is C-contiguous
+      py::slice first(0, U, 1);
+      return py::make_tuple(oi.attr("__getitem__")(first), ov.attr("__getitem__")(first));
+    }
+    Shape vs{U};
+    vs.insert(vs.end(), tail.begin(), tail.end());
+    py::object ri = empty(iv.device, DType::I64, Shape{U}), rvals = empty(iv.device, DType::F32, vs);
+    View riv = to_view(ri, "out_idx"), rvv = to_view(rvals, "out");
+    {
+      py::gil_scoped_release nogil;
+      if (U > 0) ops::strided_copy(riv, 0, Shape{1}, oiv, 0, Shape{1}, Shape{U});
+      if (rvv.numel() > 0) ops::strided_copy(rvv, 0, Shape{1}, ovv, 0, Shape{1}, Shape{rvv.numel()});
+    }
+    return py::make_tuple(ri, rvals);
+  }, py::arg("indices"), py::arg("rows"), py::arg("num_rows"));
   m.def("strided_copy",
         [](py::handle dst, int64_t dst_offset, py::handle dst_strides, py::handle src, int64_t src_offset,
            py::handle src_strides, py::handle shape) {

@@ -118,6 +118,86 @@ void bind_optim(py::module_& m) {
   }, py::arg("w"), py::arg("ag"), py::arg("ad"), py::arg("g"), py::arg("lr"), py::arg("rho"), py::arg("epsilon"),
      py::arg("grad_scale"), py::arg("clip_value"), py::arg("decay"));
 
+  // Row-sparse gradients: the same updates with (indices, values) in place of g, indices sorted
+  // and unique (row_coalesce's output); rows not listed see g = 0 (kernels/optim.h).
+  m.def("sgd_update_sparse", [](py::handle w, py::handle v, py::handle idx, py::handle vals, float lr,
+                                float momentum, bool nesterov, float grad_scale, float clip_value, float decay) {
+    View wv = out_view(w, "variable"), iv = to_view(idx, "indices", DType::I64),
+         gv = to_view(vals, "values", DType::F32);
+    OptView vv = opt_view(v, "momentum");
+    py::gil_scoped_release nogil;
+    ops::sgd_update_sparse(wv, vv.get(), iv, gv, lr, momentum, nesterov, make_prep(grad_scale, clip_value, decay));
+  }, py::arg("w"), py::arg("v"), py::arg("indices"), py::arg("values"), py::arg("lr"), py::arg("momentum"),
+     py::arg("nesterov"), py::arg("grad_scale"), py::arg("clip_value"), py::arg("decay"));
+
+  m.def("adagrad_update_sparse", [](py::handle w, py::handle a, py::handle idx, py::handle vals, float lr, float eps,
+                                    float grad_scale, float clip_value, float decay) {
+    View wv = out_view(w, "variable"), av = out_view(a, "accumulator"), iv = to_view(idx, "indices", DType::I64),
+         gv = to_view(vals, "values", DType::F32);
+    py::gil_scoped_release nogil;
+    ops::adagrad_update_sparse(wv, av, iv, gv, lr, eps, make_prep(grad_scale, clip_value, decay));
+  }, py::arg("w"), py::arg("a"), py::arg("indices"), py::arg("values"), py::arg("lr"), py::arg("epsilon"),
+     py::arg("grad_scale"), py::arg("clip_value"), py::arg("decay"));
+
+  m.def("rmsprop_update_sparse", [](py::handle w, py::handle v, py::handle mom, py::handle ga, py::handle idx,
+                                    py::handle vals, float lr, float rho, float momentum, float eps, float grad_scale,
+                                    float clip_value, float decay) {
+    View wv = out_view(w, "variable"), vv = out_view(v, "velocity"), iv = to_view(idx, "indices", DType::I64),
+         gv = to_view(vals, "values", DType::F32);
+    OptView mv = opt_view(mom, "momentum"), gav = opt_view(ga, "average_gradient");
+    py::gil_scoped_release nogil;
+    ops::rmsprop_update_sparse(wv, vv, mv.get(), gav.get(), iv, gv, lr, rho, momentum, eps,
+                               make_prep(grad_scale, clip_value, decay));
+  }, py::arg("w"), py::arg("v"), py::arg("mom"), py::arg("ga"), py::arg("indices"), py::arg("values"), py::arg("lr"),
+     py::arg("rho"), py::arg("momentum"), py::arg("epsilon"), py::arg("grad_scale"), py::arg("clip_value"),
+     py::arg("decay"));
+
+  m.def("adam_update_sparse", [](py::handle w, py::handle mo, py::handle v, py::handle vh, py::handle idx,
+                                 py::handle vals, float alpha, float beta1, float beta2, float eps, float grad_scale,
+                                 float clip_value, float decay) {
+    View wv = out_view(w, "variable"), mv = out_view(mo, "momentum"), vv = out_view(v, "velocity"),
+         iv = to_view(idx, "indices", DType::I64), gv = to_view(vals, "values", DType::F32);
+    OptView hv = opt_view(vh, "velocity_hat");
+    py::gil_scoped_release nogil;
+    ops::adam_update_sparse(wv, mv, vv, hv.get(), iv, gv, alpha, beta1, beta2, eps,
+                            make_prep(grad_scale, clip_value, decay));
+  }, py::arg("w"), py::arg("m"), py::arg("v"), py::arg("vh"), py::arg("indices"), py::arg("values"), py::arg("alpha"),
+     py::arg("beta_1"), py::arg("beta_2"), py::arg("epsilon"), py::arg("grad_scale"), py::arg("clip_value"),
+     py::arg("decay"));
+
+  m.def("adamax_update_sparse", [](py::handle w, py::handle mo, py::handle u, py::handle idx, py::handle vals,
+                                   float lr_t, float beta1, float beta2, float eps, float grad_scale, float clip_value,
+                                   float decay) {
+    View wv = out_view(w, "variable"), mv = out_view(mo, "momentum"), uv = out_view(u, "norm"),
+         iv = to_view(idx, "indices", DType::I64), gv = to_view(vals, "values", DType::F32);
+    py::gil_scoped_release nogil;
+    ops::adamax_update_sparse(wv, mv, uv, iv, gv, lr_t, beta1, beta2, eps, make_prep(grad_scale, clip_value, decay));
+  }, py::arg("w"), py::arg("m"), py::arg("u"), py::arg("indices"), py::arg("values"), py::arg("lr_t"),
+     py::arg("beta_1"), py::arg("beta_2"), py::arg("epsilon"), py::arg("grad_scale"), py::arg("clip_value"),
+     py::arg("decay"));
+
+  m.def("nadam_update_sparse", [](py::handle w, py::handle mo, py::handle v, py::handle idx, py::handle vals,
+                                  float lr, float beta1, float beta2, float eps, float cm, float cg, float cv,
+                                  float grad_scale, float clip_value, float decay) {
+    View wv = out_view(w, "variable"), mv = out_view(mo, "momentum"), vv = out_view(v, "velocity"),
+         iv = to_view(idx, "indices", DType::I64), gv = to_view(vals, "values", DType::F32);
+    py::gil_scoped_release nogil;
+    ops::nadam_update_sparse(wv, mv, vv, iv, gv, lr, beta1, beta2, eps, cm, cg, cv,
+                             make_prep(grad_scale, clip_value, decay));
+  }, py::arg("w"), py::arg("m"), py::arg("v"), py::arg("indices"), py::arg("values"), py::arg("lr"),
+     py::arg("beta_1"), py::arg("beta_2"), py::arg("epsilon"), py::arg("cm"), py::arg("cg"), py::arg("cv"),
+     py::arg("grad_scale"), py::arg("clip_value"), py::arg("decay"));
+
+  m.def("adadelta_update_sparse", [](py::handle w, py::handle ag, py::handle ad, py::handle idx, py::handle vals,
+                                     float lr, float rho, float eps, float grad_scale, float clip_value, float decay) {
+    View wv = out_view(w, "variable"), agv = out_view(ag, "accumulated_grad"),
+         adv = out_view(ad, "accumulated_delta_var"), iv = to_view(idx, "indices", DType::I64),
+         gv = to_view(vals, "values", DType::F32);
+    py::gil_scoped_release nogil;
+    ops::adadelta_update_sparse(wv, agv, adv, iv, gv, lr, rho, eps, make_prep(grad_scale, clip_value, decay));
+  }, py::arg("w"), py::arg("ag"), py::arg("ad"), py::arg("indices"), py::arg("values"), py::arg("lr"),
+     py::arg("rho"), py::arg("epsilon"), py::arg("grad_scale"), py::arg("clip_value"), py::arg("decay"));
+
   // sum(x^2) in double: the squared L2 norm used by clipnorm and global_clipnorm.
   m.def("sum_squares", [](py::handle x) {
     View xv = to_view(x, "x", DType::F32);

@@ -2,7 +2,10 @@
 // x is (O, V, I), idx has N entries, out is (O, N, I).
 #include "kernels/index.h"
 
+#include <algorithm>
 #include <cstring>
+#include <numeric>
+#include <vector>
 
 #include "core/parallel.h"
 
@@ -34,6 +37,37 @@ void index_select_backward(float* dx, const float* dout, const int64_t* idx, int
         for (int64_t i = 0; i < I; ++i) d[i] += g[i];
       }
   });
+}
+
+// Sorts the positions by (index, position), so equal indices keep the order of n, then sums
+// each group; groups are independent, so threads split them.
+int64_t row_coalesce(int64_t* out_idx, float* out, const int64_t* idx, const float* rows, int64_t N, int64_t V,
+                     int64_t D) {
+  if (N <= 0) return 0;
+  std::vector<int64_t> order(N);
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(),
+            [&](int64_t a, int64_t b) { return idx[a] < idx[b] || (idx[a] == idx[b] && a < b); });
+  std::vector<int64_t> start;
+  start.reserve(N + 1);
+  for (int64_t k = 0; k < N; ++k)
+    if (k == 0 || idx[order[k]] != idx[order[k - 1]]) {
+      out_idx[start.size()] = idx[order[k]];
+      start.push_back(k);
+    }
+  const int64_t U = (int64_t)start.size();
+  start.push_back(N);
+  parallel_for(U, std::max<int64_t>(1, 16384 / std::max<int64_t>(D, 1)), [&](int64_t b, int64_t e) {
+    for (int64_t u = b; u < e; ++u) {
+      float* o = out + u * D;
+      std::fill(o, o + D, 0.0f);
+      for (int64_t k = start[u]; k < start[u + 1]; ++k) {
+        const float* r = rows + order[k] * D;
+        for (int64_t i = 0; i < D; ++i) o[i] += r[i];
+      }
+    }
+  });
+  return U;
 }
 
 template <class T>

@@ -52,6 +52,79 @@ void index_select_backward(float* dx, const float* dout, const int64_t* idx, int
   FASTNN_CUDA_CHECK_LAUNCH();
 }
 
+// ---- row_coalesce: mark the rows present, an exclusive scan of the marks gives each present
+// row its place, then the rows are added into place with atomicAdd.
+
+__global__ void mark_rows_kernel(int64_t* flag, const int64_t* idx, int64_t N, int64_t V) {
+  FASTNN_KERNEL_LOOP(n, N) flag[clamp_index(idx[n], V)] = 1;
+}
+
+// pos[v] = flag[0] + ... + flag[v - 1] for v in [0, V], one block of kThreads threads walking
+// [0, V) in chunks (Hillis-Steele inside a chunk, a carry between chunks).
+__global__ void scan_rows_kernel(int64_t* pos, const int64_t* flag, int64_t V) {
+  __shared__ int64_t buf[kThreads];
+  __shared__ int64_t carry;
+  const int t = threadIdx.x;
+  if (t == 0) carry = 0;
+  __syncthreads();
+  for (int64_t c0 = 0; c0 < V; c0 += kThreads) {
+    const int64_t v = c0 + t;
+    const int64_t x = v < V ? flag[v] : 0;
+    buf[t] = x;
+    __syncthreads();
+    for (int o = 1; o < kThreads; o *= 2) {
+      const int64_t add = t >= o ? buf[t - o] : 0;
+      __syncthreads();
+      buf[t] += add;
+      __syncthreads();
+    }
+    if (v < V) pos[v] = carry + buf[t] - x;
+    __syncthreads();
+    if (t == kThreads - 1) carry += buf[t];
+    __syncthreads();
+  }
+  if (t == 0) pos[V] = carry;
+}
+
+__global__ void write_rows_kernel(int64_t* out_idx, const int64_t* flag, const int64_t* pos, int64_t V) {
+  FASTNN_KERNEL_LOOP(v, V) {
+    if (flag[v]) out_idx[pos[v]] = v;
+  }
+}
+
+__global__ void add_rows_kernel(float* out, const float* rows, const int64_t* idx, const int64_t* pos, int64_t N,
+                                int64_t V, int64_t D) {
+  FASTNN_KERNEL_LOOP(t, N * D) {
+    const int64_t n = t / D, i = t % D;
+    atomicAdd(out + pos[clamp_index(idx[n], V)] * D + i, rows[t]);
+  }
+}
+
+int64_t row_coalesce(int64_t* out_idx, float* out, const int64_t* idx, const float* rows, int64_t N, int64_t V,
+                     int64_t D) {
+  FASTNN_CHECK(N >= 0 && V >= 0 && D >= 0, ValueError, "row_coalesce: negative size");
+  if (N == 0) return 0;
+  FASTNN_CHECK(V > 0, ValueError, "row_coalesce: cannot index an axis of size 0");
+  Scratch flag(V * (int64_t)sizeof(int64_t)), pos((V + 1) * (int64_t)sizeof(int64_t));
+  int64_t* f = static_cast<int64_t*>(flag.ptr);
+  int64_t* p = static_cast<int64_t*>(pos.ptr);
+  fill_i64(f, 0, V);
+  mark_rows_kernel<<<grid_for(N), kThreads>>>(f, idx, N, V);
+  FASTNN_CUDA_CHECK_LAUNCH();
+  scan_rows_kernel<<<1, kThreads>>>(p, f, V);
+  FASTNN_CUDA_CHECK_LAUNCH();
+  write_rows_kernel<<<grid_for(V), kThreads>>>(out_idx, f, p, V);
+  FASTNN_CUDA_CHECK_LAUNCH();
+  int64_t U = 0;
+  copy_d2h(&U, p + V, sizeof(int64_t));
+  if (U * D > 0) {
+    fill_f32(out, 0.0f, U * D);
+    add_rows_kernel<<<grid_for(N * D), kThreads>>>(out, rows, idx, p, N, V, D);
+    FASTNN_CUDA_CHECK_LAUNCH();
+  }
+  return U;
+}
+
 // ---- strided copy: one thread per element; T is uint32_t or uint64_t (bits are copied as is)
 
 template <class T>

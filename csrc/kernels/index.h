@@ -24,6 +24,13 @@ struct StridedCopy {
                             int64_t I, int64_t N);                                                \
   void index_select_backward(float* dx, const float* dout, const int64_t* idx, int64_t O,          \
                              int64_t V, int64_t I, int64_t N);                                    \
+  /* Merges the rows of a scattered gradient (an embedding's backward): idx holds N indices  \
+     into V rows (range-checked by the caller), rows is (N, D). Writes the U sorted unique    \
+     indices to out_idx and out[u, :] = sum of rows[n, :] over idx[n] == out_idx[u] (both    \
+     with room for N rows) and returns U. CPU: each sum runs in the order of n from 0, the    \
+     order of index_select_backward (the same bits as the dense gradient); CUDA: atomicAdd. */ \
+  int64_t row_coalesce(int64_t* out_idx, float* out, const int64_t* idx, const float* rows,       \
+                       int64_t N, int64_t V, int64_t D);                                          \
   /* elem_size bytes per element (4 or 8); dst and src must not overlap */                         \
   void strided_copy(void* dst, const void* src, const StridedCopy& sc, int64_t elem_size);
 

@@ -36,6 +36,15 @@
 // when momentum == 0 and ga when not centered, Adam vh when not amsgrad). Every element is
 // computed alone, so results do not depend on the thread count.
 //
+// Row-sparse gradients (the `_sparse` kernels): the variable is seen as (rows, cols), rows =
+// its first dimension; g.idx holds g.nnz sorted, unique row numbers and g.vals the (nnz, cols)
+// gradient rows; every other row has g = 0. Each kernel gives exactly the dense kernel's result
+// for the dense gradient (Keras semantics: slots decay on every row): one pass over w and the
+// slots that walks the sorted indices alongside (a merge walk), taking g from vals on the listed
+// rows and the prepared zero (prep of g = 0) elsewhere. Where the update at g = 0 is the identity
+// (SGD without momentum and decay, Adagrad without decay and with eps > 0, and the prepared zero
+// is 0) only the listed rows are touched.
+//
 // sum_squares returns sum(x^2) (for clipnorm / global_clipnorm) in double, over fixed blocks
 // combined in a fixed order: the result is the same for any thread count. On CUDA it waits for
 // the device.
@@ -54,6 +63,15 @@ struct UpdatePrep {
   float decay = 0.0f;
 };
 
+// A row-sparse gradient (see above); idx and vals are on the variable's device.
+struct RowSparse {
+  const int64_t* idx = nullptr;
+  const float* vals = nullptr;
+  int64_t nnz = 0;
+  int64_t rows = 0;
+  int64_t cols = 0;
+};
+
 #define FASTNN_DECLARE_OPTIM_KERNELS                                                               \
   void sgd_update(float* w, float* v, const float* g, int64_t n, float lr, float momentum,         \
                   bool nesterov, UpdatePrep p);                                                    \
@@ -69,6 +87,21 @@ struct UpdatePrep {
                     float beta2, float eps, float cm, float cg, float cv, UpdatePrep p);            \
   void adadelta_update(float* w, float* ag, float* ad, const float* g, int64_t n, float lr,         \
                        float rho, float eps, UpdatePrep p);                                         \
+  void sgd_update_sparse(float* w, float* v, const RowSparse& g, float lr, float momentum,        \
+                         bool nesterov, UpdatePrep p);                                             \
+  void adagrad_update_sparse(float* w, float* a, const RowSparse& g, float lr, float eps,         \
+                             UpdatePrep p);                                                        \
+  void rmsprop_update_sparse(float* w, float* v, float* mom, float* ga, const RowSparse& g,       \
+                             float lr, float rho, float momentum, float eps, UpdatePrep p);        \
+  void adam_update_sparse(float* w, float* m, float* v, float* vh, const RowSparse& g,            \
+                          float alpha, float beta1, float beta2, float eps, UpdatePrep p);         \
+  void adamax_update_sparse(float* w, float* m, float* u, const RowSparse& g, float lr_t,         \
+                            float beta1, float beta2, float eps, UpdatePrep p);                    \
+  void nadam_update_sparse(float* w, float* m, float* v, const RowSparse& g, float lr,            \
+                           float beta1, float beta2, float eps, float cm, float cg, float cv,      \
+                           UpdatePrep p);                                                          \
+  void adadelta_update_sparse(float* w, float* ag, float* ad, const RowSparse& g, float lr,       \
+                              float rho, float eps, UpdatePrep p);                                 \
   double sum_squares(const float* x, int64_t n);
 
 namespace cpu { FASTNN_DECLARE_OPTIM_KERNELS }

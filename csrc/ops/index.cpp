@@ -3,6 +3,8 @@
 #include "core/device_array.h"
 #include "kernels/index.h"
 
+#include <algorithm>
+
 namespace fastnn::ops {
 
 static void split_axis(const View& x, int axis, int64_t& O, int64_t& V, int64_t& I) {
@@ -46,6 +48,28 @@ void index_select_backward(const View& dx, const View& dout, const View& idx, in
                "index_select_backward: gradient shape " << dout.shape_str() << " does not match");
   check_indices(idx, V);
   FASTNN_DISPATCH(dx.device, index_select_backward, dx.f32(), dout.f32(), idx.i64(), O, V, I, N);
+}
+
+int64_t row_coalesce(const View& out_idx, const View& out, const View& idx, const View& rows, int64_t V) {
+  FASTNN_CHECK(idx.dtype == DType::I64 && out_idx.dtype == DType::I64, TypeError, "row_coalesce: indices must be int64");
+  FASTNN_CHECK(rows.dtype == DType::F32 && out.dtype == DType::F32, TypeError, "row_coalesce: rows must be float32");
+  FASTNN_CHECK(V >= 0, ValueError, "row_coalesce: the number of rows must be >= 0, got " << V);
+  const int64_t N = idx.numel();
+  FASTNN_CHECK(rows.ndim() >= idx.ndim() && std::equal(idx.shape.begin(), idx.shape.end(), rows.shape.begin()),
+               ValueError, "row_coalesce: rows of shape " << rows.shape_str() << " do not start with the indices' shape "
+                                                          << idx.shape_str());
+  const int64_t D = N ? rows.numel() / N : 0;
+  FASTNN_CHECK(out_idx.numel() >= N && out.numel() >= N * D, ValueError, "row_coalesce: output buffers too small");
+  if (N == 0) return 0;
+  FASTNN_CHECK(V > 0, ValueError, "row_coalesce: index " << (idx.device == Device::CPU ? idx.i64()[0] : 0)
+                                                         << " is out of bounds for 0 rows");
+  check_indices(idx, V);
+  if (idx.device == Device::CPU) return cpu::row_coalesce(out_idx.i64(), out.f32(), idx.i64(), rows.f32(), N, V, D);
+#ifdef FASTNN_WITH_CUDA
+  return cuda::row_coalesce(out_idx.i64(), out.f32(), idx.i64(), rows.f32(), N, V, D);
+#else
+  throw_no_cuda();
+#endif
 }
 
 void strided_copy(const View& dst, int64_t dst_offset, const Shape& dst_strides, const View& src,

@@ -13,7 +13,7 @@ Example::
 # submodules of those names; import the real modules so that the attributes point at them.
 import importlib as _importlib  # noqa: E402
 
-from . import _C, cuda, functional, random
+from . import _C, cuda, functional, random, sparse
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import *  # noqa: F401,F403
 from .functional import *  # noqa: F401,F403

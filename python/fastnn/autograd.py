@@ -177,9 +177,19 @@ def _toposort(roots: list[Node]) -> list[Node]:
 
 
 def _accumulate_leaf(t, g) -> None:
-    if t.grad is None:
+    # A row-sparse gradient (fastnn.sparse) stays sparse on a leaf while every contribution
+    # is sparse; a dense contribution makes the sum dense.
+    if isinstance(g, RowSparseGrad):
+        if t.grad is None:
+            t.grad = g
+        else:
+            s = _sparse().accumulate(t.grad if isinstance(t.grad, RowSparseGrad) else t.grad._data, g)
+            t.grad = s if isinstance(s, RowSparseGrad) else Tensor._wrap(s)
+    elif t.grad is None:
         # The engine may hand the same array to several inputs (add's backward): copy it.
         t.grad = Tensor._wrap(_raw.copy(g))
+    elif isinstance(t.grad, RowSparseGrad):
+        t.grad = Tensor._wrap(_sparse().add_into_dense(g, t.grad))
     else:
         t.grad = Tensor._wrap(_raw.add(t.grad._data, g))
 
@@ -235,6 +245,8 @@ def backward(tensors, grads, retain_graph: bool = False) -> None:
             if inp._node is None:
                 _accumulate_leaf(inp, g)
             else:
+                if isinstance(g, RowSparseGrad):  # only leaves keep a gradient sparse
+                    g = g._dense_raw()
                 key = (id(inp._node), inp._out_index)
                 pending[key] = g if key not in pending else _raw.add(pending[key], g)
                 if inp._retains_grad:
@@ -243,3 +255,17 @@ def backward(tensors, grads, retain_graph: bool = False) -> None:
 
 # The Tensor class; tensor.py (which imports this module) sets it once the class exists.
 Tensor: type = None  # type: ignore[assignment]
+
+
+class _NoRowSparse:  # stands in until fastnn.sparse is imported: no gradient is an instance
+    pass
+
+
+# fastnn.sparse.RowSparseGrad; that module sets it when it is imported.
+RowSparseGrad: type = _NoRowSparse
+
+
+def _sparse():
+    from . import sparse
+
+    return sparse

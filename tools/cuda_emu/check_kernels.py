@@ -314,6 +314,32 @@ for n in [1, 7, 300, 70000]:
     out = ct.c_double(0); call('e_sum_squares', P(w0), i64(n), ct.byref(out))
     close(f'sum_squares n={n}', np.array(out.value), np.sum(w0.astype(np.float64) ** 2), rtol=1e-6)
 
+# ---- row-sparse gradients: row_coalesce against np.add.at, and every *_update_sparse against the
+# dense kernel on the densified gradient (the same per-element body: equal to rounding)
+for (N, V, D) in [(1, 1, 1), (12, 50, 7), (300, 40, 3), (700, 2000, 5)]:
+    idx = rng.integers(0, V, size=N).astype(np.int64); rows = rng.standard_normal((N, D)).astype(np.float32)
+    oi = np.empty(N, np.int64); ov = np.empty((N, D), np.float32); U = ct.c_int64(0)
+    call('e_row_coalesce', P(oi), P(ov), P(idx), P(rows), i64(N), i64(V), i64(D), ct.byref(U))
+    want_i = np.unique(idx); dense = np.zeros((V, D), np.float64); np.add.at(dense, idx, rows.astype(np.float64))
+    close(f'row_coalesce idx {(N, V, D)}', oi[:U.value], want_i); close(f'row_coalesce rows {(N, V, D)}', ov[:U.value], dense[want_i])
+SP = [('sgd', 1, (f32(0.1), f32(0.0), b(False))), ('sgd', 1, (f32(0.1), f32(0.9), b(True))), ('adagrad', 1, (f32(0.1), f32(1e-7))),
+      ('rmsprop', 3, (f32(0.01), f32(0.9), f32(0.5), f32(1e-7))), ('adam', 3, (f32(0.01), f32(0.9), f32(0.999), f32(1e-7))),
+      ('adamax', 2, (f32(0.01), f32(0.9), f32(0.999), f32(1e-7))), ('nadam', 2, (f32(0.01), f32(0.9), f32(0.999), f32(1e-7), f32(0.5), f32(0.3), f32(1.2))),
+      ('adadelta', 2, (f32(1.0), f32(0.95), f32(1e-7)))]
+for (rows_, cols, nnz) in [(1, 1, 1), (50, 7, 12), (64, 33, 0), (300, 5, 299)]:
+    w0 = rng.standard_normal((rows_, cols)).astype(np.float32)
+    for name, nslots, args in SP:
+        for (sc, cl, dc) in [(1.0, math.inf, 0.0), (0.5, 0.7, 0.01)]:
+            ws, wd = w0.copy(), w0.copy()
+            ss = [np.full((rows_, cols), 0.1 if name == 'adagrad' else 0.0, np.float32) for _ in range(nslots)]; sd = [x.copy() for x in ss]
+            for step in range(3):
+                idx = np.sort(rng.choice(rows_, size=nnz, replace=False)).astype(np.int64); vals = rng.standard_normal((nnz, cols)).astype(np.float32)
+                g = np.zeros((rows_, cols), np.float32); g[idx] = vals
+                call(f'e_{name}_update_sparse', P(ws), *[P(x) for x in ss], P(idx), P(vals), i64(nnz), i64(rows_), i64(cols), *args, f32(sc), f32(cl), f32(dc))
+                call(f'e_{name}_update', P(wd), *[P(x) for x in sd], P(g), i64(rows_ * cols), *args, f32(sc), f32(cl), f32(dc))
+            close(f'{name}_sparse {(rows_, cols, nnz)} prep={sc}', ws, wd, rtol=1e-6, atol=1e-7)
+            for k in range(nslots): close(f'{name}_sparse slot{k} {(rows_, cols, nnz)} prep={sc}', ss[k], sd[k], rtol=1e-6, atol=1e-7)
+
 # ---- memory
 L.e_alloc.restype = ct.c_void_p
 p1 = L.e_alloc(i64(1000)); L.e_free(ct.c_void_p(p1)); p2 = L.e_alloc(i64(1020)); print('cache reuse', p1 == p2); L.e_free(ct.c_void_p(p2))

@@ -64,6 +64,17 @@ int e_adam_update(float* w, float* m, float* v, float* vh, const float* g, int64
 int e_adamax_update(float* w, float* m, float* u, const float* g, int64_t n, float lr, float b1, float b2, float eps, float s, float c, float d) { W(c::adamax_update(w, m, u, g, n, lr, b1, b2, eps, prep(s, c, d))) }
 int e_nadam_update(float* w, float* m, float* v, const float* g, int64_t n, float lr, float b1, float b2, float eps, float cm, float cg, float cv, float s, float c, float d) { W(c::nadam_update(w, m, v, g, n, lr, b1, b2, eps, cm, cg, cv, prep(s, c, d))) }
 int e_adadelta_update(float* w, float* ag, float* ad, const float* g, int64_t n, float lr, float rho, float eps, float s, float c, float d) { W(c::adadelta_update(w, ag, ad, g, n, lr, rho, eps, prep(s, c, d))) }
+static RowSparse rs(const int64_t* idx, const float* vals, int64_t nnz, int64_t rows, int64_t cols) { RowSparse g; g.idx = idx; g.vals = vals; g.nnz = nnz; g.rows = rows; g.cols = cols; return g; }
+#define RS const int64_t* idx, const float* vals, int64_t nnz, int64_t rows, int64_t cols
+#define RSA rs(idx, vals, nnz, rows, cols)
+int e_sgd_update_sparse(float* w, float* v, RS, float lr, float mu, bool nest, float s, float c, float d) { W(c::sgd_update_sparse(w, v, RSA, lr, mu, nest, prep(s, c, d))) }
+int e_adagrad_update_sparse(float* w, float* a, RS, float lr, float eps, float s, float c, float d) { W(c::adagrad_update_sparse(w, a, RSA, lr, eps, prep(s, c, d))) }
+int e_rmsprop_update_sparse(float* w, float* v, float* m, float* ga, RS, float lr, float rho, float mu, float eps, float s, float c, float d) { W(c::rmsprop_update_sparse(w, v, m, ga, RSA, lr, rho, mu, eps, prep(s, c, d))) }
+int e_adam_update_sparse(float* w, float* m, float* v, float* vh, RS, float al, float b1, float b2, float eps, float s, float c, float d) { W(c::adam_update_sparse(w, m, v, vh, RSA, al, b1, b2, eps, prep(s, c, d))) }
+int e_adamax_update_sparse(float* w, float* m, float* u, RS, float lr, float b1, float b2, float eps, float s, float c, float d) { W(c::adamax_update_sparse(w, m, u, RSA, lr, b1, b2, eps, prep(s, c, d))) }
+int e_nadam_update_sparse(float* w, float* m, float* v, RS, float lr, float b1, float b2, float eps, float cm, float cg, float cv, float s, float c, float d) { W(c::nadam_update_sparse(w, m, v, RSA, lr, b1, b2, eps, cm, cg, cv, prep(s, c, d))) }
+int e_adadelta_update_sparse(float* w, float* ag, float* ad, RS, float lr, float rho, float eps, float s, float c, float d) { W(c::adadelta_update_sparse(w, ag, ad, RSA, lr, rho, eps, prep(s, c, d))) }
+int e_row_coalesce(int64_t* oi, float* o, const int64_t* idx, const float* rows, int64_t N, int64_t V, int64_t D, int64_t* U) { W(*U = c::row_coalesce(oi, o, idx, rows, N, V, D)) }
 int e_sum_squares(const float* x, int64_t n, double* out) { W(*out = c::sum_squares(x, n)) }
 void* e_alloc(int64_t n) { try { return c::alloc(n); } catch (std::exception& e) { std::fprintf(stderr, "EXC: %s\n", e.what()); return nullptr; } }
 void e_free(void* p) { c::free(p); }

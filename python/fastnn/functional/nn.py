@@ -13,6 +13,7 @@ import numpy as np
 from .. import _C, _raw
 from .. import random as _random
 from ..autograd import Function
+from ..sparse import RowSparseGrad
 from ..tensor import Tensor, float32, int64
 from .shape import _tensor
 
@@ -64,27 +65,35 @@ def dropout(x: Tensor, rate: float, training: bool = True, seed: int | None = No
 
 
 class Embedding(Function):
-    """out[..., :] = weight[indices[...], :]; dweight = scatter-add of the gradient rows."""
+    """out[..., :] = weight[indices[...], :]; dweight = scatter-add of the gradient rows, or
+    with sparse=True the rows merged per index (a RowSparseGrad; the engine densifies it when
+    the weight is not a leaf)."""
 
     @staticmethod
-    def forward(ctx, indices, weight):
+    def forward(ctx, indices, weight, sparse=False):
         ctx.save_for_backward(indices)
         ctx.wshape = tuple(weight.shape)
+        ctx.sparse = sparse
         return _C.index_select_forward(weight, indices, 0)
 
     @staticmethod
     def backward(ctx, g):
         (indices,) = ctx.saved
+        if ctx.sparse:
+            return None, RowSparseGrad._from_rows(indices, g, ctx.wshape), None
         dw = _raw.zeros(ctx.wshape, _raw.device_of(g))
         _C.index_select_backward(dw, g, indices, 0)
-        return None, dw
+        return None, dw, None
 
 
-def embedding(indices, weight: Tensor) -> Tensor:
+def embedding(indices, weight: Tensor, sparse: bool = False) -> Tensor:
     """Look up rows of `weight` (V, D) by integer `indices` of any shape.
 
     Returns a tensor of shape indices.shape + (D,). Backward adds each output row's gradient into
     the row of ``weight`` it came from (repeated indices accumulate). Indices must lie in [0, V).
+    With ``sparse=True`` a leaf `weight` receives a ``fastnn.sparse.RowSparseGrad`` (only the
+    rows looked up, repeats merged) instead of a dense (V, D) gradient, as torch's
+    ``F.embedding(..., sparse=True)``; the optimizers apply it without densifying.
 
     Example::
 
@@ -119,4 +128,4 @@ def embedding(indices, weight: Tensor) -> Tensor:
                 f"embedding: index {bad} is out of range for a weight of shape {weight.shape} "
                 f"(indices must be in [0, {v}))"
             )
-    return Embedding.apply(Tensor._wrap(idx), weight)
+    return Embedding.apply(Tensor._wrap(idx), weight, bool(sparse))

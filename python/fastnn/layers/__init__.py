@@ -12,6 +12,7 @@ Example::
 
 from .base import Layer, clear_session
 from .core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda, RepeatVector, Reshape, TensorOp
+from .embedding import Embedding
 from .merge import (
     Add,
     Average,
@@ -36,6 +37,7 @@ __all__ = [
     "Input",
     "InputLayer",
     "Dense",
+    "Embedding",
     "Activation",
     "Dropout",
     "Flatten",
@@ -66,9 +68,9 @@ __all__ = [
 
 def get(name: str) -> type:
     """The layer class registered under `name` (its class name)."""
-    from . import core, merge, preprocessing
+    from . import core, embedding, merge, preprocessing
 
-    for mod in (core, merge, preprocessing):
+    for mod in (core, embedding, merge, preprocessing):
         cls = getattr(mod, name, None)
         if isinstance(cls, type) and issubclass(cls, Layer):
             return cls

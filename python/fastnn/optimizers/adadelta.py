@@ -42,7 +42,9 @@ class Adadelta(Optimizer):
 
     def update_step(self, gradient, variable, learning_rate, grad_scale=1.0, clip_value=float("inf"), decay=0.0):
         s = self._slots_of(variable)
-        _C.adadelta_update(
+        self._run_kernel(
+            _C.adadelta_update,
+            _C.adadelta_update_sparse,
             variable._data,
             s["accumulated_grad"],
             s["accumulated_delta_var"],

@@ -47,8 +47,17 @@ class Adagrad(Optimizer):
 
     def update_step(self, gradient, variable, learning_rate, grad_scale=1.0, clip_value=float("inf"), decay=0.0):
         slots = self._slots_of(variable)
-        _C.adagrad_update(
-            variable._data, slots["accumulator"], gradient, learning_rate, self.epsilon, grad_scale, clip_value, decay
+        self._run_kernel(
+            _C.adagrad_update,
+            _C.adagrad_update_sparse,
+            variable._data,
+            slots["accumulator"],
+            gradient,
+            learning_rate,
+            self.epsilon,
+            grad_scale,
+            clip_value,
+            decay,
         )
 
     def get_config(self) -> dict:

@@ -69,7 +69,9 @@ class Adam(Optimizer):
 
     def update_step(self, gradient, variable, learning_rate, grad_scale=1.0, clip_value=float("inf"), decay=0.0):
         s = self._slots_of(variable)
-        _C.adam_update(
+        self._run_kernel(
+            _C.adam_update,
+            _C.adam_update_sparse,
             variable._data,
             s["momentum"],
             s["velocity"],

@@ -52,7 +52,9 @@ class Adamax(Optimizer):
     def update_step(self, gradient, variable, learning_rate, grad_scale=1.0, clip_value=float("inf"), decay=0.0):
         s = self._slots_of(variable)
         lr_t = learning_rate / (1.0 - self.beta_1 ** (self._iterations + 1))
-        _C.adamax_update(
+        self._run_kernel(
+            _C.adamax_update,
+            _C.adamax_update_sparse,
             variable._data,
             s["momentum"],
             s["norm"],

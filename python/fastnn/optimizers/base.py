@@ -9,6 +9,11 @@ subclass's ``update_step``, which is one fused in-place kernel call (csrc/kernel
 Keras 3 order of a step (keras/src/optimizers/base_optimizer.py): clip the gradients, decay the
 variables (``w -= w * weight_decay * lr``), apply the update rule, then ``iterations += 1``.
 All four happen inside the one kernel call per variable here.
+
+A row-sparse gradient (fastnn.sparse.RowSparseGrad, from Embedding(sparse=True)) goes to the
+``_sparse`` twin of the kernel: rows outside the gradient see g = 0 as Keras does (slots decay
+there), in the same pass, without a dense gradient array; its norm for clipnorm and
+global_clipnorm is the norm of its rows (the same up to summation order).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import Any, Union
 import numpy as np
 
 from .. import _C, _raw
+from ..sparse import RowSparseGrad
 from ..tensor import Tensor
 
 LearningRate = Union[float, Callable[..., float]]
@@ -321,8 +327,10 @@ class Optimizer:
 
         Args:
             grads_and_vars: (gradient, variable) pairs. A gradient is a Tensor or an array of
-                the variable's shape, or None (that variable is skipped with a warning). Each
-                variable is updated in place: its storage array keeps its identity.
+                the variable's shape, a ``fastnn.sparse.RowSparseGrad`` (an Embedding(sparse=True)
+                gradient: applied by the row-sparse kernels, with the dense gradient's result), or
+                None (that variable is skipped with a warning). Each variable is updated in place:
+                its storage array keeps its identity.
         """
         pairs = list(grads_and_vars)
         if not pairs:
@@ -372,12 +380,12 @@ class Optimizer:
             c = self.clipnorm
             out = []
             for g in grads:
-                norm = math.sqrt(_C.sum_squares(g))  # NaN stays NaN
+                norm = math.sqrt(_sum_squares(g))  # NaN stays NaN
                 out.append(c / max(norm, c) if not math.isnan(norm) else math.nan)
             return out
         if self.global_clipnorm is not None:
             c = self.global_clipnorm
-            norm = math.sqrt(math.fsum(_C.sum_squares(g) for g in grads))
+            norm = math.sqrt(math.fsum(_sum_squares(g) for g in grads))
             # c * min(1 / norm, 1 / c): 1 for norm <= c (norm == 0 included); NaN for inf or NaN.
             if math.isnan(norm) or math.isinf(norm):
                 scale = math.nan
@@ -399,6 +407,17 @@ class Optimizer:
         `gradient` array. `grad_scale`, `clip_value` and `decay` are the clipping and weight
         decay factors the base class computed."""
         raise NotImplementedError
+
+    @staticmethod
+    def _run_kernel(dense_kernel, sparse_kernel, *args) -> None:
+        """Call `dense_kernel(*args)`, or, when one argument is a RowSparseGrad, `sparse_kernel`
+        with that argument replaced by its (indices, values): the row-sparse kernels give the
+        dense result without materialising the dense gradient (csrc/kernels/optim.h)."""
+        for i, a in enumerate(args):
+            if isinstance(a, RowSparseGrad):
+                sparse_kernel(*args[:i], a._indices, a._values, *args[i + 1 :])
+                return
+        dense_kernel(*args)
 
     # ------------------------------------------------------------------ config
     def get_config(self) -> dict:
@@ -437,6 +456,11 @@ class Optimizer:
         return f"<{cls} name={self.name!r} learning_rate={lr!r} iterations={self._iterations}>"
 
 
+def _sum_squares(g) -> float:
+    # A RowSparseGrad's rows are unique, so its values hold every non-zero of the gradient.
+    return _C.sum_squares(g._values if isinstance(g, RowSparseGrad) else g)
+
+
 def _takes_argument(fn: Callable) -> bool:
     """True when `fn` can be called with the iteration count (one positional argument)."""
     try:
@@ -450,6 +474,8 @@ def _takes_argument(fn: Callable) -> bool:
 
 
 def _raw_grad(g):
+    if isinstance(g, RowSparseGrad):
+        return g
     if isinstance(g, Tensor):
         return g._data
     if isinstance(g, np.ndarray):

@@ -78,7 +78,9 @@ class Nadam(Optimizer):
     def update_step(self, gradient, variable, learning_rate, grad_scale=1.0, clip_value=float("inf"), decay=0.0):
         s = self._slots_of(variable)
         cm, cg, cv = self._coefficients()
-        _C.nadam_update(
+        self._run_kernel(
+            _C.nadam_update,
+            _C.nadam_update_sparse,
             variable._data,
             s["momentum"],
             s["velocity"],

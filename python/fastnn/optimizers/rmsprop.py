@@ -63,7 +63,9 @@ class RMSprop(Optimizer):
 
     def update_step(self, gradient, variable, learning_rate, grad_scale=1.0, clip_value=float("inf"), decay=0.0):
         s = self._slots_of(variable)
-        _C.rmsprop_update(
+        self._run_kernel(
+            _C.rmsprop_update,
+            _C.rmsprop_update_sparse,
             variable._data,
             s["velocity"],
             s.get("momentum"),

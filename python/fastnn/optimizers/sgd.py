@@ -46,7 +46,9 @@ class SGD(Optimizer):
 
     def update_step(self, gradient, variable, learning_rate, grad_scale=1.0, clip_value=float("inf"), decay=0.0):
         slots = self._slots_of(variable)
-        _C.sgd_update(
+        self._run_kernel(
+            _C.sgd_update,
+            _C.sgd_update_sparse,
             variable._data,
             slots.get("momentum"),
             gradient,
