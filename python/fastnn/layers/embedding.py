@@ -1,6 +1,6 @@
 """Embedding: integer indices -> rows of a trainable (input_dim, output_dim) table (Keras 3).
 
-With ``sparse=True`` the table's gradient is a ``fastnn.sparse.RowSparseGrad`` (the rows looked
+The table's gradient is a ``fastnn.sparse.RowSparseGrad`` by default (``sparse=False`` asks for a dense one) (the rows looked
 up in the batch, repeats merged) instead of a dense (input_dim, output_dim) array; every
 optimizer applies it with a row-sparse kernel that gives the dense result (rows outside the
 batch see g = 0, so Adam's moments still decay there) without building the dense gradient.
@@ -9,7 +9,7 @@ Example::
 
     model = fastnn.models.Sequential([
         fastnn.layers.Input(shape=(20,), dtype="int64"),
-        fastnn.layers.Embedding(20000, 50, sparse=True),
+        fastnn.layers.Embedding(20000, 50),
         fastnn.layers.Lambda(lambda x: x.mean(axis=1)),     # mean over time
         fastnn.layers.Dense(2, activation="softmax"),
     ])
@@ -58,9 +58,10 @@ class Embedding(Layer):
         weights: an initial (input_dim, output_dim) array (or a list holding one).
         input_length: Keras 2 argument: gives the model its input shape (None, input_length)
             when no other shape is given (DeprecationWarning).
-        sparse: give the embeddings a row-sparse gradient (``fastnn.sparse.RowSparseGrad``;
-            torch's ``nn.Embedding(sparse=True)``) instead of a dense one. The training result is
-            the same; the optimizer step does not build the dense gradient. ``weight.grad`` is
+        sparse: give the embeddings a row-sparse gradient (``fastnn.sparse.RowSparseGrad``, the
+            default, as TensorFlow's IndexedSlices; torch's ``nn.Embedding(sparse=True)``);
+            False asks for a dense (input_dim, output_dim) gradient. The training result is
+            the same; the sparse step does not build the dense gradient. ``weight.grad`` is
             then a RowSparseGrad (``.indices``, ``.values``, ``.dense_shape``, ``.to_dense()``,
             ``.numpy()`` gives the dense array).
 
@@ -81,7 +82,7 @@ class Embedding(Layer):
         mask_zero: bool = False,
         weights: Any = None,
         input_length: int | None = None,
-        sparse: bool = False,
+        sparse: bool = True,
         **kwargs: Any,
     ):
         if input_length is not None:
