@@ -18,5 +18,6 @@ except ImportError as e:  # pragma: no cover - exercised only without scikit-lea
                       ) from e
 
 from ._mlp import MLPClassifier, MLPRegressor
+from ._perceptron import Perceptron
 
-__all__ = ["MLPClassifier", "MLPRegressor"]
+__all__ = ["MLPClassifier", "MLPRegressor", "Perceptron"]

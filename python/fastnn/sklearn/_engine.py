@@ -37,12 +37,16 @@ def forward(X: np.ndarray, coefs: Sequence[np.ndarray], intercepts: Sequence[np.
             ) -> np.ndarray:
     """The output layer's pre-activation (logits, or the regression output before 'exp') for
     float32 X: every hidden layer is one fused GEMM + bias + activation."""
-    a = X
+    one_row = X.shape[0] == 1
+    # a single row would take the GEMM's GEMV path, whose summation order differs from the
+    # blocked kernel's in the last bits; doubling it keeps each row's prediction independent of
+    # the rows predicted with it
+    a = np.concatenate([X, X]) if one_row else X
     last = len(coefs) - 1
     act = EPILOGUE[activation]
     for i, (W, b) in enumerate(zip(coefs, intercepts)):
         a = _C.dense(a, as_f32(W), as_f32(b), act if i < last else 0)
-    return a
+    return a[:1] if one_row else a
 
 
 def output_activation(z: np.ndarray, out_activation: str) -> np.ndarray:
