@@ -131,7 +131,7 @@ class SGDState:
             return True
         self.learning_rate /= 5.0
         if verbose:
-            print(msg + " Setting learning rate to %f" % self.learning_rate)
+            print(msg + f" Setting learning rate to {self.learning_rate:f}")
         return False
 
 

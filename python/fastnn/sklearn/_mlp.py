@@ -243,24 +243,24 @@ class _BaseMLP(BaseEstimator):
                 self.t_ += n
                 self.loss_curve_.append(self.loss_)
                 if self.verbose:
-                    print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
+                    print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
                 self._update_no_improvement_count(early_stopping, X_val, y_val, sw_val)
                 opt.iteration_ends(self.t_)
                 if self._no_improvement_count > self.n_iter_no_change:
                     if early_stopping:
-                        msg = ("Validation score did not improve more than tol=%f for %d consecutive epochs."
-                               % (self.tol, self.n_iter_no_change))
+                        msg = (f"Validation score did not improve more than tol={self.tol:f} for "
+                               f"{self.n_iter_no_change:d} consecutive epochs.")
                     else:
-                        msg = ("Training loss did not improve more than tol=%f for %d consecutive epochs."
-                               % (self.tol, self.n_iter_no_change))
+                        msg = (f"Training loss did not improve more than tol={self.tol:f} for "
+                               f"{self.n_iter_no_change:d} consecutive epochs.")
                     if opt.trigger_stopping(msg, self.verbose):
                         break
                     self._no_improvement_count = 0
                 if incremental:
                     break
                 if self.n_iter_ == self.max_iter:
-                    warnings.warn("Stochastic Optimizer: Maximum iterations (%d) reached and the optimization "
-                                  "hasn't converged yet." % self.max_iter, ConvergenceWarning, stacklevel=3)
+                    warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
+                                  "optimization hasn't converged yet.", ConvergenceWarning, stacklevel=3)
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.", stacklevel=3)
         if early_stopping:
@@ -272,7 +272,7 @@ class _BaseMLP(BaseEstimator):
             score = self._score(X_val, y_val, sample_weight=sw_val)
             self.validation_scores_.append(score)
             if self.verbose:
-                print("Validation score: %f" % score)
+                print(f"Validation score: {score:f}")
             if score < self.best_validation_score_ + self.tol:
                 self._no_improvement_count += 1
             else:

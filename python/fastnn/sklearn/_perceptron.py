@@ -9,7 +9,6 @@ sklearn.linear_model.Perceptron."""
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from typing import Optional
 
