@@ -13,6 +13,8 @@ import pytest
 sklearn = pytest.importorskip("sklearn")
 threadpoolctl = pytest.importorskip("threadpoolctl")
 
+import fastnn  # noqa: E402
+from fastnn.sklearn import MLPClassifier, MLPRegressor, Perceptron  # noqa: E402
 from oracle import TOL, assert_close  # noqa: E402
 from sklearn import neural_network as sknn  # noqa: E402
 from sklearn.datasets import load_diabetes, load_digits, make_classification  # noqa: E402
@@ -20,9 +22,6 @@ from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
-
-import fastnn  # noqa: E402
-from fastnn.sklearn import MLPClassifier, MLPRegressor, Perceptron  # noqa: E402
 
 _SW_REASON = ("mini-batch training: a sample of weight 2 is one row of one batch, not two rows that may fall in "
               "different batches, so the fit differs from repeating it (sklearn's own MLP passes this check only "
