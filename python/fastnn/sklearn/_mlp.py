@@ -332,7 +332,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     classes and one logistic unit per label for a multilabel indicator ``y``. Training runs in
     float32 on fastnn's fused GEMM and optimizer kernels (fastnn.set_num_threads sets the
     threads); weights, initial values and the stopping rule follow scikit-learn, so the same
-    ``random_state`` starts from the same weights.
+    ``random_state`` starts from the same weights and batch order (``random_state=None`` draws
+    from NumPy's global generator, which fastnn.utils.set_random_seed seeds). ``coefs_`` and
+    ``intercepts_`` are float32; ``max_fun`` is accepted for compatibility and only 'lbfgs' would
+    use it.
 
     Example::
 
