@@ -219,3 +219,19 @@ def test_import_fastnn_does_not_import_bench_or_torch():
     env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(fastnn.__file__))}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_bench_sklearn_suite_in_process(tmp_path, capsys):
+    pytest.importorskip("sklearn")
+    pytest.importorskip("threadpoolctl")
+    from fastnn import bench
+
+    out = tmp_path / "sk.json"
+    assert bench.main(["sklearn", "--quick", "--threads", "1", "--epochs", "2", "--hidden", "8", "--retries", "0",
+                       "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "| fastnn MLPClassifier" in text and "| sklearn MLPClassifier" in text and "2 epochs" in text
+    r = json.loads(out.read_text())
+    assert r["suite"] == "sklearn" and r["epochs"] == 2 and r["rounds"] == 3
+    assert r["rows"]["sklearn"]["1"]["fastnn_speedup"] > 0 and len(r["rows"]["fastnn"]["1"]["samples_s"]) == 3
+    assert 0 <= r["test_accuracy"]["fastnn"] <= 1

@@ -137,3 +137,19 @@ def test_raw_kernels_reject_bad_storage():
         _C.reduce_forward(0, [1.0, 2.0], 1, 2, 1)
     with pytest.raises(ValueError, match="does not match"):
         _C.reduce_forward(0, np.ones(4, np.float32), 1, 5, 1)
+
+
+def test_raw_kernels_take_unpickled_and_reject_byteswapped_arrays():
+    """pickle and np.load build dtype objects equal to, but not the same object as, NumPy's
+    float32/int64 singletons: the kernels take them; a big-endian float32 is refused."""
+    import pickle
+
+    from fastnn import _C
+
+    x = pickle.loads(pickle.dumps(np.arange(6, dtype=np.float32).reshape(2, 3)))
+    w = pickle.loads(pickle.dumps(np.ones((3, 2), np.float32)))
+    np.testing.assert_array_equal(_C.dense(x, w, None, 0), x @ np.ones((3, 2), np.float32))
+    idx = pickle.loads(pickle.dumps(np.array([1, 0], np.int64)))
+    np.testing.assert_array_equal(_C.index_select_forward(x, idx, 0), x[[1, 0]])
+    with pytest.raises(TypeError, match="float32"):
+        _C.reduce_forward(0, np.ones(4, ">f4"), 1, 4, 1)

@@ -6,9 +6,9 @@ View to_view(py::handle obj, const char* arg) {
   if (py::isinstance<py::array>(obj)) {
     auto arr = py::reinterpret_borrow<py::array>(obj);
     View v;
-    if (arr.dtype().is(py::dtype::of<float>())) {
+    if (is_dtype(arr.dtype(), py::dtype::of<float>())) {
       v.dtype = DType::F32;
-    } else if (arr.dtype().is(py::dtype::of<int64_t>())) {
+    } else if (is_dtype(arr.dtype(), py::dtype::of<int64_t>())) {
       v.dtype = DType::I64;
     } else {
       throw TypeError(std::string(arg) + ": expected a float32 or int64 array, got dtype " +

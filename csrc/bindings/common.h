@@ -14,6 +14,10 @@ namespace py = pybind11;
 
 // A View of a NumPy array or a DeviceArray. TypeError for anything else, for dtypes other than
 // float32 / int64 and for non-contiguous arrays.
+// True when `dt` is the dtype `want`: the identity test is the fast path; equality catches the
+// distinct but equal dtype objects that pickle and np.load create (a byte-swapped dtype is unequal)
+inline bool is_dtype(const py::dtype& dt, const py::dtype& want) { return dt.is(want) || dt.equal(want); }
+
 View to_view(py::handle obj, const char* arg);
 // The same, requiring a dtype.
 View to_view(py::handle obj, const char* arg, DType want);

@@ -7,8 +7,8 @@
 namespace fastnn::bind {
 
 static DType dtype_of(py::array arr) {
-  if (arr.dtype().is(py::dtype::of<float>())) return DType::F32;
-  if (arr.dtype().is(py::dtype::of<int64_t>())) return DType::I64;
+  if (is_dtype(arr.dtype(), py::dtype::of<float>())) return DType::F32;
+  if (is_dtype(arr.dtype(), py::dtype::of<int64_t>())) return DType::I64;
   throw TypeError("expected a float32 or int64 array, got dtype " + py::str(arr.dtype()).cast<std::string>());
 }
 
