@@ -211,7 +211,8 @@ def test_focal_edges_and_smoothing():
     # probabilities exactly 0 and 1: the bce is clipped at 1e-7, the focal factor is not
     p = np.array([[0.0, 1.0, 0.0, 1.0, 0.5]], np.float32)
     t = np.array([[1.0, 0.0, 0.0, 1.0, 1.0]], np.float32)
-    out = check_op(lambda a, b: F.binary_focal_crossentropy(a, b), lambda a, b: _focal_ref(a, b, 2.0, 0.25, False, False),
+    out = check_op(lambda a, b: F.binary_focal_crossentropy(a, b),
+                   lambda a, b: _focal_ref(a, b, 2.0, 0.25, False, False),
                    [t, p], name="focal edges", tol=TT, grad=[False, True])
     assert np.isfinite(out.numpy()).all()
     ls = 0.2
