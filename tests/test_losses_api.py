@@ -426,3 +426,12 @@ def test_compile_with_a_custom_callable():
     m2 = _tiny_model()
     m2.compile(optimizer="sgd", loss=lambda t, p: L.huber(t, p, delta=0.5))
     assert np.isfinite(m2.fit(x, y, epochs=1, verbose=0).history["loss"][0])
+
+
+@pytest.mark.parametrize("loss", ["binary_focal_crossentropy", "BinaryFocalCrossentropy",
+                                  L.BinaryFocalCrossentropy(from_logits=True)])
+def test_focal_accuracy_is_binary(loss):
+    # multi-label sigmoid outputs: 'accuracy' with a focal loss means BinaryAccuracy, as in Keras
+    from fastnn import metrics
+
+    assert type(metrics.resolve_accuracy(loss, (None, 3), (None, 3))) is metrics.BinaryAccuracy
