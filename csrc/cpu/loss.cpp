@@ -45,21 +45,24 @@ using simd::lane_sum;  // sum of f(i) in 16 lanes, fixed order, vectorised in ev
 
 // ------------------------------------------------------------------ elementwise losses
 // One template per kind, instantiated in every SIMD clone; K is the kind below.
+// kFocal* take a whole gamma in [0, 64], kFocal*Pow any other (see focal_pow).
 enum EwKind : int {
   kMse, kMae, kBce, kBceLogits, kMape, kMsle, kHuber, kLogCosh, kPoisson, kKld, kHinge, kSqHinge, kFocal,
-  kFocalLogits
+  kFocalLogits, kFocalPow, kFocalLogitsPow
 };
 
-// The scalars of the elementwise losses; each kind reads the ones it needs.
+// The scalars of the elementwise losses; each kind reads the ones it needs. No bool member: a
+// bool read in a loop keeps GCC from vectorising it.
 struct EwParams {
-  float eps = 0.f, delta = 1.f, gamma = 0.f, alpha = 0.f;
-  int gamma_int = -1;  // gamma when it is a whole number in [0, 64], else -1
-  bool balance = false;
+  float eps = 0.f, delta = 1.f, gamma = 0.f;
+  float w0 = 1.f, dw = 0.f;  // focal class weight w0 + t dw: 1 - alpha and 2 alpha - 1 when balancing
+  int gamma_int = -1;        // gamma when it is a whole number in [0, 64], else -1
 };
 
 EwParams focal_params(float gamma, float alpha, bool balance, float eps) {
   EwParams q;
-  q.eps = eps, q.gamma = gamma, q.alpha = alpha, q.balance = balance;
+  q.eps = eps, q.gamma = gamma;
+  if (balance) q.w0 = 1.0f - alpha, q.dw = alpha - (1.0f - alpha);
   q.gamma_int = (gamma >= 0.f && gamma <= 64.f && gamma == std::floor(gamma)) ? (int)gamma : -1;
   return q;
 }
@@ -71,24 +74,27 @@ FASTNN_INLINE float at_least(float x, float lo) { return x < lo ? lo : x; }
 FASTNN_INLINE float clip_to(float x, float lo, float hi) { return x < lo ? lo : (x > hi ? hi : x); }
 FASTNN_INLINE float sign_of(float e) { return e > 0.f ? 1.f : (e < 0.f ? -1.f : e * 0.f); }  // sign(0) = 0, NaN stays
 
-// b^n for a whole n >= 0 by repeated products (exact as pow for the usual gamma = 2), else
-// exp(n log b) (NaN for b < 0, as pow); 0^0 = 1.
+// b^g for the focal factor. A whole g in [0, 64] (gi = g) takes exponentiation by squaring in a
+// fixed number of steps with selects, so that the loop vectorises (exact for the usual g = 2);
+// any other g takes exp(g log b) (NaN for b < 0, as pow). 0^0 = 1.
+template <bool General>
 FASTNN_INLINE float focal_pow(float b, float g, int gi) {
-  if (gi >= 0) {
-    float r = 1.f;
-    for (int k = 0; k < gi; ++k) r *= b;
-    return r;
+  if (General) return vm::exp(g * vm::log(b));
+  float r = 1.f, sq = b;
+  for (int k = 0; k < 7; ++k) {
+    r = ((gi >> k) & 1) ? r * sq : r;
+    sq = sq * sq;
   }
-  return vm::exp(g * vm::log(b));
+  return r;
 }
 // d(b^g)/db = g b^(g - 1); 0 for g = 0 (as torch's pow backward)
+template <bool General>
 FASTNN_INLINE float focal_dpow(float b, const EwParams& q) {
-  if (q.gamma == 0.f) return 0.f;
-  return q.gamma * focal_pow(b, q.gamma - 1.f, q.gamma_int >= 1 ? q.gamma_int - 1 : -1);
+  const float d = q.gamma * focal_pow<General>(b, q.gamma - 1.f, q.gamma_int - 1);
+  return q.gamma == 0.f ? 0.f : d;
 }
-FASTNN_INLINE float focal_weight(float y, const EwParams& q) {
-  return q.balance ? y * q.alpha + (1.0f - y) * (1.0f - q.alpha) : 1.0f;
-}
+// alpha_t = t alpha + (1 - t)(1 - alpha) when balancing, exactly 1 otherwise
+FASTNN_INLINE float focal_weight(float y, const EwParams& q) { return q.w0 + y * q.dw; }
 // sigmoid(x) and sigmoid(-x) = 1 - sigmoid(x), each without cancellation
 FASTNN_INLINE void sigmoid_pair(float x, float& s, float& sn) {
   float e = vm::exp(-vm::fabs(x)), r = 1.0f / (1.0f + e);
@@ -134,18 +140,19 @@ FASTNN_INLINE float ew_value(float x, float y, const EwParams& q) {
     m = m < 0.f ? 0.f : m;
     return m * m;
   }
-  if (K == kFocal) {  // Keras: bce on the clipped probability, the focal factor on p itself
+  constexpr bool general = K == kFocalPow || K == kFocalLogitsPow;
+  if (K == kFocal || K == kFocalPow) {  // Keras: bce on the clipped probability, the focal factor on p itself
     float c = clip(x, eps);
     float bce = -(y * vm::log(c) + (1.0f - y) * vm::log(1.0f - c));
     float base = 1.0f - (y * x + (1.0f - y) * (1.0f - x));  // 1 - p_t
-    return focal_weight(y, q) * focal_pow(base, q.gamma, q.gamma_int) * bce;
+    return focal_weight(y, q) * focal_pow<general>(base, q.gamma, q.gamma_int) * bce;
   }
   // kFocalLogits: 1 - p_t = y sigmoid(-x) + (1 - y) sigmoid(x), bce in the log-sum-exp form
   float s, sn;
   sigmoid_pair(x, s, sn);
   float ce = (x > 0.f ? x : 0.f) - x * y + vm::log1p(vm::exp(-vm::fabs(x)));
   float base = y * sn + (1.0f - y) * s;
-  return focal_weight(y, q) * focal_pow(base, q.gamma, q.gamma_int) * ce;
+  return focal_weight(y, q) * focal_pow<general>(base, q.gamma, q.gamma_int) * ce;
 }
 
 template <int K>
@@ -187,14 +194,15 @@ FASTNN_INLINE float ew_grad(float x, float y, const EwParams& q) {
     m = m < 0.f ? 0.f : m;
     return -2.0f * y * m;
   }
-  if (K == kFocal) {
+  constexpr bool general = K == kFocalPow || K == kFocalLogitsPow;
+  if (K == kFocal || K == kFocalPow) {
     float c = clip(x, eps);
     float bce = -(y * vm::log(c) + (1.0f - y) * vm::log(1.0f - c));
     float dbce = unclipped(x, eps) ? (1.0f - y) / (1.0f - c) - y / c : 0.f;
     float base = 1.0f - (y * x + (1.0f - y) * (1.0f - x));
     float dbase = 1.0f - 2.0f * y;
     return focal_weight(y, q) *
-           (focal_dpow(base, q) * dbase * bce + focal_pow(base, q.gamma, q.gamma_int) * dbce);
+           (focal_dpow<general>(base, q) * dbase * bce + focal_pow<general>(base, q.gamma, q.gamma_int) * dbce);
   }
   // kFocalLogits: d(1 - p_t)/dx = (1 - 2y) s (1 - s), d ce/dx = s - y
   float s, sn;
@@ -203,17 +211,19 @@ FASTNN_INLINE float ew_grad(float x, float y, const EwParams& q) {
   float base = y * sn + (1.0f - y) * s;
   float dbase = (1.0f - 2.0f * y) * s * sn;
   return focal_weight(y, q) *
-         (focal_dpow(base, q) * dbase * ce + focal_pow(base, q.gamma, q.gamma_int) * (s - y));
+         (focal_dpow<general>(base, q) * dbase * ce + focal_pow<general>(base, q.gamma, q.gamma_int) * (s - y));
 }
 
 // kld is a sum over the row (Keras), the others a mean
+// The parameters are copied by value so that their loads leave the loop (GCC does not vectorise a
+// loop that reloads a bool through a reference).
 template <int K>
-FASTNN_INLINE float ew_row(const float* p, const float* t, int64_t D, const EwParams& q) {
+FASTNN_INLINE float ew_row(const float* p, const float* t, int64_t D, const EwParams q) {
   const float s = lane_sum(D, [&](int64_t i) { return ew_value<K>(p[i], t[i], q); });
   return K == kKld ? s : s / (float)D;
 }
 template <int K>
-FASTNN_INLINE void ew_row_grad(float* dp, float g, const float* p, const float* t, int64_t D, const EwParams& q) {
+FASTNN_INLINE void ew_row_grad(float* dp, float g, const float* p, const float* t, int64_t D, const EwParams q) {
   const float s = K == kKld ? g : g / (float)D;
   for (int64_t i = 0; i < D; ++i) dp[i] = ew_grad<K>(p[i], t[i], q) * s;
 }
@@ -233,7 +243,9 @@ FASTNN_SIMD float elementwise_row(int kind, const float* p, const float* t, int6
     case kHinge: return ew_row<kHinge>(p, t, D, q);
     case kSqHinge: return ew_row<kSqHinge>(p, t, D, q);
     case kFocal: return ew_row<kFocal>(p, t, D, q);
-    default: return ew_row<kFocalLogits>(p, t, D, q);
+    case kFocalLogits: return ew_row<kFocalLogits>(p, t, D, q);
+    case kFocalPow: return ew_row<kFocalPow>(p, t, D, q);
+    default: return ew_row<kFocalLogitsPow>(p, t, D, q);
   }
 }
 
@@ -253,7 +265,9 @@ FASTNN_SIMD void elementwise_row_grad(int kind, float* dp, float g, const float*
     case kHinge: return ew_row_grad<kHinge>(dp, g, p, t, D, q);
     case kSqHinge: return ew_row_grad<kSqHinge>(dp, g, p, t, D, q);
     case kFocal: return ew_row_grad<kFocal>(dp, g, p, t, D, q);
-    default: return ew_row_grad<kFocalLogits>(dp, g, p, t, D, q);
+    case kFocalLogits: return ew_row_grad<kFocalLogits>(dp, g, p, t, D, q);
+    case kFocalPow: return ew_row_grad<kFocalPow>(dp, g, p, t, D, q);
+    default: return ew_row_grad<kFocalLogitsPow>(dp, g, p, t, D, q);
   }
 }
 
@@ -494,19 +508,23 @@ void squared_hinge_backward(float* dpred, const float* dloss, const float* pred,
 }
 void focal_forward(float* loss, const float* pred, const float* target, int64_t N, int64_t D, float gamma,
                    float alpha, bool balance, float eps) {
-  elementwise_forward(kFocal, loss, pred, target, N, D, focal_params(gamma, alpha, balance, eps));
+  const EwParams q = focal_params(gamma, alpha, balance, eps);
+  elementwise_forward(q.gamma_int >= 0 ? kFocal : kFocalPow, loss, pred, target, N, D, q);
 }
 void focal_backward(float* dpred, const float* dloss, const float* pred, const float* target, int64_t N, int64_t D,
                     float gamma, float alpha, bool balance, float eps) {
-  elementwise_backward(kFocal, dpred, dloss, pred, target, N, D, focal_params(gamma, alpha, balance, eps));
+  const EwParams q = focal_params(gamma, alpha, balance, eps);
+  elementwise_backward(q.gamma_int >= 0 ? kFocal : kFocalPow, dpred, dloss, pred, target, N, D, q);
 }
 void focal_logits_forward(float* loss, const float* logits, const float* target, int64_t N, int64_t D, float gamma,
                           float alpha, bool balance) {
-  elementwise_forward(kFocalLogits, loss, logits, target, N, D, focal_params(gamma, alpha, balance, 0.f));
+  const EwParams q = focal_params(gamma, alpha, balance, 0.f);
+  elementwise_forward(q.gamma_int >= 0 ? kFocalLogits : kFocalLogitsPow, loss, logits, target, N, D, q);
 }
 void focal_logits_backward(float* dlogits, const float* dloss, const float* logits, const float* target, int64_t N,
                            int64_t D, float gamma, float alpha, bool balance) {
-  elementwise_backward(kFocalLogits, dlogits, dloss, logits, target, N, D, focal_params(gamma, alpha, balance, 0.f));
+  const EwParams q = focal_params(gamma, alpha, balance, 0.f);
+  elementwise_backward(q.gamma_int >= 0 ? kFocalLogits : kFocalLogitsPow, dlogits, dloss, logits, target, N, D, q);
 }
 
 void categorical_hinge_forward(float* loss, const float* pred, const float* target, int64_t N, int64_t C) {
