@@ -1,18 +1,24 @@
 #include "ops/loss.h"
 
+#include <cmath>
+
 #include "core/device_array.h"
 #include "kernels/loss.h"
 
 namespace fastnn::ops {
 
-static const char* kNames[] = {"mse", "mae", "bce", "bce_logits", "cce", "cce_logits", "sparse_cce",
-                               "sparse_cce_logits"};
+static const char* kNames[] = {"mse",     "mae",  "bce",   "bce_logits",    "cce",   "cce_logits",
+                               "sparse_cce", "sparse_cce_logits", "mape", "msle", "huber", "log_cosh",
+                               "poisson", "kld",  "hinge", "squared_hinge", "focal", "focal_logits",
+                               "categorical_hinge", "cosine"};
+constexpr int kNumKinds = sizeof(kNames) / sizeof(kNames[0]);
 
 LossKind loss_kind(const std::string& name) {
-  for (int i = 0; i < 8; ++i)
+  for (int i = 0; i < kNumKinds; ++i)
     if (name == kNames[i]) return (LossKind)i;
-  throw ValueError("unknown loss kind '" + name +
-                   "': expected one of mse, mae, bce, bce_logits, cce, cce_logits, sparse_cce, sparse_cce_logits");
+  std::string known;
+  for (int i = 0; i < kNumKinds; ++i) known += (i ? ", " : "") + std::string(kNames[i]);
+  throw ValueError("unknown loss kind '" + name + "': expected one of " + known);
 }
 
 void loss_sizes(LossKind kind, const View& pred, const View& target, int64_t& N, int64_t& D) {
@@ -49,17 +55,28 @@ static void check_labels(LossKind kind, const View& labels, int64_t C) {
                                    << C << " classes: labels must be in [0, " << C << ")");
 }
 
-static void check_params(LossKind kind, float eps, float ls) {
-  FASTNN_CHECK(eps >= 0.f && eps < 0.5f, ValueError, kNames[(int)kind] << ": epsilon must be in [0, 0.5), got " << eps);
-  FASTNN_CHECK(ls >= 0.f && ls <= 1.f, ValueError,
-               kNames[(int)kind] << ": label_smoothing must be in [0, 1], got " << ls);
+static void check_params(LossKind kind, const LossParams& prm) {
+  const char* op = kNames[(int)kind];
+  FASTNN_CHECK(prm.eps >= 0.f && prm.eps < 0.5f, ValueError, op << ": epsilon must be in [0, 0.5), got " << prm.eps);
+  FASTNN_CHECK(prm.label_smoothing >= 0.f && prm.label_smoothing <= 1.f, ValueError,
+               op << ": label_smoothing must be in [0, 1], got " << prm.label_smoothing);
+  if (kind == LossKind::MAPE || kind == LossKind::KLD || kind == LossKind::Cosine)  // they divide by eps
+    FASTNN_CHECK(prm.eps > 0.f, ValueError, op << ": epsilon must be positive, got " << prm.eps);
+  if (kind == LossKind::Huber)
+    FASTNN_CHECK(prm.delta > 0.f && std::isfinite(prm.delta), ValueError,
+                 "huber: delta must be a positive finite number, got " << prm.delta);
+  if (kind == LossKind::Focal || kind == LossKind::FocalLogits) {
+    FASTNN_CHECK(prm.gamma >= 0.f && std::isfinite(prm.gamma), ValueError,
+                 op << ": gamma must be a finite number >= 0, got " << prm.gamma);
+    FASTNN_CHECK(std::isfinite(prm.alpha), ValueError, op << ": alpha must be finite, got " << prm.alpha);
+  }
 }
 
-void loss_forward(LossKind kind, const View& loss, const View& pred, const View& target, float eps,
-                  float label_smoothing) {
+void loss_forward(LossKind kind, const View& loss, const View& pred, const View& target, const LossParams& prm) {
   int64_t N, D;
   loss_sizes(kind, pred, target, N, D);
-  check_params(kind, eps, label_smoothing);
+  check_params(kind, prm);
+  const float eps = prm.eps, label_smoothing = prm.label_smoothing;
   FASTNN_CHECK(loss.numel() == N && loss.dtype == DType::F32, ValueError, "loss: output must hold " << N << " floats");
   if (N == 0) return;
   if (is_sparse(kind)) check_labels(kind, target, D);
@@ -78,14 +95,31 @@ void loss_forward(LossKind kind, const View& loss, const View& pred, const View&
     case LossKind::SparseCCELogits:
       FASTNN_DISPATCH(dev, sparse_cce_logits_forward, l, p, lab, N, D, label_smoothing);
       break;
+    case LossKind::MAPE: FASTNN_DISPATCH(dev, mape_forward, l, p, t, N, D, eps); break;
+    case LossKind::MSLE: FASTNN_DISPATCH(dev, msle_forward, l, p, t, N, D, eps); break;
+    case LossKind::Huber: FASTNN_DISPATCH(dev, huber_forward, l, p, t, N, D, prm.delta); break;
+    case LossKind::LogCosh: FASTNN_DISPATCH(dev, log_cosh_forward, l, p, t, N, D); break;
+    case LossKind::Poisson: FASTNN_DISPATCH(dev, poisson_forward, l, p, t, N, D, eps); break;
+    case LossKind::KLD: FASTNN_DISPATCH(dev, kld_forward, l, p, t, N, D, eps); break;
+    case LossKind::Hinge: FASTNN_DISPATCH(dev, hinge_forward, l, p, t, N, D); break;
+    case LossKind::SquaredHinge: FASTNN_DISPATCH(dev, squared_hinge_forward, l, p, t, N, D); break;
+    case LossKind::Focal:
+      FASTNN_DISPATCH(dev, focal_forward, l, p, t, N, D, prm.gamma, prm.alpha, prm.class_balancing, eps);
+      break;
+    case LossKind::FocalLogits:
+      FASTNN_DISPATCH(dev, focal_logits_forward, l, p, t, N, D, prm.gamma, prm.alpha, prm.class_balancing);
+      break;
+    case LossKind::CategoricalHinge: FASTNN_DISPATCH(dev, categorical_hinge_forward, l, p, t, N, D); break;
+    case LossKind::Cosine: FASTNN_DISPATCH(dev, cosine_forward, l, p, t, N, D, eps); break;
   }
 }
 
 void loss_backward(LossKind kind, const View& dpred, const View& dloss, const View& pred, const View& target,
-                   float eps, float label_smoothing) {
+                   const LossParams& prm) {
   int64_t N, D;
   loss_sizes(kind, pred, target, N, D);
-  check_params(kind, eps, label_smoothing);
+  check_params(kind, prm);
+  const float eps = prm.eps, label_smoothing = prm.label_smoothing;
   FASTNN_CHECK(dloss.dtype == DType::F32 && dloss.numel() == N, ValueError,
                kNames[(int)kind] << ": upstream gradient of shape " << dloss.shape_str() << " does not match "
                                  << N << " samples");
@@ -112,6 +146,22 @@ void loss_backward(LossKind kind, const View& dpred, const View& dloss, const Vi
     case LossKind::SparseCCELogits:
       FASTNN_DISPATCH(dev, sparse_cce_logits_backward, dp, g, p, lab, N, D, label_smoothing);
       break;
+    case LossKind::MAPE: FASTNN_DISPATCH(dev, mape_backward, dp, g, p, t, N, D, eps); break;
+    case LossKind::MSLE: FASTNN_DISPATCH(dev, msle_backward, dp, g, p, t, N, D, eps); break;
+    case LossKind::Huber: FASTNN_DISPATCH(dev, huber_backward, dp, g, p, t, N, D, prm.delta); break;
+    case LossKind::LogCosh: FASTNN_DISPATCH(dev, log_cosh_backward, dp, g, p, t, N, D); break;
+    case LossKind::Poisson: FASTNN_DISPATCH(dev, poisson_backward, dp, g, p, t, N, D, eps); break;
+    case LossKind::KLD: FASTNN_DISPATCH(dev, kld_backward, dp, g, p, t, N, D, eps); break;
+    case LossKind::Hinge: FASTNN_DISPATCH(dev, hinge_backward, dp, g, p, t, N, D); break;
+    case LossKind::SquaredHinge: FASTNN_DISPATCH(dev, squared_hinge_backward, dp, g, p, t, N, D); break;
+    case LossKind::Focal:
+      FASTNN_DISPATCH(dev, focal_backward, dp, g, p, t, N, D, prm.gamma, prm.alpha, prm.class_balancing, eps);
+      break;
+    case LossKind::FocalLogits:
+      FASTNN_DISPATCH(dev, focal_logits_backward, dp, g, p, t, N, D, prm.gamma, prm.alpha, prm.class_balancing);
+      break;
+    case LossKind::CategoricalHinge: FASTNN_DISPATCH(dev, categorical_hinge_backward, dp, g, p, t, N, D); break;
+    case LossKind::Cosine: FASTNN_DISPATCH(dev, cosine_backward, dp, g, p, t, N, D, eps); break;
   }
 }
 

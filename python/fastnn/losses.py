@@ -31,12 +31,28 @@ import numpy as np
 from .functional import losses as _fl
 from .functional.losses import (  # noqa: F401 - Keras exposes the functions in keras.losses
     binary_crossentropy,
+    binary_focal_crossentropy,
     categorical_crossentropy,
+    categorical_hinge,
+    cosine_similarity,
+    hinge,
+    huber,
+    kl_divergence,
+    kld,
+    kullback_leibler_divergence,
+    log_cosh,
+    logcosh,
     mae,
+    mape,
     mean_absolute_error,
+    mean_absolute_percentage_error,
     mean_squared_error,
+    mean_squared_logarithmic_error,
     mse,
+    msle,
+    poisson,
     sparse_categorical_crossentropy,
+    squared_hinge,
 )
 from .tensor import Tensor, float32
 
@@ -48,6 +64,17 @@ __all__ = [
     "BinaryCrossentropy",
     "CategoricalCrossentropy",
     "SparseCategoricalCrossentropy",
+    "MeanAbsolutePercentageError",
+    "MeanSquaredLogarithmicError",
+    "Huber",
+    "LogCosh",
+    "CosineSimilarity",
+    "BinaryFocalCrossentropy",
+    "KLDivergence",
+    "Poisson",
+    "Hinge",
+    "SquaredHinge",
+    "CategoricalHinge",
     "mean_squared_error",
     "mse",
     "mean_absolute_error",
@@ -55,6 +82,22 @@ __all__ = [
     "binary_crossentropy",
     "categorical_crossentropy",
     "sparse_categorical_crossentropy",
+    "mean_absolute_percentage_error",
+    "mape",
+    "mean_squared_logarithmic_error",
+    "msle",
+    "huber",
+    "log_cosh",
+    "logcosh",
+    "cosine_similarity",
+    "binary_focal_crossentropy",
+    "kl_divergence",
+    "kld",
+    "kullback_leibler_divergence",
+    "poisson",
+    "hinge",
+    "squared_hinge",
+    "categorical_hinge",
     "get",
     "serialize",
     "deserialize",
@@ -340,6 +383,192 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
         return {**super().get_config(), "ignore_class": self.ignore_class}
 
 
+class MeanAbsolutePercentageError(LossFunctionWrapper):
+    """100 * mean(abs((y_true - y_pred) / max(abs(y_true), 1e-7)), axis=-1), reduced over the
+    samples.
+
+    Example::
+
+        fastnn.losses.MeanAbsolutePercentageError()(y_true, y_pred)
+    """
+
+    def __init__(self, reduction: str | None = "sum_over_batch_size",
+                 name: str = "mean_absolute_percentage_error", dtype: Any = None):
+        super().__init__(_fl.mean_absolute_percentage_error, reduction=reduction, name=name, dtype=dtype)
+
+
+class MeanSquaredLogarithmicError(LossFunctionWrapper):
+    """mean((log(max(y_pred, 1e-7) + 1) - log(max(y_true, 1e-7) + 1)) ** 2, axis=-1), reduced
+    over the samples.
+
+    Example::
+
+        fastnn.losses.MeanSquaredLogarithmicError(reduction="sum")(counts, predicted_counts)
+    """
+
+    def __init__(self, reduction: str | None = "sum_over_batch_size",
+                 name: str = "mean_squared_logarithmic_error", dtype: Any = None):
+        super().__init__(_fl.mean_squared_logarithmic_error, reduction=reduction, name=name, dtype=dtype)
+
+
+class Huber(LossFunctionWrapper):
+    """Huber loss: quadratic for errors up to `delta`, linear beyond (see functional.huber).
+
+    Args:
+        delta: the point where the loss turns from quadratic to linear (a positive float).
+
+    Example::
+
+        fastnn.losses.Huber(delta=0.5)(y_true, y_pred)
+    """
+
+    def __init__(self, delta: float = 1.0, reduction: str | None = "sum_over_batch_size",
+                 name: str = "huber_loss", dtype: Any = None):
+        delta = _fl._positive(delta, "Huber", "delta")
+        super().__init__(_fl.huber, reduction=reduction, name=name, dtype=dtype, delta=delta)
+        self.delta = delta
+
+
+class LogCosh(LossFunctionWrapper):
+    """mean(log(cosh(y_pred - y_true)), axis=-1), reduced over the samples: about
+    mean_squared_error / 2 for small errors and mean_absolute_error - log 2 for large ones.
+
+    Example::
+
+        fastnn.losses.LogCosh()(y_true, y_pred)
+    """
+
+    def __init__(self, reduction: str | None = "sum_over_batch_size", name: str = "log_cosh",
+                 dtype: Any = None):
+        super().__init__(_fl.log_cosh, reduction=reduction, name=name, dtype=dtype)
+
+
+class CosineSimilarity(LossFunctionWrapper):
+    """The negative cosine similarity -sum(l2_normalize(y_true) * l2_normalize(y_pred), axis),
+    reduced over the samples: -1 for parallel vectors, 0 for orthogonal ones or a zero vector.
+
+    Args:
+        axis: the feature axis; -1 only.
+
+    Example::
+
+        fastnn.losses.CosineSimilarity()(embeddings_true, embeddings_pred)
+    """
+
+    def __init__(self, axis: int = -1, reduction: str | None = "sum_over_batch_size",
+                 name: str = "cosine_similarity", dtype: Any = None):
+        _check_axis(axis, "CosineSimilarity")
+        super().__init__(_fl.cosine_similarity, reduction=reduction, name=name, dtype=dtype, axis=axis)
+        self.axis = axis
+
+
+class BinaryFocalCrossentropy(LossFunctionWrapper):
+    """Binary focal cross-entropy: the binary cross-entropy times (1 - p_t) ** gamma, which
+    down-weights the examples already classified well (Lin et al., 2018).
+
+    Args:
+        apply_class_balancing: also weight class 1 by alpha and class 0 by 1 - alpha.
+        alpha: the class-1 weight when balancing (default 0.25).
+        gamma: the focusing exponent (default 2.0; 0 gives the binary cross-entropy).
+        from_logits: y_pred holds logits rather than probabilities.
+        label_smoothing: targets become y_true * (1 - ls) + 0.5 * ls.
+        axis: the axis averaged over; -1 only.
+
+    Example::
+
+        loss = fastnn.losses.BinaryFocalCrossentropy(gamma=2.0, from_logits=True)
+        loss([0, 1, 0, 0], [-18.6, 0.51, 2.94, -12.8])     # 0.691, as Keras
+    """
+
+    def __init__(self, apply_class_balancing: bool = False, alpha: float = 0.25, gamma: float = 2.0,
+                 from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
+                 reduction: str | None = "sum_over_batch_size", name: str = "binary_focal_crossentropy",
+                 dtype: Any = None):
+        _check_axis(axis, "BinaryFocalCrossentropy")
+        super().__init__(_fl.binary_focal_crossentropy, reduction=reduction, name=name, dtype=dtype,
+                         apply_class_balancing=bool(apply_class_balancing), alpha=float(alpha),
+                         gamma=float(gamma), from_logits=bool(from_logits),
+                         label_smoothing=float(label_smoothing))
+        self.apply_class_balancing = bool(apply_class_balancing)
+        self.alpha = float(alpha)
+        self.gamma = float(gamma)
+        self.from_logits = bool(from_logits)
+        self.label_smoothing = float(label_smoothing)
+        self.axis = axis
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "axis": self.axis}
+
+
+class KLDivergence(LossFunctionWrapper):
+    """Kullback-Leibler divergence sum(y_true * log(y_true / y_pred), axis=-1) between
+    probability distributions (both clipped to [1e-7, 1]), reduced over the samples.
+
+    Example::
+
+        fastnn.losses.KLDivergence()(target_distribution, predicted_distribution)
+    """
+
+    def __init__(self, reduction: str | None = "sum_over_batch_size", name: str = "kl_divergence",
+                 dtype: Any = None):
+        super().__init__(_fl.kl_divergence, reduction=reduction, name=name, dtype=dtype)
+
+
+class Poisson(LossFunctionWrapper):
+    """mean(y_pred - y_true * log(y_pred + 1e-7), axis=-1), reduced over the samples (y_pred is
+    a rate, e.g. the output of an exponential or softplus activation).
+
+    Example::
+
+        fastnn.losses.Poisson()(counts, rates)
+    """
+
+    def __init__(self, reduction: str | None = "sum_over_batch_size", name: str = "poisson",
+                 dtype: Any = None):
+        super().__init__(_fl.poisson, reduction=reduction, name=name, dtype=dtype)
+
+
+class Hinge(LossFunctionWrapper):
+    """mean(maximum(1 - y_true * y_pred, 0), axis=-1), reduced over the samples; labels in
+    {-1, 1}, or {0, 1} (converted to -1 / 1 as Keras does).
+
+    Example::
+
+        fastnn.losses.Hinge()(labels, scores)
+    """
+
+    def __init__(self, reduction: str | None = "sum_over_batch_size", name: str = "hinge", dtype: Any = None):
+        super().__init__(_fl.hinge, reduction=reduction, name=name, dtype=dtype)
+
+
+class SquaredHinge(LossFunctionWrapper):
+    """mean(maximum(1 - y_true * y_pred, 0) ** 2, axis=-1), reduced over the samples; labels as
+    in Hinge.
+
+    Example::
+
+        fastnn.losses.SquaredHinge()(labels, scores)
+    """
+
+    def __init__(self, reduction: str | None = "sum_over_batch_size", name: str = "squared_hinge",
+                 dtype: Any = None):
+        super().__init__(_fl.squared_hinge, reduction=reduction, name=name, dtype=dtype)
+
+
+class CategoricalHinge(LossFunctionWrapper):
+    """maximum(max((1 - y_true) * y_pred) - sum(y_true * y_pred) + 1, 0) per sample (one-hot
+    y_true), reduced over the samples.
+
+    Example::
+
+        fastnn.losses.CategoricalHinge()(to_categorical(labels, 3), scores)
+    """
+
+    def __init__(self, reduction: str | None = "sum_over_batch_size", name: str = "categorical_hinge",
+                 dtype: Any = None):
+        super().__init__(_fl.categorical_hinge, reduction=reduction, name=name, dtype=dtype)
+
+
 # ------------------------------------------------------------------------------- lookup
 def _snake(name: str) -> str:
     out = []
@@ -365,6 +594,17 @@ _register(MeanAbsoluteError, _fl.mean_absolute_error, "mae", "MAE")
 _register(BinaryCrossentropy, _fl.binary_crossentropy, "bce", "BCE")
 _register(CategoricalCrossentropy, _fl.categorical_crossentropy)
 _register(SparseCategoricalCrossentropy, _fl.sparse_categorical_crossentropy)
+_register(MeanAbsolutePercentageError, _fl.mean_absolute_percentage_error, "mape", "MAPE")
+_register(MeanSquaredLogarithmicError, _fl.mean_squared_logarithmic_error, "msle", "MSLE")
+_register(Huber, _fl.huber, "huber_loss")
+_register(LogCosh, _fl.log_cosh, "logcosh")
+_register(CosineSimilarity, _fl.cosine_similarity)
+_register(BinaryFocalCrossentropy, _fl.binary_focal_crossentropy)
+_register(KLDivergence, _fl.kl_divergence, "kld", "KLD", "kullback_leibler_divergence")
+_register(Poisson, _fl.poisson)
+_register(Hinge, _fl.hinge)
+_register(SquaredHinge, _fl.squared_hinge)
+_register(CategoricalHinge, _fl.categorical_hinge)
 _CLASSES["LossFunctionWrapper"] = LossFunctionWrapper
 
 

@@ -1218,7 +1218,8 @@ def get(identifier: Any) -> Metric | None:
     raise TypeError(f"cannot interpret {identifier!r} as a metric: pass a string, a Metric or a function")
 
 
-_BINARY_LOSSES = {"binary_crossentropy", "BinaryCrossentropy", "bce", "BCE", "binary_focal_crossentropy"}
+_BINARY_LOSSES = {"binary_crossentropy", "BinaryCrossentropy", "bce", "BCE", "binary_focal_crossentropy",
+                  "BinaryFocalCrossentropy"}
 _CATEGORICAL_LOSSES = {"categorical_crossentropy", "CategoricalCrossentropy", "categorical_focal_crossentropy"}
 _SPARSE_LOSSES = {"sparse_categorical_crossentropy", "SparseCategoricalCrossentropy"}
 

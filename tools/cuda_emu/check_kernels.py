@@ -257,6 +257,52 @@ for (N, C) in [(1, 1), (5, 3), (4, 40), (3, 300)]:
             lt.backward(torch.tensor(g)); dp = np.empty_like(prob)
             call(nm + '_backward', P(dp), P(g), P(prob), tp, i64(N), i64(C), f32(ls), f32(eps)); close(f'{nm}_bwd {(N,C,ls)}', dp, pt.grad.numpy(), rtol=1e-4)
 
+# the regression, probabilistic, hinge and focal losses (Keras formulas in torch ops)
+def _focal_ref(x, t, gamma, alpha, bal, logits):
+    if logits:
+        pr = torch.sigmoid(x); ce = F.binary_cross_entropy_with_logits(x, t, reduction='none')
+    else:
+        pr = x; q = torch.clamp(x, eps, 1 - eps); ce = -(t * torch.log(q) + (1 - t) * torch.log(1 - q))
+    w = t * alpha + (1 - t) * (1 - alpha) if bal else 1.0
+    return (w * (1 - (t * pr + (1 - t) * (1 - pr))) ** gamma * ce).mean(-1)
+def _cos_ref(p, t):
+    n = lambda v: v * torch.rsqrt(torch.clamp_min((v * v).sum(-1, keepdim=True), eps * eps))
+    return -(n(t) * n(p)).sum(-1)
+for (N, D) in [(1, 1), (5, 3), (4, 40), (3, 300)]:
+    p = (rng.standard_normal((N, D)) * 2).astype(np.float32); t = rng.standard_normal((N, D)).astype(np.float32)
+    pos_p = np.abs(p) + 0.05; pos_t = np.abs(t) + 0.05
+    prob = rng.uniform(0.02, 0.98, (N, D)).astype(np.float32); prob.flat[0] = 0.0
+    tprob = rng.uniform(0.02, 0.98, (N, D)).astype(np.float32)
+    pm = np.sign(t).astype(np.float32); pm[pm == 0] = 1
+    onehot = np.eye(D, dtype=np.float32)[rng.integers(0, D, N)]
+    zero_p = p.copy(); zero_p[0] = 0  # a zero vector: Keras's normalize gives 0
+    cases = [  # name, e_ suffix, pred, target, extra ctypes args, torch reference
+        ('mape', 'mape', p, t, [f32(eps)], lambda a, b: (100 * ((b - a) / torch.clamp_min(b.abs(), eps)).abs()).mean(-1)),
+        ('msle', 'msle', p, pos_t, [f32(eps)], lambda a, b: ((torch.log1p(torch.clamp_min(a, eps)) - torch.log1p(b)) ** 2).mean(-1)),
+        ('huber', 'huber', p, t, [f32(0.7)], lambda a, b: F.huber_loss(a, b, reduction='none', delta=0.7).mean(-1)),
+        ('log_cosh', 'log_cosh', p * 30, t, [], lambda a, b: (torch.abs(a - b) + F.softplus(-2 * torch.abs(a - b)) - math.log(2)).mean(-1)),
+        ('poisson', 'poisson', pos_p, pos_t, [f32(eps)], lambda a, b: F.poisson_nll_loss(a, b, log_input=False, full=False, eps=eps, reduction='none').mean(-1)),
+        ('kld', 'kld', prob, tprob, [f32(eps)], lambda a, b: (torch.clamp(b, eps, 1) * torch.log(torch.clamp(b, eps, 1) / torch.clamp(a, eps, 1))).sum(-1)),
+        ('hinge', 'hinge', p, pm, [], lambda a, b: torch.relu(1 - a * b).mean(-1)),
+        ('squared_hinge', 'squared_hinge', p, pm, [], lambda a, b: (torch.relu(1 - a * b) ** 2).mean(-1)),
+        ('categorical_hinge', 'categorical_hinge', p, onehot, [], lambda a, b: torch.relu(((1 - b) * a).amax(-1) - (b * a).sum(-1) + 1)),
+        ('cosine', 'cosine', zero_p, t, [f32(eps)], _cos_ref),
+    ]
+    for gamma, alpha, bal in [(2.0, 0.25, False), (0.0, 0.25, True), (1.5, 0.6, True), (3.0, 0.25, True)]:
+        tt = (tprob > 0.5).astype(np.float32)
+        cases.append((f'focal g={gamma} bal={bal}', 'focal', prob, tt, [f32(gamma), f32(alpha), b(bal), f32(eps)],
+                      lambda a, c, g=gamma, al=alpha, bl=bal: _focal_ref(a, c, g, al, bl, False)))
+        xl = p * 3; xl.flat[0] = 1e4
+        if xl.size > 1: xl.flat[1] = -1e4
+        cases.append((f'focal_logits g={gamma} bal={bal}', 'focal_logits', xl, tt, [f32(gamma), f32(alpha), b(bal)],
+                      lambda a, c, g=gamma, al=alpha, bl=bal: _focal_ref(a, c, g, al, bl, True)))
+    for nm, fn, pp, tt, extra, ref in cases:
+        pp = np.ascontiguousarray(pp, np.float32); tt = np.ascontiguousarray(tt, np.float32)
+        pt = T(pp); lt = ref(pt, torch.tensor(tt)); l = np.empty(N, np.float32)
+        call(f'e_{fn}_forward', P(l), P(pp), P(tt), i64(N), i64(D), *extra); close(f'{nm} {(N,D)}', l, lt.detach().numpy(), rtol=2e-5)
+        g = rng.standard_normal(N).astype(np.float32); lt.backward(torch.tensor(g)); dp = np.empty_like(pp)
+        call(f'e_{fn}_backward', P(dp), P(g), P(pp), P(tt), i64(N), i64(D), *extra); close(f'{nm}_bwd {(N,D)}', dp, pt.grad.numpy(), rtol=1e-4)
+
 # ---- optimizer updates (kernels/optim.h) against float64 NumPy, 3 steps, with the gradient prep
 for n in [1, 7, 300, 70000]:
     w0 = rng.standard_normal(n).astype(np.float32); gs = [rng.standard_normal(n).astype(np.float32) for _ in range(3)]

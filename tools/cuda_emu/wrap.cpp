@@ -55,6 +55,16 @@ int e_cce_logits_backward(float* dp, const float* dl, const float* p, const floa
 int e_sparse_cce_forward(float* l, const float* p, const int64_t* t, int64_t N, int64_t C, float ls, float eps) { W(c::sparse_cce_forward(l, p, t, N, C, ls, eps)) }
 int e_sparse_cce_backward(float* dp, const float* dl, const float* p, const int64_t* t, int64_t N, int64_t C, float ls, float eps) { W(c::sparse_cce_backward(dp, dl, p, t, N, C, ls, eps)) }
 int e_sparse_cce_logits_forward(float* l, const float* p, const int64_t* t, int64_t N, int64_t C, float ls) { W(c::sparse_cce_logits_forward(l, p, t, N, C, ls)) }
+#define LE(name) int e_##name(float* l, const float* p, const float* t, int64_t N, int64_t D, float a) { W(c::name(l, p, t, N, D, a)) }
+LE(mape_forward) LE(msle_forward) LE(huber_forward) LE(poisson_forward) LE(kld_forward) LE(cosine_forward)
+#define LEB(name) int e_##name(float* dp, const float* dl, const float* p, const float* t, int64_t N, int64_t D, float a) { W(c::name(dp, dl, p, t, N, D, a)) }
+LEB(mape_backward) LEB(msle_backward) LEB(huber_backward) LEB(poisson_backward) LEB(kld_backward) LEB(cosine_backward)
+L2(log_cosh_forward) L2(hinge_forward) L2(squared_hinge_forward) L2(categorical_hinge_forward)
+L2B(log_cosh_backward) L2B(hinge_backward) L2B(squared_hinge_backward) L2B(categorical_hinge_backward)
+int e_focal_forward(float* l, const float* p, const float* t, int64_t N, int64_t D, float g, float a, bool bal, float eps) { W(c::focal_forward(l, p, t, N, D, g, a, bal, eps)) }
+int e_focal_backward(float* dp, const float* dl, const float* p, const float* t, int64_t N, int64_t D, float g, float a, bool bal, float eps) { W(c::focal_backward(dp, dl, p, t, N, D, g, a, bal, eps)) }
+int e_focal_logits_forward(float* l, const float* p, const float* t, int64_t N, int64_t D, float g, float a, bool bal) { W(c::focal_logits_forward(l, p, t, N, D, g, a, bal)) }
+int e_focal_logits_backward(float* dp, const float* dl, const float* p, const float* t, int64_t N, int64_t D, float g, float a, bool bal) { W(c::focal_logits_backward(dp, dl, p, t, N, D, g, a, bal)) }
 int e_sparse_cce_logits_backward(float* dp, const float* dl, const float* p, const int64_t* t, int64_t N, int64_t C, float ls) { W(c::sparse_cce_logits_backward(dp, dl, p, t, N, C, ls)) }
 static UpdatePrep prep(float s, float c, float d) { UpdatePrep p; p.grad_scale = s; p.clip_value = c; p.decay = d; return p; }
 int e_sgd_update(float* w, float* v, const float* g, int64_t n, float lr, float mu, bool nest, float s, float c, float d) { W(c::sgd_update(w, v, g, n, lr, mu, nest, prep(s, c, d))) }

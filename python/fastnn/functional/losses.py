@@ -2,14 +2,16 @@
 
 Each returns the per-sample loss, of shape ``y_pred.shape[:-1]``, as ``keras.losses.*``
 functions do (the reduction over samples and sample weights belong to the loss classes).
-Elementwise losses are the mean over the last axis; probabilities are clipped to
+Elementwise losses are the mean over the last axis (kl_divergence, categorical_hinge and
+cosine_similarity are sums over it, as in Keras); probabilities are clipped to
 [epsilon, 1 - epsilon] with epsilon = 1e-7 (Keras's ``backend.epsilon()``); categorical
 cross-entropy on probabilities first divides y_pred by its sum over the last axis. Each loss is
 one fused kernel (``_C.loss_forward`` / ``_C.loss_backward``).
 
-Gradients flow to y_pred. y_true gets a gradient for mean_squared_error and
-mean_absolute_error (as torch gives one); the cross-entropies treat y_true as a constant
-(torch gives no target gradient for sparse labels; for soft targets it is skipped here).
+Gradients flow to y_pred. y_true gets a gradient for the losses that are even functions of
+y_pred - y_true (mean_squared_error, mean_absolute_error, huber, log_cosh), as torch gives one;
+the others treat y_true as a constant (torch gives no target gradient for sparse labels; for
+soft targets it is skipped here).
 """
 
 from __future__ import annotations
@@ -31,6 +33,22 @@ __all__ = [
     "binary_crossentropy",
     "categorical_crossentropy",
     "sparse_categorical_crossentropy",
+    "mean_absolute_percentage_error",
+    "mape",
+    "mean_squared_logarithmic_error",
+    "msle",
+    "huber",
+    "log_cosh",
+    "logcosh",
+    "binary_focal_crossentropy",
+    "kl_divergence",
+    "kld",
+    "kullback_leibler_divergence",
+    "poisson",
+    "hinge",
+    "squared_hinge",
+    "categorical_hinge",
+    "cosine_similarity",
     "EPSILON",
 ]
 
@@ -42,26 +60,27 @@ def _flat(a):
 
 
 class LossFn(Function):
-    """Per-sample loss of `kind` (see csrc/bindings/loss.cpp); pred is (..., D)."""
+    """Per-sample loss of `kind` (see csrc/bindings/loss.cpp); pred is (..., D); params are the
+    kernel's keyword arguments (eps, label_smoothing, delta, gamma, alpha, class_balancing)."""
 
     @staticmethod
-    def forward(ctx, pred, target, kind, eps, ls, target_grad):
-        ctx.args = (kind, eps, ls, target_grad)
+    def forward(ctx, pred, target, kind, params, target_grad):
+        ctx.args = (kind, params, target_grad)
         ctx.save_for_backward(pred, target)
-        loss = _C.loss_forward(kind, pred, target, eps, ls)
+        loss = _C.loss_forward(kind, pred, target, **params)
         return loss.reshape(tuple(pred.shape[:-1]))
 
     @staticmethod
     def backward(ctx, g):
-        kind, eps, ls, target_grad = ctx.args
+        kind, params, target_grad = ctx.args
         pred, target = ctx.saved
         g = _flat(g)
-        dpred = _C.loss_backward(kind, g, pred, target, eps, ls) if ctx.needs_input_grad[0] else None
+        dpred = _C.loss_backward(kind, g, pred, target, **params) if ctx.needs_input_grad[0] else None
         dtarget = None
         if target_grad and ctx.needs_input_grad[1]:
-            # mse / mae are symmetric up to sign: d/dt f(p - t) = d/dp f(t - p)
-            dtarget = _C.loss_backward(kind, g, target, pred, eps, ls)
-        return dpred, dtarget, None, None, None, None
+            # even functions of the error: d/dt f(p - t) = -f'(p - t) = f'(t - p)
+            dtarget = _C.loss_backward(kind, g, target, pred, **params)
+        return dpred, dtarget, None, None, None
 
 
 def _as_float(t: Tensor, what: str) -> Tensor:
@@ -96,12 +115,33 @@ def _align(y_true: Tensor, y_pred: Tensor, name: str) -> Tensor:
     raise ValueError(f"{name}: y_true has shape {ts} but y_pred has shape {ps}; they must match")
 
 
-def _elementwise(kind: str, name: str, y_true, y_pred, eps: float = EPSILON, target_grad: bool = False):
+def _pair(name: str, y_true, y_pred) -> tuple[Tensor, Tensor]:
     p = _pred(y_pred)
     t = _align(_as_float(_tensor(y_true), "y_true"), p, name)
     if t.device != p.device:
         raise ValueError(f"{name}: y_true is on {t.device} but y_pred is on {p.device}")
-    return LossFn.apply(p, t, kind, float(eps), 0.0, target_grad)
+    return t, p
+
+
+def _elementwise(kind: str, name: str, y_true, y_pred, target_grad: bool = False, **params):
+    t, p = _pair(name, y_true, y_pred)
+    if not target_grad and t.requires_grad:
+        t = t.detach()
+    return LossFn.apply(p, t, kind, {"eps": EPSILON, **params}, target_grad)
+
+
+def _target_map(t: Tensor, scale: float, shift: float) -> Tensor:
+    """t * scale + shift as a constant (a target transform, not differentiated)."""
+    if t.device == "cpu":
+        return Tensor(t.numpy() * np.float32(scale) + np.float32(shift))
+    return (t.detach() * scale + shift).detach()  # pragma: no cover - CUDA path
+
+
+def _check_axis_last(axis: int, name: str, ndim: int) -> None:
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{name}: axis must be an int, got axis={axis!r}")
+    if axis not in (-1, ndim - 1):
+        raise ValueError(f"{name} supports the last axis only (axis=-1), got axis={axis} for y_pred of rank {ndim}")
 
 
 def _check_smoothing(ls: float, name: str) -> float:
@@ -113,19 +153,20 @@ def _check_smoothing(ls: float, name: str) -> float:
 
 def mean_squared_error(y_true, y_pred) -> Tensor:
     """mean((y_true - y_pred) ** 2, axis=-1): one value per sample, shape y_pred.shape[:-1]."""
-    return _elementwise("mse", "mean_squared_error", y_true, y_pred, target_grad=True)
+    return _elementwise("mse", "mean_squared_error", y_true, y_pred, True)
 
 
 def mean_absolute_error(y_true, y_pred) -> Tensor:
     """mean(abs(y_true - y_pred), axis=-1); the gradient at y_true == y_pred is 0."""
-    return _elementwise("mae", "mean_absolute_error", y_true, y_pred, target_grad=True)
+    return _elementwise("mae", "mean_absolute_error", y_true, y_pred, True)
 
 
 mse = mean_squared_error
 mae = mean_absolute_error
 
 
-def binary_crossentropy(y_true, y_pred, from_logits: bool = False, label_smoothing: float = 0.0) -> Tensor:
+def binary_crossentropy(y_true, y_pred, from_logits: bool = False, label_smoothing: float = 0.0,
+                        axis: int = -1) -> Tensor:
     """Binary cross-entropy, the mean over the last axis (Keras).
 
     Args:
@@ -133,26 +174,23 @@ def binary_crossentropy(y_true, y_pred, from_logits: bool = False, label_smoothi
         y_pred: probabilities (clipped to [1e-7, 1 - 1e-7]) or, with from_logits=True, logits
             (computed as max(x, 0) - x t + log(1 + exp(-|x|)), stable for any x).
         label_smoothing: targets become y_true * (1 - ls) + 0.5 * ls (Keras).
+        axis: the axis averaged over; -1 only.
 
     Example::
 
         loss = binary_crossentropy(labels, model(x), from_logits=True)   # shape (N,)
     """
     ls = _check_smoothing(label_smoothing, "binary_crossentropy")
-    p = _pred(y_pred)
-    t = _align(_as_float(_tensor(y_true), "y_true"), p, "binary_crossentropy")
+    t, p = _pair("binary_crossentropy", y_true, y_pred)
+    _check_axis_last(axis, "binary_crossentropy", p.ndim)
     if ls:
-        # a target transform, not differentiated
-        if t.device == "cpu":
-            t = Tensor(t.numpy() * np.float32(1.0 - ls) + np.float32(0.5 * ls))
-        else:  # pragma: no cover - CUDA path uses the elementwise ops
-            t = (t.detach() * (1.0 - ls) + 0.5 * ls).detach()
+        t = _target_map(t, 1.0 - ls, 0.5 * ls)
     kind = "bce_logits" if from_logits else "bce"
-    return LossFn.apply(p, t.detach() if t.requires_grad else t, kind, EPSILON, 0.0, False)
+    return _elementwise(kind, "binary_crossentropy", t, p)
 
 
 def categorical_crossentropy(
-    y_true, y_pred, from_logits: bool = False, label_smoothing: float = 0.0
+    y_true, y_pred, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1
 ) -> Tensor:
     """Categorical cross-entropy over the last axis (classes), one value per sample.
 
@@ -161,17 +199,26 @@ def categorical_crossentropy(
         y_pred: probabilities (divided by their sum over the classes, then clipped to
             [1e-7, 1 - 1e-7], as Keras) or, with from_logits=True, logits (fused log-softmax).
         label_smoothing: targets become y_true * (1 - ls) + ls / C.
+        axis: the class axis; -1 only.
+
+    Example::
+
+        loss = categorical_crossentropy(one_hot, logits, from_logits=True, label_smoothing=0.1)
     """
     ls = _check_smoothing(label_smoothing, "categorical_crossentropy")
     p = _pred(y_pred)
+    _check_axis_last(axis, "categorical_crossentropy", p.ndim)
     t = _as_float(_tensor(y_true), "y_true")
     if t.shape != p.shape:
         raise ValueError(
             f"categorical_crossentropy: y_true has shape {t.shape} but y_pred has shape {p.shape}; "
             "they must match (use sparse_categorical_crossentropy for integer labels)"
         )
+    if t.device != p.device:
+        raise ValueError(f"categorical_crossentropy: y_true is on {t.device} but y_pred is on {p.device}")
     kind = "cce_logits" if from_logits else "cce"
-    return LossFn.apply(p, t.detach() if t.requires_grad else t, kind, EPSILON, ls, False)
+    return LossFn.apply(p, t.detach() if t.requires_grad else t, kind,
+                        {"eps": EPSILON, "label_smoothing": ls}, False)
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False) -> Tensor:
@@ -212,4 +259,198 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False) -
             )
     raw_t = t._data.reshape(tuple(want))
     kind = "sparse_cce_logits" if from_logits else "sparse_cce"
-    return LossFn.apply(p, Tensor._wrap(raw_t), kind, EPSILON, 0.0, False)
+    return LossFn.apply(p, Tensor._wrap(raw_t), kind, {"eps": EPSILON}, False)
+
+
+# ------------------------------------------------------------------------------- regression
+def mean_absolute_percentage_error(y_true, y_pred) -> Tensor:
+    """100 * mean(abs((y_true - y_pred) / max(abs(y_true), 1e-7)), axis=-1) (Keras).
+
+    Example::
+
+        mean_absolute_percentage_error([[2.0, 4.0]], [[1.0, 5.0]])   # [37.5]
+    """
+    return _elementwise("mape", "mean_absolute_percentage_error", y_true, y_pred)
+
+
+def mean_squared_logarithmic_error(y_true, y_pred) -> Tensor:
+    """mean((log(max(y_pred, 1e-7) + 1) - log(max(y_true, 1e-7) + 1)) ** 2, axis=-1) (Keras:
+    values at or below 0 count as 1e-7; no gradient flows below it).
+
+    Example::
+
+        mean_squared_logarithmic_error([[0.0, 3.0]], [[1.0, 3.0]])
+    """
+    return _elementwise("msle", "mean_squared_logarithmic_error", y_true, y_pred)
+
+
+def huber(y_true, y_pred, delta: float = 1.0) -> Tensor:
+    """Huber loss, the mean over the last axis: with e = y_pred - y_true, 0.5 * e**2 where
+    |e| <= delta and delta * |e| - 0.5 * delta**2 elsewhere.
+
+    Args:
+        delta: the point where the loss turns from quadratic to linear (a positive float).
+
+    Example::
+
+        huber([[0, 1], [0, 0]], [[0.6, 0.4], [0.4, 0.6]])   # mean 0.155, as Keras
+    """
+    delta = _positive(delta, "huber", "delta")
+    return _elementwise("huber", "huber", y_true, y_pred, True, delta=delta)
+
+
+def log_cosh(y_true, y_pred) -> Tensor:
+    """mean(log(cosh(y_pred - y_true)), axis=-1), computed as x + softplus(-2x) - log(2) on
+    |x| so that no error overflows (log_cosh(1e4) is 1e4 - log 2).
+
+    Example::
+
+        log_cosh([[0.0, 1.0], [0.0, 0.0]], [[1.0, 1.0], [0.0, 0.0]])   # mean 0.108
+    """
+    return _elementwise("log_cosh", "log_cosh", y_true, y_pred, True)
+
+
+def cosine_similarity(y_true, y_pred, axis: int = -1) -> Tensor:
+    """-sum(l2_normalize(y_true) * l2_normalize(y_pred), axis=-1): the negative cosine
+    similarity, as Keras (-1 is the best match). Keras normalises x as
+    x * min(1 / ||x||, 1 / 1e-7), so a zero vector gives a loss of 0 (and a finite gradient).
+
+    Args:
+        axis: the feature axis; -1 only.
+
+    Example::
+
+        cosine_similarity([[0., 1.], [1., 1.]], [[1., 0.], [1., 1.]])   # [-0., -1.]
+    """
+    t, p = _pair("cosine_similarity", y_true, y_pred)
+    _check_axis_last(axis, "cosine_similarity", p.ndim)
+    return _elementwise("cosine", "cosine_similarity", t, p)
+
+
+# ------------------------------------------------------------------------------- probabilistic
+def binary_focal_crossentropy(
+    y_true,
+    y_pred,
+    apply_class_balancing: bool = False,
+    alpha: float = 0.25,
+    gamma: float = 2.0,
+    from_logits: bool = False,
+    label_smoothing: float = 0.0,
+    axis: int = -1,
+) -> Tensor:
+    """Binary focal cross-entropy (Lin et al., 2018), the mean over the last axis:
+    (1 - p_t) ** gamma * bce, with p_t = y_true * p + (1 - y_true) * (1 - p), and with
+    apply_class_balancing also times alpha for class 1 and 1 - alpha for class 0.
+
+    On probabilities the bce is Keras's clipped one (epsilon 1e-7) and the focal factor uses p
+    itself. With from_logits=True p = sigmoid(y_pred) and the bce is the log-sum-exp form, so
+    logits of any size stay exact and finite (Keras clips sigmoid(y_pred), which caps each term
+    at -log(1e-7)); the two agree wherever the sigmoid does not saturate.
+
+    Args:
+        apply_class_balancing: weight the classes by alpha and 1 - alpha.
+        alpha: the weight of class 1 when balancing.
+        gamma: the focusing exponent (>= 0; 0 gives the binary cross-entropy).
+        from_logits: y_pred holds logits rather than probabilities.
+        label_smoothing: targets become y_true * (1 - ls) + 0.5 * ls.
+        axis: the axis averaged over; -1 only.
+
+    Example::
+
+        binary_focal_crossentropy([[0, 1], [0, 0]], [[0.6, 0.4], [0.4, 0.6]], gamma=2)  # [0.330, 0.206]
+    """
+    name = "binary_focal_crossentropy"
+    ls = _check_smoothing(label_smoothing, name)
+    gamma = float(gamma)
+    if not (math.isfinite(gamma) and gamma >= 0.0):
+        raise ValueError(f"{name}: gamma must be a finite number >= 0, got gamma={gamma}")
+    alpha = float(alpha)
+    if not math.isfinite(alpha):
+        raise ValueError(f"{name}: alpha must be finite, got alpha={alpha}")
+    t, p = _pair(name, y_true, y_pred)
+    _check_axis_last(axis, name, p.ndim)
+    if ls:
+        t = _target_map(t, 1.0 - ls, 0.5 * ls)
+    kind = "focal_logits" if from_logits else "focal"
+    return _elementwise(kind, name, t, p, gamma=gamma, alpha=alpha,
+                        class_balancing=bool(apply_class_balancing))
+
+
+def kl_divergence(y_true, y_pred) -> Tensor:
+    """Kullback-Leibler divergence sum(y_true * log(y_true / y_pred), axis=-1), with both
+    clipped to [1e-7, 1] as Keras (no gradient flows where y_pred is clipped).
+
+    Example::
+
+        kl_divergence([[0.2, 0.8]], [[0.5, 0.5]])   # [0.193]
+    """
+    return _elementwise("kld", "kl_divergence", y_true, y_pred)
+
+
+def poisson(y_true, y_pred) -> Tensor:
+    """mean(y_pred - y_true * log(y_pred + 1e-7), axis=-1) (Keras).
+
+    Example::
+
+        poisson([[1.0, 0.0]], [[1.0, 0.5]])   # [0.75]
+    """
+    return _elementwise("poisson", "poisson", y_true, y_pred)
+
+
+# ------------------------------------------------------------------------------- hinge
+def _hinge_labels(t: Tensor) -> Tensor:
+    """Keras converts labels that are all 0 or 1 (over the whole batch) to -1 / 1; other labels
+    are used as they are."""
+    arr = t.numpy()
+    if arr.size and np.isin(arr, (0.0, 1.0)).all():
+        return _target_map(t, 2.0, -1.0)
+    return t
+
+
+def hinge(y_true, y_pred) -> Tensor:
+    """mean(maximum(1 - y_true * y_pred, 0), axis=-1); labels in {-1, 1}, or {0, 1} (converted
+    to -1 / 1 as Keras does). The gradient where the margin is exactly 1 is 0.
+
+    Example::
+
+        hinge([[1, 0]], [[0.3, -0.8]])   # labels 0/1 become 1/-1: [0.45]
+    """
+    t, p = _pair("hinge", y_true, y_pred)
+    return _elementwise("hinge", "hinge", _hinge_labels(t), p)
+
+
+def squared_hinge(y_true, y_pred) -> Tensor:
+    """mean(maximum(1 - y_true * y_pred, 0) ** 2, axis=-1); labels as in hinge.
+
+    Example::
+
+        squared_hinge([[-1, 1]], [[0.3, 0.8]])
+    """
+    t, p = _pair("squared_hinge", y_true, y_pred)
+    return _elementwise("squared_hinge", "squared_hinge", _hinge_labels(t), p)
+
+
+def categorical_hinge(y_true, y_pred) -> Tensor:
+    """maximum(neg - pos + 1, 0) with pos = sum(y_true * y_pred, axis=-1) and
+    neg = max((1 - y_true) * y_pred, axis=-1); y_true one-hot (Keras). Ties of the max share
+    its gradient, as torch.amax.
+
+    Example::
+
+        categorical_hinge([[0, 1, 0]], [[0.2, 0.5, 0.3]])   # [0.8]
+    """
+    return _elementwise("categorical_hinge", "categorical_hinge", y_true, y_pred)
+
+
+def _positive(v: float, name: str, what: str) -> float:
+    v = float(v)
+    if not (math.isfinite(v) and v > 0.0):
+        raise ValueError(f"{name}: {what} must be a positive finite number, got {what}={v}")
+    return v
+
+
+mape = mean_absolute_percentage_error
+msle = mean_squared_logarithmic_error
+kld = kl_divergence
+kullback_leibler_divergence = kl_divergence
+logcosh = log_cosh
