@@ -41,15 +41,12 @@ TOL = {
     # 50-step optimizer trajectories in fp32 against torch or a float64 reference: each step adds
     # a few ulp of rounding to the variable and its slots.
     "optimizer": dict(rtol=1e-5, atol=1e-5),
-<<<<<<< HEAD
     # float64 learning rate schedules against a NumPy transcription or torch's schedulers: the
     # same closed forms a few ulp apart; torch's recursive (chainable) updates add ~1 ulp a step.
     "schedule": dict(rtol=1e-10, atol=1e-14),
-=======
     # a few epochs of fp32 mini-batch training (fastnn.sklearn) against scikit-learn's float64
     # MLP from the same initial weights and shuffles: the rounding compounds through every step.
     "sklearn_trajectory": dict(rtol=2e-4, atol=1e-6),
->>>>>>> sklearn
 }
 
 def auc_bucket_tol(y_true, scores, thresholds) -> dict:
