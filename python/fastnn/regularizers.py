@@ -28,7 +28,16 @@ def _factor(value, name: str) -> float:
 
 
 class Regularizer:
-    """Base class: ``__call__(x) -> scalar Tensor`` and ``get_config``."""
+    """Base class: ``__call__(x) -> scalar Tensor`` and ``get_config``.
+
+    Example::
+
+        class Max(fastnn.regularizers.Regularizer):
+            def __call__(self, x):
+                return x.abs().max() * 0.1
+
+        fastnn.layers.Dense(3, kernel_regularizer=Max())
+    """
 
     def __call__(self, x: Tensor) -> Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -42,7 +51,13 @@ class Regularizer:
 
 
 class L1L2(Regularizer):
-    """l1 * sum(|x|) + l2 * sum(x^2) (Keras 3 defaults 0.0 and 0.0)."""
+    """l1 * sum(|x|) + l2 * sum(x^2) (Keras 3 defaults 0.0 and 0.0).
+
+    Example::
+
+        reg = fastnn.regularizers.L1L2(l1=1e-5, l2=1e-4)
+        reg(fastnn.ones(2, 2)).item()    # 4e-5 + 4e-4
+    """
 
     def __init__(self, l1: float = 0.0, l2: float = 0.0):
         self.l1 = _factor(l1, "l1")
@@ -64,7 +79,12 @@ class L1L2(Regularizer):
 
 
 class L1(L1L2):
-    """l1 * sum(|x|), default l1 = 0.01."""
+    """l1 * sum(|x|), default l1 = 0.01.
+
+    Example::
+
+        fastnn.layers.Dense(3, kernel_regularizer=fastnn.regularizers.L1(0.001))
+    """
 
     def __init__(self, l1: float = 0.01):
         super().__init__(l1=l1, l2=0.0)
@@ -74,7 +94,12 @@ class L1(L1L2):
 
 
 class L2(L1L2):
-    """l2 * sum(x^2), default l2 = 0.01."""
+    """l2 * sum(x^2), default l2 = 0.01 (Keras scaling: no factor 1/2).
+
+    Example::
+
+        fastnn.layers.Dense(3, kernel_regularizer=fastnn.regularizers.L2(0.001))
+    """
 
     def __init__(self, l2: float = 0.01):
         super().__init__(l1=0.0, l2=l2)

@@ -94,7 +94,13 @@ class _Merge(Layer):
 
 
 class Add(_Merge):
-    """Elementwise sum of a list of tensors."""
+    """Elementwise sum of a list of tensors.
+
+    Example::
+
+        a, b, c = fastnn.layers.Input((4,)), fastnn.layers.Input((4,)), fastnn.layers.Input((4,))
+        fastnn.layers.Add()([a, b])            # a + b, same shapes (or broadcastable)
+    """
 
     def call(self, inputs):
         self._check_call(inputs)
@@ -105,7 +111,13 @@ class Add(_Merge):
 
 
 class Subtract(_Merge):
-    """inputs[0] - inputs[1] (exactly two inputs)."""
+    """inputs[0] - inputs[1] (exactly two inputs).
+
+    Example::
+
+        a, b, c = fastnn.layers.Input((4,)), fastnn.layers.Input((4,)), fastnn.layers.Input((4,))
+        fastnn.layers.Subtract()([a, b])       # a - b
+    """
 
     _max_inputs = 2
 
@@ -115,7 +127,13 @@ class Subtract(_Merge):
 
 
 class Multiply(_Merge):
-    """Elementwise product of a list of tensors."""
+    """Elementwise product of a list of tensors.
+
+    Example::
+
+        a, b, c = fastnn.layers.Input((4,)), fastnn.layers.Input((4,)), fastnn.layers.Input((4,))
+        fastnn.layers.Multiply()([a, b])       # a * b
+    """
 
     def call(self, inputs):
         self._check_call(inputs)
@@ -126,7 +144,13 @@ class Multiply(_Merge):
 
 
 class Average(_Merge):
-    """Elementwise mean of a list of tensors."""
+    """Elementwise mean of a list of tensors.
+
+    Example::
+
+        a, b, c = fastnn.layers.Input((4,)), fastnn.layers.Input((4,)), fastnn.layers.Input((4,))
+        fastnn.layers.Average()([a, b, c])     # (a + b + c) / 3
+    """
 
     def call(self, inputs):
         self._check_call(inputs)
@@ -137,7 +161,13 @@ class Average(_Merge):
 
 
 class Maximum(_Merge):
-    """Elementwise maximum of a list of tensors."""
+    """Elementwise maximum of a list of tensors.
+
+    Example::
+
+        a, b, c = fastnn.layers.Input((4,)), fastnn.layers.Input((4,)), fastnn.layers.Input((4,))
+        fastnn.layers.Maximum()([a, b])        # max(a, b) elementwise
+    """
 
     def call(self, inputs):
         self._check_call(inputs)
@@ -148,7 +178,13 @@ class Maximum(_Merge):
 
 
 class Minimum(_Merge):
-    """Elementwise minimum of a list of tensors."""
+    """Elementwise minimum of a list of tensors.
+
+    Example::
+
+        a, b, c = fastnn.layers.Input((4,)), fastnn.layers.Input((4,)), fastnn.layers.Input((4,))
+        fastnn.layers.Minimum()([a, b])        # min(a, b) elementwise
+    """
 
     def call(self, inputs):
         self._check_call(inputs)
