@@ -65,18 +65,14 @@ INTERPOLATIONS = ("bilinear", "nearest")
 
 
 # ---------------------------------------------------------------------------- array kernels
-def _fix_index(idx: np.ndarray, n: int, fill_mode: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """Integer indices into the extended input mapped to [0, n); with 'constant' also the mask
-    of indices that were inside (the others read fill_value)."""
+def _fix_index(idx: np.ndarray, n: int, fill_mode: str) -> np.ndarray:
+    """Integer indices into the extended input mapped to [0, n) ('reflect', 'wrap', 'nearest')."""
     if fill_mode == "reflect":
         m = np.mod(idx, 2 * n)
-        return np.where(m < n, m, 2 * n - 1 - m), None
+        return np.where(m < n, m, 2 * n - 1 - m)
     if fill_mode == "wrap":
-        return np.mod(idx, n), None
-    if fill_mode == "nearest":
-        return np.clip(idx, 0, n - 1), None
-    valid = (idx >= 0) & (idx < n)
-    return np.clip(idx, 0, n - 1), valid
+        return np.mod(idx, n)
+    return np.clip(idx, 0, n - 1)
 
 
 def _check_mode(fill_mode: str, interpolation: str, who: str) -> None:
@@ -97,28 +93,40 @@ def _affine_nhwc(images: np.ndarray, transforms: np.ndarray, interpolation: str,
     if np.any(transforms[:, 6:] != 0):
         k = t[:, 6] * xs + t[:, 7] * ys + 1.0
         x_in, y_in = x_in / k, y_in / k
-    flat = images.reshape(b * h * w, c)
-    base = (np.arange(b, dtype=np.int64) * (h * w))[:, None, None]
-    fill = np.float32(fill_value)
+    if fill_mode == "constant":
+        # a one-pixel border of fill_value: indices clipped to [-1, n] then read it, no masks
+        images = np.pad(images, ((0, 0), (1, 1), (1, 1), (0, 0)), constant_values=np.float32(fill_value))
+        h2, w2 = h + 2, w + 2
+    else:
+        h2, w2 = h, w
+    flat = images.reshape(-1) if c == 1 else images.reshape(b * h2 * w2, c)
+    base = (np.arange(b, dtype=np.int64) * (h2 * w2))[:, None, None]
 
-    def gather(yi, xi):
-        yi, vy = _fix_index(yi, h, fill_mode)
-        xi, vx = _fix_index(xi, w, fill_mode)
-        v = flat[(base + yi * w + xi).reshape(-1)].reshape(b, h, w, c)
-        if vy is not None:
-            v = np.where((vy & vx)[..., None], v, fill)
-        return v
+    def fix(idx, n):
+        return np.clip(idx, -1, n) + 1 if fill_mode == "constant" else _fix_index(idx, n, fill_mode)
+
+    def read(rows, cols):
+        v = np.take(flat, (rows + cols).reshape(-1), axis=0)
+        return v.reshape(b, h, w, c)
 
     if interpolation == "nearest":
         # round half to even, as jnp.round / np.rint
-        return gather(np.rint(y_in).astype(np.int64), np.rint(x_in).astype(np.int64))
+        yi = fix(np.rint(y_in).astype(np.int64), h)
+        xi = fix(np.rint(x_in).astype(np.int64), w)
+        return read(base + yi * w2, xi)
     x0f, y0f = np.floor(x_in), np.floor(y_in)
     wx = (x_in - x0f).astype(np.float32)[..., None]
     wy = (y_in - y0f).astype(np.float32)[..., None]
     x0, y0 = x0f.astype(np.int64), y0f.astype(np.int64)
-    top = gather(y0, x0) * (1 - wx) + gather(y0, x0 + 1) * wx
-    bottom = gather(y0 + 1, x0) * (1 - wx) + gather(y0 + 1, x0 + 1) * wx
-    return (top * (1 - wy) + bottom * wy).astype(np.float32, copy=False)
+    # each neighbour index is mapped into the image once, then shared by two reads
+    xa, xb = fix(x0, w), fix(x0 + 1, w)
+    ra, rb = base + fix(y0, h) * w2, base + fix(y0 + 1, h) * w2
+    top = read(ra, xa)
+    top += (read(ra, xb) - top) * wx
+    bottom = read(rb, xa)
+    bottom += (read(rb, xb) - bottom) * wx
+    top += (bottom - top) * wy
+    return top
 
 
 def _nhwc(a: np.ndarray, data_format: str) -> tuple[np.ndarray, bool]:
