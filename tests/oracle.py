@@ -65,6 +65,9 @@ TOL["auc_bucketed"] = auc_bucket_tol
 # Metrics reported in float64 from float32 predictions against scikit-learn on the same float64
 # labels: the same sums in a different order, a few ulp of float64.
 TOL["metric_fp64"] = dict(rtol=1e-12, atol=1e-12)
+# Image resampling (affine_transform, resize) in fp32 against a float64 reference or torch's
+# interpolate: four fp32 products of values in [0, 1] with weights rounded to fp32.
+TOL["resample"] = dict(rtol=1e-5, atol=2e-6)
 
 # Sample statistics of n random draws from a distribution of standard deviation sigma: 6
 # standard errors, sigma / sqrt(n) for the mean and sigma * sqrt((kurtosis - 1) / (4 n)) for the

@@ -10,6 +10,16 @@ Example::
     ])
 """
 
+from .augmentation import (
+    RandomContrast,
+    RandomCrop,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+    Rescaling,
+    Resizing,
+)
 from .base import Layer, clear_session
 from .core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda, RepeatVector, Reshape, TensorOp
 from .embedding import Embedding
@@ -60,6 +70,14 @@ __all__ = [
     "minimum",
     "concatenate",
     "Normalization",
+    "Rescaling",
+    "Resizing",
+    "RandomFlip",
+    "RandomTranslation",
+    "RandomRotation",
+    "RandomZoom",
+    "RandomCrop",
+    "RandomContrast",
     "get",
     "serialize",
     "deserialize",
@@ -68,9 +86,9 @@ __all__ = [
 
 def get(name: str) -> type:
     """The layer class registered under `name` (its class name)."""
-    from . import core, embedding, merge, preprocessing
+    from . import augmentation, core, embedding, merge, preprocessing
 
-    for mod in (core, embedding, merge, preprocessing):
+    for mod in (core, embedding, merge, preprocessing, augmentation):
         cls = getattr(mod, name, None)
         if isinstance(cls, type) and issubclass(cls, Layer):
             return cls

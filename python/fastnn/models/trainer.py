@@ -496,7 +496,16 @@ class Trainer:
             batch_size: samples per step (32 by default).
             verbose: 0 silent, 1 progress bar ('auto'), 2 one line per epoch.
             validation_split: the last fraction of the data (taken before shuffling) is held out.
-            validation_data: (x_val, y_val) or (x_val, y_val, sample_weight_val).
+            validation_data: (x_val, y_val) or (x_val, y_val, sample_weight_val), or a source of
+                batches as x.
+            steps_per_epoch: with a source of batches, the steps of one epoch (by default its
+                length; needed for a generator without one).
+            validation_steps: with a source of validation batches, how many to evaluate (by
+                default its length).
+
+        x may also be a source of (x, y) or (x, y, sample_weight) batches, as Keras 3 accepts: a
+        ``PyDataset`` / ``keras.utils.Sequence``-like object (``__len__`` and ``__getitem__``,
+        optionally ``on_epoch_end``, such as ``ImageDataGenerator.flow``) or a generator.
             shuffle: reshuffle the training data every epoch (reproducible from
                 fastnn.utils.set_random_seed / fastnn.random.seed).
             class_weight: {class: weight}, multiplied into the sample weights.
@@ -513,6 +522,14 @@ class Trainer:
         if not 0.0 <= float(validation_split) < 1.0:
             raise ValueError(f"validation_split must be in [0, 1), got validation_split={validation_split!r}")
         verbose = self._verbose(verbose)
+        if _is_batch_source(x):
+            if y is not None or sample_weight is not None:
+                raise ValueError(
+                    f"fit got a {type(x).__name__} of batches as x: it yields (x, y) or (x, y, sample_weight) "
+                    "itself, so pass y=None and sample_weight=None"
+                )
+            return self._fit_batches(x, epochs, verbose, callbacks, validation_data, class_weight, initial_epoch,
+                                     steps_per_epoch, validation_steps, validation_freq)
         xs, ys = self._x_arrays(x), self._y_arrays(y)
         sw = self._sample_weights(ys, sample_weight, class_weight)
         n = self._check_cardinality(xs, ys, sw)
@@ -590,6 +607,94 @@ class Trainer:
         self.history = history
         return history
 
+    # ------------------------------------------------------------------ sources of batches
+    def _batch_arrays(self, batch, class_weight=None):
+        """(xs, ys, sw) of one (x, y) or (x, y, sample_weight) batch from a dataset or generator."""
+        if not isinstance(batch, (tuple, list)) or len(batch) not in (2, 3):
+            raise ValueError(
+                "a source of batches must yield (x, y) or (x, y, sample_weight) tuples, got "
+                f"{type(batch).__name__}" + (f" of length {len(batch)}" if isinstance(batch, (tuple, list)) else "")
+            )
+        xs, ys = self._x_arrays(batch[0]), self._y_arrays(batch[1])
+        sw = self._sample_weights(ys, batch[2] if len(batch) == 3 else None, class_weight)
+        self._check_cardinality(xs, ys, sw)
+        return xs, ys, sw
+
+    def _fit_batches(self, data, epochs, verbose, callbacks, validation_data, class_weight, initial_epoch,
+                     steps_per_epoch, validation_steps, validation_freq):
+        """fit on a source of batches: a PyDataset / Sequence-like object or a generator."""
+        source = _BatchSource(data, steps_per_epoch, "fit")
+        if validation_data is not None and not _is_batch_source(validation_data):
+            val_arrays = self._unpack_validation(validation_data)
+        else:
+            val_arrays = None
+        cb_mod = _module("callbacks")
+        from .progbar import ProgbarLogger
+
+        progbar = ProgbarLogger() if verbose else None
+        cbs = cb_mod.CallbackList(callbacks, add_history=True, add_progbar=bool(verbose), model=self,
+                                  progbar=progbar, verbose=verbose, epochs=epochs, steps=source.steps)
+        batch_cbs = [cb for cb in cbs.callbacks if cb is not progbar and _overrides(cb, cb_mod.Callback)]
+        self.stop_training = False
+        cbs.on_train_begin()
+        logs: dict = {}
+        for epoch in range(initial_epoch, epochs):
+            self._reset_metrics()
+            cbs.on_epoch_begin(epoch)
+            tr = None
+            for step, batch in enumerate(source.epoch()):
+                xs, ys, sw = self._batch_arrays(batch, class_weight)
+                if tr is None:
+                    self._ensure_ready([a[:1] for a in xs])
+                    tr = self._Tracker(len(ys))
+                if batch_cbs:
+                    cbs.on_train_batch_begin(step)
+                total, parts, outs = self._train_step(xs, ys, sw)
+                tr.add(total, parts, len(xs[0]))
+                self._resolve_metrics(ys, outs)
+                self._update_metrics(ys, outs, sw)
+                if batch_cbs or (progbar is not None and progbar.wants_update(step)):
+                    logs = self._logs(tr)
+                    cbs.on_train_batch_end(step, logs)
+                if self.stop_training:
+                    break
+            if tr is None:
+                raise ValueError(f"fit: the {type(data).__name__} yielded no batches in epoch {epoch + 1}")
+            logs = self._logs(tr)
+            if validation_data is not None and (epoch + 1) % validation_freq == 0:
+                if val_arrays is not None:
+                    vlogs = self._evaluate_arrays(*val_arrays, batch_size=32)
+                else:
+                    vlogs = self._evaluate_batches(validation_data, validation_steps)
+                logs.update({"val_" + k: v for k, v in vlogs.items()})
+            cbs.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        cbs.on_train_end(logs)
+        self.history = cbs.history
+        return cbs.history
+
+    def _evaluate_batches(self, data, steps, cbs=None) -> dict:
+        source = _BatchSource(data, steps, "evaluate")
+        self._reset_metrics()
+        tr = None
+        for step, batch in enumerate(source.epoch()):
+            xs, ys, sw = self._batch_arrays(batch)
+            if tr is None:
+                self._ensure_ready([a[:1] for a in xs])
+                tr = self._Tracker(len(ys))
+            if cbs is not None:
+                cbs.on_test_batch_begin(step)
+            total, parts, outs = self._test_step(xs, ys, sw)
+            tr.add(total, parts, len(xs[0]))
+            self._resolve_metrics(ys, outs)
+            self._update_metrics(ys, outs, sw)
+            if cbs is not None:
+                cbs.on_test_batch_end(step, self._logs(tr))
+        if tr is None:
+            raise ValueError(f"evaluate: the {type(data).__name__} yielded no batches")
+        return self._logs(tr)
+
     def _unpack_validation(self, data):
         if not isinstance(data, (list, tuple)) or len(data) not in (2, 3):
             raise ValueError(
@@ -656,6 +761,18 @@ class Trainer:
         self._check_compiled("evaluate")
         batch_size = self._check_batch_size(batch_size)
         verbose = self._verbose(verbose)
+        if _is_batch_source(x):
+            if y is not None:
+                raise ValueError(f"evaluate got a {type(x).__name__} of batches as x: pass y=None")
+            cb_mod = _module("callbacks")
+            cbs = cb_mod.CallbackList(callbacks, model=self, verbose=0, epochs=1, steps=steps)
+            cbs.on_test_begin()
+            logs = self._evaluate_batches(x, steps, cbs)
+            cbs.on_test_end(logs)
+            if return_dict:
+                return logs
+            vals = list(logs.values())
+            return vals[0] if len(vals) == 1 else vals
         xs, ys = self._x_arrays(x), self._y_arrays(y)
         sw = self._sample_weights(ys, sample_weight, None)
         n = self._check_cardinality(xs, ys, sw)
@@ -818,3 +935,55 @@ def _overrides(cb, base: type) -> bool:
             return True
     return False
 
+
+
+def _is_batch_source(x) -> bool:
+    """Whether x is a source of batches (a PyDataset / Sequence-like object or an iterator)
+    rather than arrays."""
+    if x is None or isinstance(x, (np.ndarray, Tensor, list, tuple, dict, str, bytes)):
+        return False
+    if hasattr(x, "__getitem__") and hasattr(x, "__len__"):
+        return not hasattr(x, "shape") and not hasattr(x, "dtype")  # array-likes are data, not batches
+    return hasattr(x, "__next__")
+
+
+class _BatchSource:
+    """One epoch at a time of a PyDataset / Sequence-like object (indexed; its on_epoch_end is
+    called when a pass over it ends) or of an iterator (drawn from; an epoch ends early when it
+    runs out)."""
+
+    def __init__(self, data, steps, what: str):
+        self.data = data
+        self.indexed = hasattr(data, "__getitem__") and hasattr(data, "__len__")
+        if steps is not None and (isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps <= 0):
+            raise ValueError(f"{what}: steps must be a positive integer, got {steps!r}")
+        if steps is None:
+            if not self.indexed:
+                raise ValueError(
+                    f"{what}: a generator has no length; pass steps_per_epoch= (validation_steps= for validation "
+                    "data, steps= to evaluate)"
+                )
+            steps = len(data)
+        self.steps = int(steps)
+        self.pos = 0
+        self.it = None if self.indexed else iter(data)
+
+    def epoch(self):
+        n = len(self.data) if self.indexed else None
+        for _ in range(self.steps):
+            if self.indexed:
+                if n == 0:
+                    return
+                batch = self.data[self.pos]
+                self.pos += 1
+                if self.pos == n:
+                    self.pos = 0
+                    end = getattr(self.data, "on_epoch_end", None)
+                    if callable(end):
+                        end()
+            else:
+                try:
+                    batch = next(self.it)
+                except StopIteration:
+                    return
+            yield batch

@@ -1,0 +1,103 @@
+"""The loader shared by MNIST and Fashion-MNIST: four IDX files (gzipped or not)."""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from . import _files
+
+# (role, accepted file names): the names of the original distribution, plain or gzipped, and
+# the "train-images.idx3-ubyte" spelling some mirrors use.
+_ROLES = (
+    ("x_train", "train-images", "idx3"),
+    ("y_train", "train-labels", "idx1"),
+    ("x_test", "t10k-images", "idx3"),
+    ("y_test", "t10k-labels", "idx1"),
+)
+
+
+def _names(stem: str, kind: str) -> tuple[str, ...]:
+    base = (f"{stem}-{kind}-ubyte", f"{stem}.{kind}-ubyte")
+    return tuple(b + ext for b in base for ext in (".gz", ""))
+
+
+_REQUIRED = [_names(stem, kind) for _, stem, kind in _ROLES]
+
+
+def _read_dir(directory: Path):
+    arrays = {}
+    for (role, _stem, kind), names in zip(_ROLES, _REQUIRED):
+        p = _files.find_file(directory, names)
+        if p is None:
+            raise FileNotFoundError(f"{directory}: missing {names[0]} (or {names[1]}, uncompressed)")
+        arr = _files.load_idx(p, ndim=3 if kind == "idx3" else 1)
+        if arr.dtype != np.uint8:
+            raise ValueError(f"{p}: expected unsigned bytes (IDX type 0x08), got {arr.dtype}")
+        arrays[role] = (arr, p)
+    for split in ("train", "test"):
+        (x, px), (y, py) = arrays[f"x_{split}"], arrays[f"y_{split}"]
+        if len(x) != len(y):
+            raise ValueError(f"{px} holds {len(x)} images but {py} holds {len(y)} labels")
+    return (arrays["x_train"][0], arrays["y_train"][0]), (arrays["x_test"][0], arrays["y_test"][0])
+
+
+def _read_npz(path: Path):
+    keys = ("x_train", "y_train", "x_test", "y_test")
+    try:
+        # numpy leaks the file it opened when the archive is damaged: hand it our own
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as f:
+            files = list(f.files)
+            missing = [k for k in keys if k not in files]
+            arrays = None if missing else [f[k] for k in keys]
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as e:
+        # ValueError: object arrays, which would need unpickling (refused)
+        raise ValueError(f"{path}: not a readable .npz file of arrays ({e})") from None
+    if missing:
+        raise ValueError(f"{path}: missing arrays {missing} (has {files})")
+    x_train, y_train, x_test, y_test = arrays
+    for name, x, y in (("train", x_train, y_train), ("test", x_test, y_test)):
+        if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
+            raise ValueError(
+                f"{path}: x_{name} must be (N, rows, cols) and y_{name} (N,), got {x.shape} and {y.shape}"
+            )
+    return (x_train, y_train), (x_test, y_test)
+
+
+def load(name: str, path, npz: str | None, debian: bool, origin: str):
+    """Load dataset `name` from `path` (a directory of the four IDX files, or a .npz file) or
+    from the first standard location that holds it."""
+    if path is not None:
+        p = Path(os.fspath(path)).expanduser()
+        if p.is_file():
+            return _read_npz(p) if p.suffix == ".npz" else _bad_file(p)
+        if p.is_dir():
+            if _files.find_dir([p], _REQUIRED) is not None:
+                return _read_dir(p)
+            if npz and (p / npz).is_file():
+                return _read_npz(p / npz)
+            return _read_dir(p)  # raises, naming the first missing file
+        raise FileNotFoundError(f"{name}.load_data: path {str(p)!r} does not exist")
+    dirs = _files.search_dirs(name, debian=debian)
+    found = _files.find_dir(dirs, _REQUIRED)
+    if found is not None:
+        return _read_dir(found)
+    if npz:
+        for f in [_files.keras_home() / "datasets" / npz] + [d / npz for d in dirs]:
+            if f.is_file():
+                return _read_npz(f)
+    files = ", ".join(n[0] for n in _REQUIRED)
+    where = "\n  ".join(str(d) for d in dirs)
+    extra = f" (or Keras's {npz} in {_files.keras_home() / 'datasets'})" if npz else ""
+    raise FileNotFoundError(
+        f"{name}: the dataset files were not found (nothing is downloaded). Put {files} "
+        f"(from {origin}; gzipped or not){extra} in one of:\n  {where}\n"
+        f"or pass load_data(path=<directory>). Set $FASTNN_DATA to use another directory."
+    )
+
+
+def _bad_file(p: Path):
+    raise ValueError(f"{p}: pass a directory holding the four IDX files (or a .npz file), not a single file")
