@@ -22,7 +22,7 @@ from .tensor import Tensor, float32, int64
 from .variables import Variable
 
 for _name in ("losses", "metrics", "optimizers", "callbacks", "saving", "utils", "activations", "initializers",
-              "regularizers", "layers", "models"):
+              "regularizers", "layers", "models", "preprocessing"):
     _importlib.import_module(f"{__name__}.{_name}")
 del _name
 

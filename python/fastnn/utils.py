@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from .preprocessing.sequence import pad_sequences  # keras.utils.pad_sequences in Keras 3
+
 __all__ = [
     "to_categorical",
     "normalize",
@@ -25,6 +27,7 @@ __all__ = [
     "get_shuffle_rng",
     "plot_history",
     "plot_roc",
+    "pad_sequences",
 ]
 
 
