@@ -10,6 +10,7 @@ Example::
     ])
 """
 
+from .attention import AdditiveAttention, Attention, MultiHeadAttention
 from .base import Layer, clear_session
 from .core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda, RepeatVector, Reshape, TensorOp
 from .merge import (
@@ -58,6 +59,9 @@ __all__ = [
     "minimum",
     "concatenate",
     "Normalization",
+    "Attention",
+    "AdditiveAttention",
+    "MultiHeadAttention",
     "get",
     "serialize",
     "deserialize",
@@ -66,9 +70,9 @@ __all__ = [
 
 def get(name: str) -> type:
     """The layer class registered under `name` (its class name)."""
-    from . import core, merge, preprocessing
+    from . import attention, core, merge, preprocessing
 
-    for mod in (core, merge, preprocessing):
+    for mod in (core, merge, preprocessing, attention):
         cls = getattr(mod, name, None)
         if isinstance(cls, type) and issubclass(cls, Layer):
             return cls
