@@ -62,6 +62,9 @@ TOL["auc_bucketed"] = auc_bucket_tol
 # Metrics reported in float64 from float32 predictions against scikit-learn on the same float64
 # labels: the same sums in a different order, a few ulp of float64.
 TOL["metric_fp64"] = dict(rtol=1e-12, atol=1e-12)
+# Attention layers against torch: projections, two GEMMs and a softmax chained (and their
+# backward through all of them), each stage adding fp32 rounding: 4x a reduction of length n.
+TOL["attention"] = lambda n: {k: 4 * v for k, v in reduction_tol(n).items()}
 
 # Sample statistics of n random draws from a distribution of standard deviation sigma: 6
 # standard errors, sigma / sqrt(n) for the mean and sigma * sqrt((kurtosis - 1) / (4 n)) for the

@@ -74,11 +74,15 @@ class _PackedCall:
     """Attention layers take several tensors (query, value, key and masks) but the graph records
     one input structure: they are packed into a list with a `_slots` list naming each entry."""
 
-    @staticmethod
-    def _pack_mask(m):
+    def _pack_mask(self, m, name: str):
         """Masks travel as Tensors or symbolic tensors; anything else becomes a NumPy array
         first (so that nested lists are not split into rows)."""
-        return m if isinstance(m, (Tensor, KerasTensor)) else np.asarray(m)
+        if isinstance(m, (Tensor, KerasTensor)):
+            return m
+        a = np.asarray(m)
+        if a.dtype.kind not in "biuf":
+            raise TypeError(f"{self.name}: {name} must be boolean or 0/1 numbers, got dtype {a.dtype}")
+        return a
 
     @staticmethod
     def _unpack(inputs, slots) -> dict:
@@ -163,7 +167,7 @@ class Attention(_PackedCall, Layer):
             for name, m in zip(("query_mask", "value_mask"), mask):
                 if m is not None:
                     names.append(name)
-                    packed.append(self._pack_mask(m))
+                    packed.append(self._pack_mask(m, name))
         if not self.built:
             self._maybe_build([tuple(np.shape(x)) if not hasattr(x, "shape") else tuple(x.shape) for x in inputs])
         return super().__call__(packed, _slots=names, **kwargs)
@@ -496,7 +500,7 @@ class MultiHeadAttention(_PackedCall, Layer):
         for name in self._MASKS:
             if masks[name] is not None:
                 names.append(name)
-                packed.append(self._pack_mask(masks[name]))
+                packed.append(self._pack_mask(masks[name], name))
         if not self.built:
             self._maybe_build(shapes)
         return super().__call__(packed, _slots=names, **kwargs)
