@@ -566,3 +566,21 @@ def test_errors():
         L.MultiHeadAttention(2, 4)(q)
     with pytest.raises(TypeError, match="boolean or 0/1"):
         L.Attention()([q, v], mask=[None, np.array([["a"] * 5] * 2)])
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not fastnn.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("zero_masked", [False, True])
+def test_masked_softmax_cuda_matches_cpu(zero_masked):
+    x = randn(2, 3, 5, 300, seed=201)
+    mask = np.random.default_rng(202).random((2, 5, 300)) > 0.3
+    mask[0, 0] = False  # a fully masked row
+    g = randn(*x.shape, seed=203)
+    outs = []
+    for dev in ("cpu", "cuda"):
+        t = fastnn.tensor(x, device=dev, requires_grad=True)
+        y = F.masked_softmax(t, mask[:, None], scale=0.5, zero_masked=zero_masked)
+        y.backward(fastnn.tensor(g, device=dev))
+        outs.append((y.to("cpu").numpy(), t.grad.to("cpu").numpy()))
+    assert_close(outs[1][0], outs[0][0], "masked_softmax", "cuda", **TOL["transcendental"])
+    assert_close(outs[1][1], outs[0][1], "masked_softmax", "cuda grad", **TOL["transcendental"])
