@@ -394,9 +394,11 @@ def _mask_layout(mask: np.ndarray, shape: tuple[int, ...]):
     if mask.ndim > nd:
         raise ValueError(f"masked_softmax: mask of shape {mask.shape} has more dimensions than scores {shape}")
     mshape = (1,) * (nd - mask.ndim) + tuple(mask.shape)
-    for a, (m, s) in enumerate(zip(mshape, shape)):
+    for m, s in zip(mshape, shape):
         if m not in (1, s):
-            raise ValueError(f"masked_softmax: mask of shape {mask.shape} does not broadcast to scores of shape {shape}")
+            raise ValueError(
+                f"masked_softmax: mask of shape {mask.shape} does not broadcast to scores of shape {shape}"
+            )
     mask = mask.reshape(mshape)
     rep_axis = None
     for a in range(nd - 2, -1, -1):

@@ -186,7 +186,9 @@ class Attention(_PackedCall, Layer):
             )
         if mask is not None:
             if not isinstance(mask, (list, tuple)):
-                raise ValueError(f"{name} layer mask must be a list, namely [query_mask, value_mask]. Received: {mask!r}")
+                raise ValueError(
+                    f"{name} layer mask must be a list, namely [query_mask, value_mask]. Received: {mask!r}"
+                )
             if len(mask) < 2 or len(mask) > 3:
                 raise ValueError(f"{name} layer accepts mask list of length 2 or 3. Received length: {len(mask)}")
 
@@ -459,7 +461,9 @@ class MultiHeadAttention(_PackedCall, Layer):
         if isinstance(attention_axes, (int, np.integer)) and not isinstance(attention_axes, bool):
             attention_axes = (int(attention_axes),)
         elif attention_axes is not None and not isinstance(attention_axes, (list, tuple)):
-            raise ValueError(f"`attention_axes` must be an int, list, or tuple. Received: attention_axes={attention_axes!r}")
+            raise ValueError(
+                f"`attention_axes` must be an int, list, or tuple. Received: attention_axes={attention_axes!r}"
+            )
         self._attention_axes = None if attention_axes is None else tuple(int(a) for a in attention_axes)
         self._kernel_initializer = _initializers.get(kernel_initializer)
         self._bias_initializer = _initializers.get(bias_initializer)
@@ -516,7 +520,9 @@ class MultiHeadAttention(_PackedCall, Layer):
                     f"(batch, time, features), got shape {s}"
                 )
             if s[-1] is None:
-                raise ValueError(f"MultiHeadAttention '{self.name}': the last dimension of {what} must be known, got {s}")
+                raise ValueError(
+                    f"MultiHeadAttention '{self.name}': the last dimension of {what} must be known, got {s}"
+                )
         if v[1:-1] != k[1:-1]:
             raise ValueError(
                 "All dimensions of `value` and `key`, except the last one, must be equal. "

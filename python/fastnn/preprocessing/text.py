@@ -136,7 +136,9 @@ class Tokenizer:
         if num_words is not None and (
             isinstance(num_words, bool) or not isinstance(num_words, (int, np.integer)) or num_words < 0
         ):
-            raise ValueError(f"Tokenizer: num_words must be None or a non-negative integer, got num_words={num_words!r}")
+            raise ValueError(
+                f"Tokenizer: num_words must be None or a non-negative integer, got num_words={num_words!r}"
+            )
         if not isinstance(filters, str):
             raise TypeError(f"Tokenizer: filters must be a string of characters, got filters={filters!r}")
         if not callable(split) and (not isinstance(split, str) or not split):
