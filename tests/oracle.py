@@ -68,6 +68,9 @@ TOL["metric_fp64"] = dict(rtol=1e-12, atol=1e-12)
 # Image resampling (affine_transform, resize) in fp32 against a float64 reference or torch's
 # interpolate: four fp32 products of values in [0, 1] with weights rounded to fp32.
 TOL["resample"] = dict(rtol=1e-5, atol=2e-6)
+# Attention layers against torch: projections, two GEMMs and a softmax chained (and their
+# backward through all of them), each stage adding fp32 rounding: 4x a reduction of length n.
+TOL["attention"] = lambda n: {k: 4 * v for k, v in reduction_tol(n).items()}
 
 # Sample statistics of n random draws from a distribution of standard deviation sigma: 6
 # standard errors, sigma / sqrt(n) for the mean and sigma * sqrt((kurtosis - 1) / (4 n)) for the

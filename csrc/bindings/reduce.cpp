@@ -7,6 +7,8 @@
 //   var_backward(dvar, x, mean, O, R, I, correction) -> dx
 //   softmax_forward(x, O, R, I, log) -> y          softmax_backward(dy, y, O, R, I, log) -> dx
 //   (log = True: log_softmax and its backward)
+//   masked_softmax_forward(x, mask | None, rows, n, rep, inner, scale, zero_masked) -> y
+//   masked_softmax_backward(dy, y, rows, n, scale) -> dx   (attention scores; kernels/reduce.h)
 #include "ops/reduce.h"
 
 #include "bindings/common.h"
@@ -78,6 +80,31 @@ void bind_reduce(py::module_& m) {
     View dxv = to_view(dx, "dx");
     py::gil_scoped_release nogil;
     ops::softmax_backward(log, dxv, gv, yv, O, R, I);
+    return dx;
+  });
+  m.def("masked_softmax_forward", [](py::handle x, py::handle mask, int64_t rows, int64_t n, int64_t rep,
+                                     int64_t inner, float scale, bool zero_masked) {
+    View xv = to_view(x, "x", DType::F32);
+    View mv;
+    const bool has_mask = !mask.is_none();
+    if (has_mask) {
+      mv = to_view(mask, "mask", DType::F32);
+      check_same_device("masked_softmax_forward", {&xv, &mv});
+    }
+    py::object y = empty_like(xv);
+    View yv = to_view(y, "y");
+    py::gil_scoped_release nogil;
+    ops::masked_softmax_forward(yv, xv, has_mask ? &mv : nullptr, rows, n, rep, inner, scale, zero_masked);
+    return y;
+  });
+  m.def("masked_softmax_backward", [](py::handle dy, py::handle y, int64_t rows, int64_t n, float scale) {
+    View gv = to_view(dy, "dy", DType::F32), yv = to_view(y, "y", DType::F32);
+    check_same_device("masked_softmax_backward", {&gv, &yv});
+    check_same_shape("masked_softmax_backward", gv, "dy", yv, "y");
+    py::object dx = empty_like(yv);
+    View dxv = to_view(dx, "dx");
+    py::gil_scoped_release nogil;
+    ops::masked_softmax_backward(dxv, gv, yv, rows, n, scale);
     return dx;
   });
 }

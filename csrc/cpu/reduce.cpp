@@ -267,6 +267,22 @@ void softmax_grad_any(float* dx, const float* dy, const float* y, int64_t O, int
   });
 }
 
+// z = scale x - 1e9 (mask == 0) into y, softmax in place, then the mask's zeros when asked.
+FASTNN_SIMD void masked_softmax_row(float* y, const float* x, const float* mask, int64_t n, float scale,
+                                    bool zero_masked) {
+  if (mask)
+    for (int64_t i = 0; i < n; ++i) y[i] = scale * x[i] - (mask[i] != 0.f ? 0.f : 1e9f);
+  else
+    for (int64_t i = 0; i < n; ++i) y[i] = scale * x[i];
+  const float m = max_contig(y, n);
+  for (int64_t i = 0; i < n; ++i) y[i] = vm::exp(y[i] - m);
+  const float inv = 1.0f / sum_contig(y, n);
+  if (mask && zero_masked)
+    for (int64_t i = 0; i < n; ++i) y[i] = mask[i] != 0.f ? y[i] * inv : 0.f;
+  else
+    for (int64_t i = 0; i < n; ++i) y[i] *= inv;
+}
+
 // first r with x[r] == m (or the first NaN when m is NaN); x strided by I
 inline int64_t first_index(const float* x, float m, int64_t R, int64_t I) {
   bool nan = m != m;
@@ -405,6 +421,30 @@ void softmax_backward(float* dx, const float* dy, const float* y, int64_t O, int
 void log_softmax_forward(float* y, const float* x, int64_t O, int64_t R, int64_t I) { softmax_any(y, x, O, R, I, true); }
 void log_softmax_backward(float* dx, const float* dy, const float* y, int64_t O, int64_t R, int64_t I) {
   softmax_grad_any(dx, dy, y, O, R, I, true);
+}
+
+
+void masked_softmax_forward(float* y, const float* x, const float* mask, int64_t rows, int64_t n,
+                            int64_t rep, int64_t inner, float scale, bool zero_masked) {
+  if (n == 0) return;
+  parallel_for(rows, row_grain(n), [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) {
+      const float* mr = mask ? mask + ((r / (rep * inner)) * inner + r % inner) * n : nullptr;
+      masked_softmax_row(y + r * n, x + r * n, mr, n, scale, zero_masked);
+    }
+  });
+}
+
+void masked_softmax_backward(float* dx, const float* dy, const float* y, int64_t rows, int64_t n, float scale) {
+  if (n == 0) return;
+  parallel_for(rows, row_grain(n), [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) {
+      float* d = dx + r * n;
+      softmax_grad_row(d, dy + r * n, y + r * n, n, false);
+      if (scale != 1.0f)
+        for (int64_t i = 0; i < n; ++i) d[i] *= scale;
+    }
+  });
 }
 
 }  // namespace fastnn::cpu

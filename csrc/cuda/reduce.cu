@@ -16,6 +16,8 @@
 //   var = sum((x - mean)^2) * (1 / max(R - correction, 0)), dx = dvar * (2 / (R - correction)) * (x - mean);
 //   softmax: m = max, s = sum exp(x - m), y = exp(x - m) / s; log_softmax: y = x - m - log(s);
 //   softmax backward dx = y (dy - sum(dy y)); log_softmax backward dx = dy - exp(y) sum(dy).
+//   masked softmax: z = scale x - 1e9 (mask == 0), y = softmax(z) (* (mask != 0) if zero_masked);
+//   backward dx = scale y (dy - sum(dy y)).
 #include "kernels/reduce.h"
 
 #include <limits>
@@ -371,6 +373,57 @@ void log_softmax_forward(float* y, const float* x, int64_t O, int64_t R, int64_t
 void log_softmax_backward(float* dx, const float* dy, const float* y, int64_t O, int64_t R,
                           int64_t I) {
   softmax_launch(Soft::LogBackward, dx, dy, y, O, R, I);
+}
+
+// ---- masked, scaled softmax of attention scores (rows, n): one block per row.
+__device__ __forceinline__ float masked_z(const float* x, const float* mr, int64_t r, float scale) {
+  return scale * x[r] - (mr && mr[r] == 0.f ? 1e9f : 0.f);
+}
+
+__global__ void masked_softmax_kernel(float* y, const float* x, const float* mask, int64_t rows, int64_t n,
+                                      int64_t rep, int64_t inner, float scale, bool zero_masked) {
+  for (int64_t o = blockIdx.x; o < rows; o += gridDim.x) {
+    const float* xr = x + o * n;
+    const float* mr = mask ? mask + ((o / (rep * inner)) * inner + o % inner) * n : nullptr;
+    float* yr = y + o * n;
+    float m = -INFINITY;
+    for (int64_t r = threadIdx.x; r < n; r += blockDim.x) m = nan_max(m, masked_z(xr, mr, r, scale));
+    m = block_max(m);
+    float s = 0.f;
+    for (int64_t r = threadIdx.x; r < n; r += blockDim.x) s += expf(masked_z(xr, mr, r, scale) - m);
+    s = block_sum(s);
+    for (int64_t r = threadIdx.x; r < n; r += blockDim.x) {
+      const float v = expf(masked_z(xr, mr, r, scale) - m) / s;
+      yr[r] = (zero_masked && mr && mr[r] == 0.f) ? 0.f : v;
+    }
+  }
+}
+
+__global__ void masked_softmax_grad_kernel(float* dx, const float* dy, const float* y, int64_t rows, int64_t n,
+                                           float scale) {
+  for (int64_t o = blockIdx.x; o < rows; o += gridDim.x) {
+    const float* gr = dy + o * n;
+    const float* yr = y + o * n;
+    float dot = 0.f;
+    for (int64_t r = threadIdx.x; r < n; r += blockDim.x) dot += gr[r] * yr[r];
+    dot = block_sum(dot);
+    for (int64_t r = threadIdx.x; r < n; r += blockDim.x) dx[o * n + r] = scale * yr[r] * (gr[r] - dot);
+  }
+}
+
+void masked_softmax_forward(float* y, const float* x, const float* mask, int64_t rows, int64_t n,
+                            int64_t rep, int64_t inner, float scale, bool zero_masked) {
+  check_sizes("masked_softmax", rows, n, 1);
+  if (rows * n <= 0) return;
+  masked_softmax_kernel<<<grid_for(rows, 1), threads_for_row(n)>>>(y, x, mask, rows, n, rep, inner, scale, zero_masked);
+  FASTNN_CUDA_CHECK_LAUNCH();
+}
+
+void masked_softmax_backward(float* dx, const float* dy, const float* y, int64_t rows, int64_t n, float scale) {
+  check_sizes("masked_softmax_backward", rows, n, 1);
+  if (rows * n <= 0) return;
+  masked_softmax_grad_kernel<<<grid_for(rows, 1), threads_for_row(n)>>>(dx, dy, y, rows, n, scale);
+  FASTNN_CUDA_CHECK_LAUNCH();
 }
 
 }  // namespace fastnn::cuda

@@ -27,7 +27,16 @@ enum class ReduceOp : int { Sum = 0, Mean, Max, Min };
   void softmax_backward(float* dx, const float* dy, const float* y, int64_t O, int64_t R, int64_t I); \
   void log_softmax_forward(float* y, const float* x, int64_t O, int64_t R, int64_t I);             \
   void log_softmax_backward(float* dx, const float* dy, const float* y, int64_t O, int64_t R,      \
-                            int64_t I);
+                            int64_t I);                                                           \
+  /* attention's softmax over the last axis of x (rows, n): z = scale x - 1e9 where mask == 0    */ \
+  /* (Keras's additive mask), y = softmax(z), then y *= (mask != 0) when zero_masked (so a row   */ \
+  /* with nothing to attend to is 0). mask may be null; row r of x reads mask row               */ \
+  /* (r / (rep * inner)) * inner + r % inner (a mask shared by `rep` heads).                     */ \
+  void masked_softmax_forward(float* y, const float* x, const float* mask, int64_t rows, int64_t n, \
+                              int64_t rep, int64_t inner, float scale, bool zero_masked);          \
+  /* dx = scale y (dy - sum(dy y)) from the forward's y (masked entries of y are 0 or ~0) */        \
+  void masked_softmax_backward(float* dx, const float* dy, const float* y, int64_t rows, int64_t n, \
+                               float scale);
 
 namespace cpu { FASTNN_DECLARE_REDUCE_KERNELS }
 namespace cuda { FASTNN_DECLARE_REDUCE_KERNELS }

@@ -90,4 +90,33 @@ void softmax_backward(bool log, const View& dx, const View& dy, const View& y, i
   else FASTNN_DISPATCH(y.device, softmax_backward, dx.f32(), dy.f32(), y.f32(), O, R, I);
 }
 
+void masked_softmax_forward(const View& y, const View& x, const View* mask, int64_t rows, int64_t n,
+                            int64_t rep, int64_t inner, float scale, bool zero_masked) {
+  const char* op = "masked_softmax";
+  check_ori(op, x, rows, n, 1);
+  check_same(op, y, "y", x, "x");
+  FASTNN_CHECK(rep >= 1 && inner >= 1 && rows % (rep * inner) == 0, ValueError,
+               op << ": rows = " << rows << " is not a multiple of rep * inner = " << rep << " * " << inner);
+  const float* mp = nullptr;
+  if (mask) {
+    FASTNN_CHECK(mask->dtype == DType::F32, TypeError, op << ": mask must be float32");
+    FASTNN_CHECK(mask->device == x.device, ValueError,
+                 op << ": mask is on " << device_name(mask->device) << " but x is on " << device_name(x.device));
+    FASTNN_CHECK(mask->numel() == rows / rep * n, ValueError,
+                 op << ": mask has shape " << mask->shape_str() << ", expected " << rows / rep * n
+                    << " elements for scores of shape " << x.shape_str() << " shared by " << rep << " heads");
+    mp = mask->f32();
+  }
+  FASTNN_DISPATCH(x.device, masked_softmax_forward, y.f32(), x.f32(), mp, rows, n, rep, inner, scale, zero_masked);
+}
+
+void masked_softmax_backward(const View& dx, const View& dy, const View& y, int64_t rows, int64_t n, float scale) {
+  const char* op = "masked_softmax_backward";
+  check_ori(op, y, rows, n, 1);
+  check_same(op, dy, "dy", y, "y");
+  check_same(op, dx, "dx", y, "y");
+  FASTNN_CHECK(dy.dtype == DType::F32, TypeError, op << ": dy must be float32");
+  FASTNN_DISPATCH(y.device, masked_softmax_backward, dx.f32(), dy.f32(), y.f32(), rows, n, scale);
+}
+
 }  // namespace fastnn::ops

@@ -21,4 +21,10 @@ void softmax_forward(bool log, const View& y, const View& x, int64_t O, int64_t 
 void softmax_backward(bool log, const View& dx, const View& dy, const View& y, int64_t O, int64_t R,
                       int64_t I);
 
+// x, y (rows, n); mask null or (rows / rep, n) in the layout of kernels/reduce.h
+void masked_softmax_forward(const View& y, const View& x, const View* mask, int64_t rows, int64_t n,
+                            int64_t rep, int64_t inner, float scale, bool zero_masked);
+void masked_softmax_backward(const View& dx, const View& dy, const View& y, int64_t rows, int64_t n,
+                             float scale);
+
 }  // namespace fastnn::ops

@@ -1,5 +1,6 @@
 """Utilities with Keras's names: to_categorical, normalize, set_random_seed (and the shuffling
-generator fit reads), and plots of a training history and of a ROC curve (matplotlib, an
+generator fit reads), pad_sequences (that of fastnn.preprocessing.sequence, where Keras 3 has
+keras.utils.pad_sequences), and plots of a training history and of a ROC curve (matplotlib, an
 optional dependency: ``pip install "fastnn[plot]"``).
 
 Example::
@@ -18,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from .preprocessing.sequence import pad_sequences  # keras.utils.pad_sequences in Keras 3
+
 __all__ = [
     "to_categorical",
     "normalize",
@@ -25,6 +28,7 @@ __all__ = [
     "get_shuffle_rng",
     "plot_history",
     "plot_roc",
+    "pad_sequences",
 ]
 
 

@@ -128,6 +128,24 @@ for (O, R, I) in shapes:
         y = np.empty_like(x); call(f'e_{nm}_forward', P(y), P(x), i64(O), i64(R), i64(I)); close(f'{nm} {(O,R,I)}', y, yt.detach().numpy())
         g = rng.standard_normal(x.shape).astype(np.float32); yt.backward(torch.tensor(g))
         dx = np.empty_like(x); call(f'e_{nm}_backward', P(dx), P(g), P(y), i64(O), i64(R), i64(I)); close(f'{nm}_bwd {(O,R,I)}', dx, xt.grad.numpy(), rtol=1e-4)
+# ---- masked softmax of attention scores: (b, heads, t, s) with a mask (b, t, s) shared by the heads
+for (B_, H_, T_, S_) in [(2, 3, 5, 7), (1, 1, 1, 1), (2, 2, 3, 300), (3, 1, 4, 16)]:
+    x = rng.standard_normal((B_, H_, T_, S_)).astype(np.float32)
+    mk = (rng.random((B_, T_, S_)) > 0.3).astype(np.float32); mk[..., 0] = 1; mk[0, 0] = 0  # one fully masked row
+    rows = B_ * H_ * T_
+    for zm in (False, True):
+        for use_mask in (True, False):
+            sc = 0.37
+            mt = torch.tensor(mk)[:, None] if use_mask else torch.ones(1)
+            xt = T(x); xt.grad = None
+            yt = torch.softmax(xt * sc - 1e9 * (1 - mt), -1)
+            if zm and use_mask: yt = yt * mt
+            y = np.empty_like(x)
+            call('e_masked_softmax_forward', P(y), P(x), P(mk) if use_mask else None, i64(rows), i64(S_), i64(H_), i64(T_), f32(sc), b(zm))
+            close(f'masked_softmax {(B_, H_, T_, S_)} zm={zm} mask={use_mask}', y, yt.detach().numpy(), rtol=1e-5, atol=1e-6)
+            g = rng.standard_normal(x.shape).astype(np.float32); yt.backward(torch.tensor(g))
+            dx = np.empty_like(x); call('e_masked_softmax_backward', P(dx), P(g), P(y), i64(rows), i64(S_), f32(sc))
+            close(f'masked_softmax_bwd {(B_, H_, T_, S_)} zm={zm} mask={use_mask}', dx, xt.grad.numpy(), rtol=1e-4, atol=1e-6)
 # NaN reductions
 x = np.array([[1, np.nan, 3, 3] * 20], np.float32).reshape(1, 80, 1)
 for op in (2, 3):

@@ -31,6 +31,8 @@ int e_softmax_forward(float* y, const float* x, int64_t O, int64_t R, int64_t I)
 int e_softmax_backward(float* dx, const float* dy, const float* y, int64_t O, int64_t R, int64_t I) { W(c::softmax_backward(dx, dy, y, O, R, I)) }
 int e_log_softmax_forward(float* y, const float* x, int64_t O, int64_t R, int64_t I) { W(c::log_softmax_forward(y, x, O, R, I)) }
 int e_log_softmax_backward(float* dx, const float* dy, const float* y, int64_t O, int64_t R, int64_t I) { W(c::log_softmax_backward(dx, dy, y, O, R, I)) }
+int e_masked_softmax_forward(float* y, const float* x, const float* mask, int64_t rows, int64_t n, int64_t rep, int64_t inner, float scale, bool zm) { W(c::masked_softmax_forward(y, x, mask, rows, n, rep, inner, scale, zm)) }
+int e_masked_softmax_backward(float* dx, const float* dy, const float* y, int64_t rows, int64_t n, float scale) { W(c::masked_softmax_backward(dx, dy, y, rows, n, scale)) }
 int e_sgemm_batched(bool ta, bool tb, int64_t batch, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, int64_t sA, const float* B, int64_t ldb, int64_t sB, float beta, float* C, int64_t ldc, int64_t sC) { W(c::sgemm_batched(ta, tb, batch, M, N, K, alpha, A, lda, sA, B, ldb, sB, beta, C, ldc, sC)) }
 int e_sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) { W(c::sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)) }
 int e_uniform_fill(float* out, int64_t n, uint64_t seed, uint64_t off, float lo, float hi) { W(c::uniform_fill(out, n, seed, off, lo, hi)) }

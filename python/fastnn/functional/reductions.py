@@ -35,6 +35,7 @@ __all__ = [
     "softmax",
     "log_softmax",
     "logsumexp",
+    "masked_softmax",
 ]
 
 Axis = Union[int, Sequence[int], None]
@@ -362,3 +363,90 @@ def logsumexp(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     ls = log_softmax(flat, -1)
     out = max(flat, -1) - max(ls, -1)
     return reshape(out, out_shape)
+
+
+# ---------------------------------------------------------------------- masked softmax (attention)
+class MaskedSoftmax(Function):
+    """y = softmax(scale * x - 1e9 * (mask == 0)) over the last axis (then y * mask when
+    zero_masked), one fused kernel; the mask is raw (rows / rep, n) storage without gradient."""
+
+    @staticmethod
+    def forward(ctx, x, mask, rep, inner, scale, zero_masked):
+        n = x.shape[-1]
+        rows = x.size // n
+        y = _C.masked_softmax_forward(x, mask, rows, n, rep, inner, scale, zero_masked)
+        ctx.args = (rows, n, scale)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        rows, n, scale = ctx.args
+        (y,) = ctx.saved
+        return _C.masked_softmax_backward(g, y, rows, n, scale), None, None, None, None, None
+
+
+def _mask_layout(mask: np.ndarray, shape: tuple[int, ...]):
+    """The mask as contiguous float32 (rows / rep, n) host storage, with rep and inner: the last
+    axis that the mask broadcasts over (a heads axis) is left out (rep = its size, inner = the
+    rows after it); every other broadcast axis is expanded."""
+    nd = len(shape)
+    if mask.ndim > nd:
+        raise ValueError(f"masked_softmax: mask of shape {mask.shape} has more dimensions than scores {shape}")
+    mshape = (1,) * (nd - mask.ndim) + tuple(mask.shape)
+    for m, s in zip(mshape, shape):
+        if m not in (1, s):
+            raise ValueError(
+                f"masked_softmax: mask of shape {mask.shape} does not broadcast to scores of shape {shape}"
+            )
+    mask = mask.reshape(mshape)
+    rep_axis = None
+    for a in range(nd - 2, -1, -1):
+        if mshape[a] == 1 and shape[a] > 1:
+            rep_axis = a
+            break
+    target = list(shape)
+    rep, inner = 1, 1
+    if rep_axis is not None:
+        target[rep_axis] = 1
+        rep = shape[rep_axis]
+        inner = math.prod(shape[rep_axis + 1 : -1])
+    m = np.ascontiguousarray(np.broadcast_to(mask, tuple(target)), dtype=np.float32)
+    return m.reshape(-1), rep, inner
+
+
+def masked_softmax(x: Tensor, mask=None, scale: float = 1.0, zero_masked: bool = False) -> Tensor:
+    """Softmax of attention scores over the last axis with a boolean mask, in one fused kernel:
+    ``softmax(scale * x - 1e9 * (1 - mask))`` (Keras's additive mask: a masked entry gets
+    weight 0 as long as its row has an unmasked one); with ``zero_masked`` the result is
+    multiplied by the mask afterwards (as Keras's Softmax layer), so a fully masked row is 0.
+
+    Args:
+        x: scores (..., n), float32.
+        mask: None, or anything that broadcasts to x (bool or 0/1; nonzero = attend): a NumPy
+            array or a Tensor (taken without gradient).
+        scale: a constant multiplying x (1 / sqrt(key_dim) in dot-product attention).
+        zero_masked: zero the masked entries of the output.
+
+    Example::
+
+        s = fastnn.tensor([[1.0, 2.0, 3.0]])
+        masked_softmax(s, mask=[[True, True, False]])   # [[0.269, 0.731, 0.]]
+    """
+    x = _tensor(x)
+    _check_float(x, "masked_softmax")
+    if x.ndim == 0:
+        raise ValueError("masked_softmax expects scores with at least one dimension, got a scalar")
+    if isinstance(scale, bool) or not isinstance(scale, (int, float, np.integer, np.floating)):
+        raise TypeError(f"masked_softmax: scale must be a number, got scale={scale!r}")
+    if x.size == 0:
+        return Tensor._wrap(_raw.empty(x.shape, x.device))
+    raw_mask, rep, inner = None, 1, 1
+    if mask is not None:
+        m = mask.numpy() if isinstance(mask, Tensor) else np.asarray(mask)
+        if m.dtype.kind not in "biuf":
+            raise TypeError(f"masked_softmax: mask must be boolean or numeric, got dtype {m.dtype}")
+        raw_mask, rep, inner = _mask_layout(m != 0, x.shape)
+        if x.device != "cpu":
+            raw_mask = _C.to_device(raw_mask)
+    return MaskedSoftmax.apply(x, raw_mask, rep, inner, float(scale), bool(zero_masked))

@@ -20,6 +20,7 @@ from .augmentation import (
     Rescaling,
     Resizing,
 )
+from .attention import AdditiveAttention, Attention, MultiHeadAttention
 from .base import Layer, clear_session
 from .core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda, RepeatVector, Reshape, TensorOp
 from .embedding import Embedding
@@ -78,6 +79,9 @@ __all__ = [
     "RandomZoom",
     "RandomCrop",
     "RandomContrast",
+    "Attention",
+    "AdditiveAttention",
+    "MultiHeadAttention",
     "get",
     "serialize",
     "deserialize",
@@ -86,9 +90,9 @@ __all__ = [
 
 def get(name: str) -> type:
     """The layer class registered under `name` (its class name)."""
-    from . import augmentation, core, embedding, merge, preprocessing
+    from . import attention, augmentation, core, embedding, merge, preprocessing
 
-    for mod in (core, embedding, merge, preprocessing, augmentation):
+    for mod in (core, embedding, merge, preprocessing, augmentation, attention):
         cls = getattr(mod, name, None)
         if isinstance(cls, type) and issubclass(cls, Layer):
             return cls
