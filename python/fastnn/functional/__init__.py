@@ -13,3 +13,10 @@ from .losses import *  # noqa: F401,F403
 from .nn import *  # noqa: F401,F403
 from .reductions import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
+
+from . import activations, elementwise, linalg, losses, nn, reductions, shape
+
+# The functions only: `from fastnn.functional import *` (as fastnn/__init__ does) must not bind
+# the submodule names, which would shadow fastnn.activations, fastnn.losses, ...
+__all__ = sorted({name for mod in (activations, elementwise, linalg, losses, nn, reductions, shape)
+                  for name in getattr(mod, "__all__", ())})
