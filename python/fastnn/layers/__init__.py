@@ -11,6 +11,7 @@ Example::
 """
 
 from .base import Layer, clear_session
+from .convolutional import Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
 from .core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda, RepeatVector, Reshape, TensorOp
 from .merge import (
     Add,
@@ -58,6 +59,11 @@ __all__ = [
     "minimum",
     "concatenate",
     "Normalization",
+    "Conv1D",
+    "Conv2D",
+    "Conv2DTranspose",
+    "DepthwiseConv2D",
+    "SeparableConv2D",
     "get",
     "serialize",
     "deserialize",
@@ -66,9 +72,9 @@ __all__ = [
 
 def get(name: str) -> type:
     """The layer class registered under `name` (its class name)."""
-    from . import core, merge, preprocessing
+    from . import convolutional, core, merge, preprocessing
 
-    for mod in (core, merge, preprocessing):
+    for mod in (core, merge, preprocessing, convolutional):
         cls = getattr(mod, name, None)
         if isinstance(cls, type) and issubclass(cls, Layer):
             return cls
