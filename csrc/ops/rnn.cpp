@@ -2,22 +2,13 @@
 
 #include "core/device_array.h"
 #include "kernels/gemm.h"
+#include "ops/rnn_loop.h"
 
 namespace fastnn::ops {
 
 namespace {
 
-const char* cell_name(RnnCell c) {
-  switch (c) {
-    case RnnCell::Simple: return "simple_rnn";
-    case RnnCell::Lstm: return "lstm";
-    case RnnCell::Gru: return "gru";
-    case RnnCell::GruV1: return "gru(reset_after=False)";
-  }
-  return "rnn";
-}
-
-// The device's kernels, picked once per call.
+// The kernels of a device (the loops of ops/rnn_loop.h call these).
 struct Dev {
   Device d;
   void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
@@ -58,6 +49,16 @@ struct Dev {
   }
 };
 
+const char* cell_name(RnnCell c) {
+  switch (c) {
+    case RnnCell::Simple: return "simple_rnn";
+    case RnnCell::Lstm: return "lstm";
+    case RnnCell::Gru: return "gru";
+    case RnnCell::GruV1: return "gru(reset_after=False)";
+  }
+  return "rnn";
+}
+
 void check_f32(const char* op, const View& v, const char* name, Device dev) {
   FASTNN_CHECK(v.dtype == DType::F32, TypeError, op << ": " << name << " must be float32, got " << dtype_name(v.dtype));
   FASTNN_CHECK(v.device == dev, ValueError,
@@ -95,35 +96,8 @@ Dims check_common(const RnnOptions& o, const View& x, const View& W, const View&
   return d;
 }
 
-// The time index processed at step s.
-int64_t time_of(const RnnOptions& o, int64_t s, int64_t T) { return o.go_backwards ? T - 1 - s : s; }
 
 }  // namespace
-
-int rnn_gates(RnnCell cell) {
-  switch (cell) {
-    case RnnCell::Simple: return 1;
-    case RnnCell::Lstm: return 4;
-    default: return 3;
-  }
-}
-
-int64_t rnn_workspace_size(RnnCell cell, int64_t B, int64_t T, int64_t U) {
-  const int64_t n = B * T * U;
-  switch (cell) {
-    case RnnCell::Simple: return 2 * n;            // G, Hp
-    case RnnCell::Lstm: return 4 * n + 3 * n;      // G (4U), Hp, Cp, TC
-    case RnnCell::Gru: return 3 * n + n + 3 * n;   // G (3U), Hp, R (3U)
-    case RnnCell::GruV1: return 3 * n + n + n;     // G (3U), Hp, RH
-  }
-  return 0;
-}
-
-int64_t rnn_scratch_size(RnnCell cell, int64_t B, int64_t T, int64_t U) {
-  const int64_t n = B * T * U;
-  const int64_t carries = 3 * B * U;  // dc (when no dc0 is kept), dcarry, drh
-  return rnn_gates(cell) * n + (cell == RnnCell::Gru ? 3 * n : 0) + carries;
-}
 
 void rnn_forward(const RnnOptions& o, const View& x, const View& W, const View& Ur, const View* bias,
                  const View* h0, const View* c0, const View* mask, const View& y, const View& hT,
@@ -150,85 +124,9 @@ void rnn_forward(const RnnOptions& o, const View& x, const View& W, const View& 
   check_shape(op, ws, "workspace", {rnn_workspace_size(o.cell, B, T, U)}, dev);
   if (B == 0) return;
 
-  const Dev k{dev};
-  float* G = ws.f32();
-  float* Hp = G + B * T * kU;
-  float* Cp = Hp + B * T * U;       // Lstm
-  float* TC = Cp + B * T * U;       // Lstm
-  float* R = Hp + B * T * U;        // Gru
-  float* RH = Hp + B * T * U;       // GruV1
-  const float* b_in = bias ? bias->f32() : nullptr;
-  const float* b_rec = (bias && o.cell == RnnCell::Gru) ? bias->f32() + kU : nullptr;
-
-  // The input projection of every time step: one GEMM over the B*T rows.
-  k.gemm_bias(B * T, kU, I, x.f32(), I, W.f32(), kU, G, kU, b_in);
-  const int64_t t0 = time_of(o, 0, T);
-  k.copy_rows(Hp + t0 * U, T * U, h0 ? h0->f32() : nullptr, U, B, U);
-  if (lstm) k.copy_rows(Cp + t0 * U, T * U, c0 ? c0->f32() : nullptr, U, B, U);
-
-  for (int64_t s = 0; s < T; ++s) {
-    const int64_t t = time_of(o, s, T);
-    const bool last = s == T - 1;
-    const int64_t tn = o.go_backwards ? t - 1 : t + 1;
-    RnnStep st;
-    st.B = B;
-    st.U = U;
-    st.act = o.act;
-    st.ract = o.ract;
-    st.g = G + t * kU;
-    st.ldg = T * kU;
-    st.h_prev = Hp + t * U;
-    st.ldp = T * U;
-    st.h_next = last ? hT.f32() : Hp + tn * U;
-    st.ldn = last ? U : T * U;
-    if (lstm) {
-      st.c_prev = Cp + t * U;
-      st.c_next = last ? cT->f32() : Cp + tn * U;
-      st.tc = TC + t * U;
-      st.ldt = T * U;
-    }
-    if (o.return_sequences) {
-      st.y = y.f32() + s * U;
-      st.y_prev = s > 0 ? st.y - U : nullptr;
-      st.ldy = T * U;
-    } else {
-      st.y = y.f32();
-      st.y_prev = s > 0 ? st.y : nullptr;
-      st.ldy = U;
-    }
-    if (mask) {
-      st.mask = mask->f32() + t;
-      st.ldm = T;
-    }
-    st.zero_output = o.zero_output;
-    switch (o.cell) {
-      case RnnCell::Simple:
-        k.gemm(false, false, B, U, U, st.h_prev, T * U, Ur.f32(), U, 1.0f, st.g, T * kU);
-        k.simple_rnn_step_forward(st);
-        break;
-      case RnnCell::Lstm:
-        k.gemm(false, false, B, kU, U, st.h_prev, T * U, Ur.f32(), kU, 1.0f, st.g, T * kU);
-        k.lstm_step_forward(st);
-        break;
-      case RnnCell::Gru:
-        st.r = R + t * kU;
-        st.ldr = T * kU;
-        if (b_rec)
-          k.gemm_bias(B, kU, U, st.h_prev, T * U, Ur.f32(), kU, R + t * kU, T * kU, b_rec);
-        else
-          k.gemm(false, false, B, kU, U, st.h_prev, T * U, Ur.f32(), kU, 0.0f, R + t * kU, T * kU);
-        k.gru_step_forward(st);
-        break;
-      case RnnCell::GruV1:
-        st.tc = RH + t * U;
-        st.ldt = T * U;
-        k.gemm(false, false, B, 2 * U, U, st.h_prev, T * U, Ur.f32(), kU, 1.0f, st.g, T * kU);
-        k.gru_v1_step_forward_a(st);
-        k.gemm(false, false, B, U, U, st.tc, T * U, Ur.f32() + 2 * U, kU, 1.0f, st.g + 2 * U, T * kU);
-        k.gru_v1_step_forward_b(st);
-        break;
-    }
-  }
+  rnn_forward_loop(Dev{dev}, o, B, T, I, U, x.f32(), W.f32(), Ur.f32(), bias ? bias->f32() : nullptr,
+                   h0 ? h0->f32() : nullptr, c0 ? c0->f32() : nullptr, mask ? mask->f32() : nullptr, y.f32(),
+                   hT.f32(), cT ? cT->f32() : nullptr, ws.f32());
 }
 
 void rnn_backward(const RnnOptions& o, const View& x, const View& W, const View& Ur, bool has_bias,
@@ -258,113 +156,10 @@ void rnn_backward(const RnnOptions& o, const View& x, const View& W, const View&
   FASTNN_CHECK(!dc0 || lstm, ValueError, op << ": only an LSTM has a carry state c");
   if (dc0) check_shape(op, *dc0, "initial state c gradient", {B, U}, dev);
 
-  const Dev k{dev};
-  const float* G = ws.f32();
-  const float* Hp = G + B * T * kU;
-  const float* Cp = Hp + B * T * U;
-  const float* TC = Cp + B * T * U;
-  const float* R = Hp + B * T * U;
-  const float* RH = Hp + B * T * U;
-  float* dG = scratch.f32();
-  float* dGr = dG + B * T * kU;  // Gru only
-  float* rest = dG + B * T * kU + (o.cell == RnnCell::Gru ? B * T * kU : 0);
-  float* dc = dc0 ? dc0->f32() : rest;  // the carries: dh and dc run in the outputs' buffers
-  float* dcarry = rest + B * U;
-  float* drh = rest + 2 * B * U;
-  float* dh = dh0.f32();
-
-  if (B == 0) {
-    k.copy_rows(dW.f32(), 0, nullptr, 0, 1, W.numel());
-    k.copy_rows(dU.f32(), 0, nullptr, 0, 1, Ur.numel());
-    if (db) k.copy_rows(db->f32(), 0, nullptr, 0, 1, db->numel());
-    return;
-  }
-  k.copy_rows(dh, U, dhT ? dhT->f32() : nullptr, U, B, U);
-  if (lstm) k.copy_rows(dc, U, dcT ? dcT->f32() : nullptr, U, B, U);
-  k.copy_rows(dcarry, U, nullptr, U, B, U);
-
-  for (int64_t s = T - 1; s >= 0; --s) {
-    const int64_t t = time_of(o, s, T);
-    RnnStepGrad st;
-    st.B = B;
-    st.U = U;
-    st.act = o.act;
-    st.ract = o.ract;
-    st.g = G + t * kU;
-    st.ldg = T * kU;
-    st.h_prev = Hp + t * U;
-    st.ldp = T * U;
-    if (dy) {
-      if (o.return_sequences) {
-        st.dy = dy->f32() + s * U;
-        st.ldy = T * U;
-      } else if (s == T - 1) {
-        st.dy = dy->f32();
-        st.ldy = U;
-      }
-    }
-    st.dcarry = dcarry;
-    st.dh = dh;
-    st.dg = dG + t * kU;
-    st.lddg = T * kU;
-    if (mask) {
-      st.mask = mask->f32() + t;
-      st.ldm = T;
-    }
-    st.zero_output = o.zero_output;
-    switch (o.cell) {
-      case RnnCell::Simple:
-        k.simple_rnn_step_backward(st);
-        k.gemm(false, true, B, U, U, st.dg, T * kU, Ur.f32(), kU, 1.0f, dh, U);
-        break;
-      case RnnCell::Lstm:
-        st.c_prev = Cp + t * U;
-        st.tc = TC + t * U;
-        st.ldt = T * U;
-        st.dc = dc;
-        k.lstm_step_backward(st);
-        k.gemm(false, true, B, U, kU, st.dg, T * kU, Ur.f32(), kU, 1.0f, dh, U);
-        break;
-      case RnnCell::Gru:
-        st.r = R + t * kU;
-        st.ldr = T * kU;
-        st.dgr = dGr + t * kU;
-        st.lddgr = T * kU;
-        k.gru_step_backward(st);
-        k.gemm(false, true, B, U, kU, st.dgr, T * kU, Ur.f32(), kU, 1.0f, dh, U);
-        break;
-      case RnnCell::GruV1:
-        k.gru_v1_step_backward_b(st);
-        k.gemm(false, true, B, U, U, st.dg + 2 * U, T * kU, Ur.f32() + 2 * U, kU, 0.0f, drh, U);
-        st.tc = drh;
-        st.ldt = U;
-        k.gru_v1_step_backward_a(st);
-        k.gemm(false, true, B, U, 2 * U, st.dg, T * kU, Ur.f32(), kU, 1.0f, dh, U);
-        break;
-    }
-  }
-
-  // Weight gradients: one GEMM each over all B*T rows.
-  const int64_t N = B * T;
-  k.gemm(true, false, I, kU, N, x.f32(), I, dG, kU, 0.0f, dW.f32(), kU);
-  switch (o.cell) {
-    case RnnCell::Simple:
-    case RnnCell::Lstm:
-      k.gemm(true, false, U, kU, N, Hp, U, dG, kU, 0.0f, dU.f32(), kU);
-      break;
-    case RnnCell::Gru:
-      k.gemm(true, false, U, kU, N, Hp, U, dGr, kU, 0.0f, dU.f32(), kU);
-      break;
-    case RnnCell::GruV1:
-      k.gemm(true, false, U, 2 * U, N, Hp, U, dG, kU, 0.0f, dU.f32(), kU);
-      k.gemm(true, false, U, U, N, RH, U, dG + 2 * U, kU, 0.0f, dU.f32() + 2 * U, kU);
-      break;
-  }
-  if (db) {
-    k.bias_grad(db->f32(), dG, kU, N, kU);
-    if (o.cell == RnnCell::Gru) k.bias_grad(db->f32() + kU, dGr, kU, N, kU);
-  }
-  if (dx) k.gemm(false, true, N, I, kU, dG, kU, W.f32(), kU, 0.0f, dx->f32(), I);
+  rnn_backward_loop(Dev{dev}, o, B, T, I, U, x.f32(), W.f32(), Ur.f32(), mask ? mask->f32() : nullptr, ws.f32(),
+                    dy ? dy->f32() : nullptr, dhT ? dhT->f32() : nullptr, dcT ? dcT->f32() : nullptr,
+                    dx ? dx->f32() : nullptr, dW.f32(), dU.f32(), db ? db->f32() : nullptr, dh0.f32(),
+                    dc0 ? dc0->f32() : nullptr, scratch.f32());
 }
 
 }  // namespace fastnn::ops

@@ -20,9 +20,27 @@ struct RnnOptions {
   bool return_sequences = false;  // y is (B, T, U) in step order, else the last output (B, U)
 };
 
-int rnn_gates(RnnCell cell);  // k: 1, 4, 3, 3
-int64_t rnn_workspace_size(RnnCell cell, int64_t B, int64_t T, int64_t U);
-int64_t rnn_scratch_size(RnnCell cell, int64_t B, int64_t T, int64_t U);
+// k, the number of U-wide gate blocks: 1, 4, 3, 3
+inline int rnn_gates(RnnCell cell) {
+  return cell == RnnCell::Simple ? 1 : cell == RnnCell::Lstm ? 4 : 3;
+}
+inline int64_t rnn_workspace_size(RnnCell cell, int64_t B, int64_t T, int64_t U) {
+  const int64_t n = B * T * U;
+  switch (cell) {
+    case RnnCell::Simple: return 2 * n;            // G, Hp
+    case RnnCell::Lstm: return 4 * n + 3 * n;      // G (4U), Hp, Cp, TC
+    case RnnCell::Gru: return 3 * n + n + 3 * n;   // G (3U), Hp, R (3U)
+    case RnnCell::GruV1: return 3 * n + n + n;     // G (3U), Hp, RH
+  }
+  return 0;
+}
+
+inline int64_t rnn_scratch_size(RnnCell cell, int64_t B, int64_t T, int64_t U) {
+  const int64_t n = B * T * U;
+  const int64_t carries = 3 * B * U;  // dc (when no dc0 is kept), dcarry, drh
+  return rnn_gates(cell) * n + (cell == RnnCell::Gru ? 3 * n : 0) + carries;
+}
+
 
 // x (B, T, I); W (I, kU); Ur (U, kU); bias (kU,) or (2, 3U) for Gru, or null; h0, c0 (B, U) or
 // null (zeros); mask (B, T) float (nonzero: processed) or null. Writes y, hT, cT (Lstm) and ws.
