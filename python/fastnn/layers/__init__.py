@@ -29,6 +29,7 @@ from .merge import (
     subtract,
 )
 from .preprocessing import Normalization
+from .rnn import GRU, LSTM, RNN, Bidirectional, GRUCell, LSTMCell, Masking, SimpleRNN, SimpleRNNCell, TimeDistributed
 
 __all__ = [
     "Layer",
@@ -58,6 +59,16 @@ __all__ = [
     "minimum",
     "concatenate",
     "Normalization",
+    "SimpleRNNCell",
+    "LSTMCell",
+    "GRUCell",
+    "RNN",
+    "SimpleRNN",
+    "LSTM",
+    "GRU",
+    "Bidirectional",
+    "TimeDistributed",
+    "Masking",
     "get",
     "serialize",
     "deserialize",
@@ -66,9 +77,9 @@ __all__ = [
 
 def get(name: str) -> type:
     """The layer class registered under `name` (its class name)."""
-    from . import core, merge, preprocessing
+    from . import core, merge, preprocessing, rnn
 
-    for mod in (core, merge, preprocessing):
+    for mod in (core, merge, preprocessing, rnn):
         cls = getattr(mod, name, None)
         if isinstance(cls, type) and issubclass(cls, Layer):
             return cls
@@ -98,6 +109,6 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Layer:
     )
     if not (isinstance(cls, type) and issubclass(cls, Layer)):
         cls = get(name)
-    if name == "Lambda":
+    if name == "Lambda" or "custom_objects" in getattr(cls.from_config, "__code__", type("", (), {"co_varnames": ()})).co_varnames:
         return cls.from_config(config["config"], custom_objects=custom_objects)
     return cls.from_config(config["config"])
