@@ -42,6 +42,7 @@ from .merge import (
     subtract,
 )
 from .preprocessing import Normalization
+from .rnn import GRU, LSTM, RNN, Bidirectional, GRUCell, LSTMCell, Masking, SimpleRNN, SimpleRNNCell, TimeDistributed
 
 __all__ = [
     "Layer",
@@ -88,6 +89,16 @@ __all__ = [
     "Conv2DTranspose",
     "DepthwiseConv2D",
     "SeparableConv2D",
+    "SimpleRNNCell",
+    "LSTMCell",
+    "GRUCell",
+    "RNN",
+    "SimpleRNN",
+    "LSTM",
+    "GRU",
+    "Bidirectional",
+    "TimeDistributed",
+    "Masking",
     "get",
     "serialize",
     "deserialize",
@@ -96,9 +107,9 @@ __all__ = [
 
 def get(name: str) -> type:
     """The layer class registered under `name` (its class name)."""
-    from . import attention, augmentation, convolutional, core, embedding, merge, preprocessing
+    from . import attention, augmentation, convolutional, core, embedding, merge, preprocessing, rnn
 
-    for mod in (core, embedding, merge, preprocessing, augmentation, attention, convolutional):
+    for mod in (core, embedding, merge, preprocessing, augmentation, attention, convolutional, rnn):
         cls = getattr(mod, name, None)
         if isinstance(cls, type) and issubclass(cls, Layer):
             return cls
@@ -128,6 +139,9 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Layer:
     )
     if not (isinstance(cls, type) and issubclass(cls, Layer)):
         cls = get(name)
-    if name == "Lambda":
+    import inspect
+
+    # wrappers (Lambda, RNN, Bidirectional, TimeDistributed) resolve inner objects with them
+    if "custom_objects" in inspect.signature(cls.from_config).parameters:
         return cls.from_config(config["config"], custom_objects=custom_objects)
     return cls.from_config(config["config"])
