@@ -36,5 +36,7 @@ void bind_random(py::module_& m);
 void bind_index(py::module_& m);
 void bind_bench(py::module_& m);  // machine probes for the benchmarks (FMA peak)
 void bind_optim(py::module_& m);  // fused optimizer updates
+void bind_pool(py::module_& m);   // pooling and resizing
+void bind_norm(py::module_& m);   // batch and layer normalization
 
 }  // namespace fastnn::bind

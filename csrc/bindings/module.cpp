@@ -43,4 +43,6 @@ PYBIND11_MODULE(_C, m) {
   bind::bind_index(m);
   bind::bind_bench(m);
   bind::bind_optim(m);
+  bind::bind_pool(m);
+  bind::bind_norm(m);
 }
