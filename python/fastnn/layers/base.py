@@ -51,7 +51,8 @@ def clear_session() -> None:
 
 def _snake(name: str) -> str:
     s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower().lstrip("_")
+    # Keras 3 (utils.to_snake_case): no break after a digit, so MaxPooling2D is max_pooling2d.
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower().lstrip("_")
 
 
 def unique_name(prefix: str) -> str:
