@@ -57,6 +57,8 @@ def register_suite(name: str, help: str, module: str) -> None:
 register_suite("gemm", "SGEMM GFLOP/s: fastnn vs NumPy (OpenBLAS) vs torch (MKL), fraction of the FMA peak",
                "fastnn.bench.gemm")
 register_suite("mlp", "MLP training step and batch-1 inference: fastnn vs torch", "fastnn.bench.mlp")
+register_suite("pool", "max pooling and batch norm forward + backward on CNN shapes: fastnn vs torch",
+               "fastnn.bench.pool")
 
 
 @dataclass
