@@ -45,4 +45,6 @@ PYBIND11_MODULE(_C, m) {
   bind::bind_optim(m);
   bind::bind_conv(m);
   bind::bind_rnn(m);
+  bind::bind_pool(m);
+  bind::bind_norm(m);
 }
