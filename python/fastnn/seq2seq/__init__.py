@@ -24,11 +24,13 @@ Example::
 """
 
 from . import dates
+from .model import Seq2Seq
 from .decoding import Hypothesis, beam_search, gather_state, greedy_decode, length_penalty
 from .plotting import plot_attention
 from .vocab import CharVocabulary
 
 __all__ = [
+    "Seq2Seq",
     "Hypothesis",
     "greedy_decode",
     "beam_search",
