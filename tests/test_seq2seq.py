@@ -408,3 +408,131 @@ def test_no_text_names_two_dates():
                 s = dates.format_date(d, f)
                 assert seen.setdefault(s, d) == d, (s, seen[s], d)
             d += dt.timedelta(days=1)
+
+
+# ------------------------------------------------------------------------ the Seq2Seq model
+@pytest.fixture
+def one_thread():
+    # Small recurrent steps gain nothing from a second thread, and on a busy machine the
+    # per-step synchronisation of two threads dominates: keep the training tests short.
+    import fastnn
+
+    n = fastnn.get_num_threads()
+    fastnn.set_num_threads(1)
+    yield
+    fastnn.set_num_threads(n)
+
+
+def _padded_sources(rng, vocab: int, lengths, maxlen: int) -> np.ndarray:
+    out = np.zeros((len(lengths), maxlen), np.int64)
+    for i, n in enumerate(lengths):
+        out[i, maxlen - n:] = rng.integers(4, vocab, size=n)
+    return out
+
+
+@pytest.mark.parametrize("cell,attention,bidirectional", [
+    ("lstm", "luong", False), ("gru", "bahdanau", False), ("lstm", "general", True), ("gru", "luong", True),
+    ("lstm", "bahdanau", True),
+])
+def test_decoder_step_model_matches_the_training_model(cell, attention, bidirectional):
+    from fastnn.seq2seq import Seq2Seq
+    from oracle import TOL, assert_close
+
+    s2s = Seq2Seq(13, 9, embedding_dim=6, units=5, cell=cell, attention=attention, bidirectional=bidirectional)
+    rng = np.random.default_rng(0)
+    src = _padded_sources(rng, 13, [7, 3, 1, 5], 7)
+    tgt_in = np.concatenate([np.ones((4, 1), np.int64), rng.integers(3, 9, size=(4, 5))], axis=1)
+    want = s2s.model.predict([src, tgt_in], verbose=0)  # (4, 6, 9), teacher forcing
+    state = s2s.encode(src)
+    for t in range(tgt_in.shape[1]):
+        log_probs, state, att = s2s.step(tgt_in[:, t], state)
+        assert_close(np.exp(log_probs), want[:, t], "seq2seq", f"step {t}", **TOL["seq2seq_step"])
+        np.testing.assert_allclose(att.sum(axis=1), 1.0, rtol=1e-5)
+        assert np.all(att[src == 0] < 1e-8)  # padding gets no attention
+    # the masks make the padding irrelevant: more of it changes nothing
+    longer = np.concatenate([np.zeros((4, 3), np.int64), src], axis=1)
+    assert_close(s2s.model.predict([longer, tgt_in], verbose=0), want, "seq2seq", "padding",
+                 **TOL["seq2seq_step"])
+
+
+def test_seq2seq_trains_decodes_saves_and_loads(tmp_path, one_thread):
+    import fastnn
+    from fastnn.seq2seq import Seq2Seq
+
+    fastnn.utils.set_random_seed(1)
+    (x, y), (xt, yt) = dates.load_data(num_train=4000, num_test=200, seed=1)
+    sv, tv = dates.source_vocabulary(), dates.target_vocabulary()
+    n = dates.max_source_length()
+    s2s = Seq2Seq(sv.size, tv.size, embedding_dim=16, units=32)
+    s2s.model.compile(optimizer=fastnn.optimizers.Adam(learning_rate=0.01), loss="sparse_categorical_crossentropy")
+    tin, tout = tv.teacher_forcing(y)
+    hist = s2s.model.fit([sv.encode(x, maxlen=n), tin], tout, epochs=6, batch_size=64, verbose=0)
+    assert hist.history["loss"][-1] < 0.2 * hist.history["loss"][0]
+    src = sv.encode(xt, maxlen=n)
+    greedy = s2s.greedy_decode(src, max_length=11)
+    beams = s2s.beam_search(src, beam_width=3, max_length=11, n_best=3)
+    g_acc = np.mean([tv.decode(h.tokens) == t for h, t in zip(greedy, yt)])
+    b_acc = np.mean([tv.decode(b[0].tokens) == t for b, t in zip(beams, yt)])
+    assert g_acc >= 0.8 and b_acc >= g_acc - 0.02, (g_acc, b_acc)
+    for h, b in zip(greedy, beams):
+        assert h.attention.shape == (len(h.tokens), n) and len(b) == 3
+        assert b[0].score >= b[1].score >= b[2].score
+        assert b[0].log_prob >= h.log_prob - 1e-4  # the beam finds at least the greedy sequence
+    # save through model.save and load: the same decodes
+    p = tmp_path / "dates.keras"
+    s2s.save(p)
+    again = Seq2Seq.load(p)
+    assert (again.cell, again.attention, again.bidirectional) == ("lstm", "luong", False)
+    g2 = again.greedy_decode(src[:50], max_length=11)
+    assert [h.tokens for h in g2] == [h.tokens for h in greedy[:50]]
+    np.testing.assert_allclose([h.log_prob for h in g2], [h.log_prob for h in greedy[:50]], rtol=1e-6)
+    wrapped = Seq2Seq.from_model(fastnn.models.load_model(p))
+    assert [h.tokens for h in wrapped.greedy_decode(src[:10], max_length=11)] == [h.tokens for h in greedy[:10]]
+
+
+def test_seq2seq_errors():
+    import fastnn
+    from fastnn.seq2seq import Seq2Seq
+
+    with pytest.raises(ValueError, match="cell"):
+        Seq2Seq(10, 10, cell="rnn")
+    with pytest.raises(ValueError, match="attention"):
+        Seq2Seq(10, 10, attention="dot")
+    with pytest.raises(ValueError, match="units"):
+        Seq2Seq(10, 10, units=0)
+    with pytest.raises(ValueError, match="end_token"):
+        Seq2Seq(10, 5, end_token=7)
+    s2s = Seq2Seq(10, 6, embedding_dim=4, units=3)
+    with pytest.raises(ValueError, match="2-D"):
+        s2s.greedy_decode(np.arange(5))
+    inp = fastnn.layers.Input((3,))
+    with pytest.raises(ValueError, match="not built by Seq2Seq"):
+        Seq2Seq.from_model(fastnn.models.Model(inp, fastnn.layers.Dense(2)(inp)))
+
+
+def test_plot_attention(tmp_path):
+    pytest.importorskip("matplotlib")
+    from fastnn.seq2seq import plot_attention
+
+    a = np.random.default_rng(0).dirichlet(np.ones(4), size=3)
+    p = tmp_path / "att.png"
+    plot_attention(a, list("ab c"), ["1", "2", "<end>"], p, title="t")
+    assert p.stat().st_size > 1000 and p.read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(ValueError, match=r"expected shape \(3, 5\)"):
+        plot_attention(a, list("abcde"), ["1", "2", "3"], p)
+
+
+@pytest.mark.slow
+def test_date_translation_example(tmp_path, one_thread, capsys):
+    import importlib.util
+    import os
+
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples",
+                        "date_translation.py")
+    spec = importlib.util.spec_from_file_location("date_translation", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    res = mod.main(epochs=3, num_train=20000, num_test=1000, plot_path=str(tmp_path / "att.png"), verbose=0)
+    assert res["greedy"] >= 0.99 and res["beam"] >= res["greedy"], res
+    assert "held-out exact match" in capsys.readouterr().out
+    assert "plot" not in res or (tmp_path / "att.png").exists()
