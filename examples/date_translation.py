@@ -16,9 +16,8 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
-
 import fastnn
+import numpy as np
 from fastnn import optimizers, utils
 from fastnn.seq2seq import Seq2Seq, dates, plot_attention
 

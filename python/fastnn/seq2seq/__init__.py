@@ -24,8 +24,8 @@ Example::
 """
 
 from . import dates
-from .model import Seq2Seq
 from .decoding import Hypothesis, beam_search, gather_state, greedy_decode, length_penalty
+from .model import Seq2Seq
 from .plotting import plot_attention
 from .vocab import CharVocabulary
 

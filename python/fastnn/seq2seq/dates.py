@@ -19,7 +19,7 @@ Example::
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -134,7 +134,8 @@ class Seq2Seq:
         else:
             lyr["attention"] = L.Attention(score_mode="dot" if attention == "luong" else "general", name="attention")
         if bidirectional:
-            lyr["encoder_states"] = [L.Concatenate(name=f"encoder_state_{i}") for i in range(2 if cell == "lstm" else 1)]
+            n_states = 2 if cell == "lstm" else 1
+            lyr["encoder_states"] = [L.Concatenate(name=f"encoder_state_{i}") for i in range(n_states)]
         self._layers = lyr
         self.cell, self.bidirectional, self.attention = cell, bool(bidirectional), attention
 
@@ -174,7 +175,7 @@ class Seq2Seq:
                                                 return_attention_scores=True)
         else:
             context, weights = lyr["attention"]([dec_out, memory[0]], mask=[None, mask], return_attention_scores=True)
-        vec = lyr["attention_dense"](L.Concatenate(name=None)([context, dec_out]))
+        vec = lyr["attention_dense"](L.Concatenate()([context, dec_out]))
         return lyr["output"](vec), new_states, weights
 
     def _build_inference(self) -> None:
