@@ -269,7 +269,7 @@ def beam_search(
 
     Returns:
         For each source, a list of n_best Hypothesis, best first (equal scores keep the order
-        in which the hypotheses closed).
+        in which the hypotheses closed); fewer where fewer sequences have a finite score.
 
     Example::
 
