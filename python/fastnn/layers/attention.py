@@ -157,6 +157,9 @@ class Attention(_PackedCall, Layer):
     # ------------------------------------------------------------------ calling
     def __call__(self, inputs=None, mask=None, **kwargs):
         if "_slots" in kwargs:  # already packed (a functional graph re-running its node)
+            if not self.built:  # a model rebuilt from its config: build on the tensors, not the masks
+                parts = self._unpack(inputs, kwargs["_slots"])
+                self._maybe_build([tuple(parts[n].shape) for n in ("query", "value", "key") if n in parts])
             return super().__call__(inputs, **kwargs)
         if inputs is None:
             raise ValueError(f"{type(self).__name__} layer must be called on a list of inputs [query, value(, key)]")
@@ -492,6 +495,9 @@ class MultiHeadAttention(_PackedCall, Layer):
     def __call__(self, query=None, value=None, key=None, *, attention_mask=None, query_mask=None,
                  value_mask=None, key_mask=None, **kwargs):
         if "_slots" in kwargs:  # already packed (a functional graph re-running its node)
+            if not self.built:  # a model rebuilt from its config: build on the tensors, not the masks
+                parts = self._unpack(query, kwargs["_slots"])
+                self._maybe_build([tuple(parts[n].shape) for n in ("query", "value", "key") if n in parts])
             return super().__call__(query, **kwargs)
         if query is None or value is None:
             raise ValueError("MultiHeadAttention must be called as layer(query, value) or layer(query, value, key)")
