@@ -86,7 +86,8 @@ class Tensor:
         x.grad.numpy()   # [[2, 4], [6, 8]]
     """
 
-    __slots__ = ("_data", "requires_grad", "grad", "_node", "_out_index", "_retains_grad", "__weakref__")
+    # _keras_mask: the (batch, time) mask a masking layer attached (fastnn.layers.Layer.compute_mask)
+    __slots__ = ("_data", "requires_grad", "grad", "_node", "_out_index", "_retains_grad", "_keras_mask", "__weakref__")
     __array_priority__ = 1000  # numpy_array + tensor dispatches to Tensor.__radd__
 
     def __init__(self, data: Any = None, requires_grad: bool = False, dtype=None, device=None):
@@ -106,6 +107,7 @@ class Tensor:
         self._node = None
         self._out_index = 0
         self._retains_grad = False
+        self._keras_mask = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -120,6 +122,7 @@ class Tensor:
         t._node = None
         t._out_index = 0
         t._retains_grad = False
+        t._keras_mask = None
         return t
 
     # ------------------------------------------------------------------ metadata

@@ -404,6 +404,64 @@ for (rows_, cols, nnz) in [(1, 1, 1), (50, 7, 12), (64, 33, 0), (300, 5, 299)]:
             close(f'{name}_sparse {(rows_, cols, nnz)} prep={sc}', ws, wd, rtol=1e-6, atol=1e-7)
             for k in range(nslots): close(f'{name}_sparse slot{k} {(rows_, cols, nnz)} prep={sc}', ss[k], sd[k], rtol=1e-6, atol=1e-7)
 
+# ---- recurrent layers: the ops loop on the emulated gate kernels against torch's nn.RNN/LSTM/GRU
+# (no mask) and a float64 step loop of Keras's formulas (masks, go_backwards, reset_after=False)
+L.e_rnn_workspace_size.restype = i64; L.e_rnn_scratch_size.restype = i64
+def np_act(a, x): return [lambda v: v, np.tanh, lambda v: 1 / (1 + np.exp(-v)), lambda v: np.maximum(v, 0), lambda v: np.clip(v / 6 + 0.5, 0, 1)][a](x)
+def ref_rnn(cell, act, ract, gb, zo, rs, x, W, Ur, bias, h0, c0, mask):
+    """Keras 3's step loop (backend rnn with masks) in float64 torch, for values and gradients."""
+    B, T, _ = x.shape; U = Ur.shape[0]
+    fa = [lambda v: v, torch.tanh, torch.sigmoid, torch.relu, lambda v: torch.clamp(v / 6 + 0.5, 0, 1)]
+    A, S = fa[act], fa[ract]
+    h, c, prev, outs = h0, c0, torch.zeros_like(h0), []
+    for s in range(T):
+        t = T - 1 - s if gb else s
+        xt = x[:, t]
+        if cell == 0: hn = A(xt @ W + bias + h @ Ur); cn = c
+        elif cell == 1:
+            g = xt @ W + bias + h @ Ur; i, f, cc, o = g.split(U, 1)
+            cn = S(f) * c + S(i) * A(cc); hn = S(o) * A(cn)
+        elif cell == 2:
+            gx = xt @ W + bias[0]; gr = h @ Ur + bias[1]
+            z = S(gx[:, :U] + gr[:, :U]); r = S(gx[:, U:2*U] + gr[:, U:2*U]); hh = A(gx[:, 2*U:] + r * gr[:, 2*U:])
+            hn = z * h + (1 - z) * hh; cn = c
+        else:
+            gx = xt @ W + bias; z = S(gx[:, :U] + h @ Ur[:, :U]); r = S(gx[:, U:2*U] + h @ Ur[:, U:2*U])
+            hh = A(gx[:, 2*U:] + (r * h) @ Ur[:, 2*U:]); hn = z * h + (1 - z) * hh; cn = c
+        m = mask[:, t:t+1] > 0 if mask is not None else torch.ones(B, 1, dtype=torch.bool)
+        out = torch.where(m, hn, torch.zeros_like(hn) if zo else prev)
+        h = torch.where(m, hn, h); c = torch.where(m, cn, c); prev = out; outs.append(out)
+    return (torch.stack(outs, 1) if rs else outs[-1]), h, c
+for cell, k in [(0, 1), (1, 4), (2, 3), (3, 3)]:
+    for (B, T, I, U, gb, zo, rs, masked, act) in [(3, 4, 5, 7, False, False, True, False, 1), (2, 5, 3, 33, True, False, False, True, 1),
+                                                 (4, 3, 2, 5, False, True, True, True, 3 if cell == 0 else 1)]:
+        ract = 2 if cell else 1
+        x = rng.standard_normal((B, T, I)).astype(np.float32); W = (rng.standard_normal((I, k * U)) * .4).astype(np.float32)
+        Ur = (rng.standard_normal((U, k * U)) * .4).astype(np.float32)
+        bias = (rng.standard_normal((2, k * U) if cell == 2 else (k * U,)) * .3).astype(np.float32)
+        h0 = rng.standard_normal((B, U)).astype(np.float32); c0 = rng.standard_normal((B, U)).astype(np.float32) if cell == 1 else None
+        mask = (rng.random((B, T)) > 0.4).astype(np.float32) if masked else None
+        y = np.empty((B, T, U) if rs else (B, U), np.float32); hT = np.empty((B, U), np.float32); cT = np.empty((B, U), np.float32) if cell == 1 else None
+        ws = np.empty(L.e_rnn_workspace_size(cell, i64(B), i64(T), i64(U)), np.float32)
+        call('e_rnn_forward', cell, act, ract, b(gb), b(zo), b(rs), i64(B), i64(T), i64(I), i64(U), P(x), P(W), P(Ur), P(bias), P(h0), P(c0), P(mask), P(y), P(hT), P(cT), P(ws))
+        D = lambda a: torch.tensor(a, dtype=torch.float64, requires_grad=True)
+        tx, tW, tU, tb, th = D(x), D(W), D(Ur), D(bias), D(h0); tc = D(c0) if c0 is not None else torch.zeros(B, U, dtype=torch.float64)
+        ry, rh, rc = ref_rnn(cell, act, ract, gb, zo, rs, tx, tW, tU, tb, th, tc, torch.tensor(mask) if masked else None)
+        name = f'rnn cell={cell} B={B} T={T} U={U} gb={gb} zo={zo} rs={rs} mask={masked}'
+        close(name + ' y', y, ry.detach().numpy(), rtol=1e-4, atol=1e-5); close(name + ' hT', hT, rh.detach().numpy(), rtol=1e-4, atol=1e-5)
+        if cell == 1: close(name + ' cT', cT, rc.detach().numpy(), rtol=1e-4, atol=1e-5)
+        dy = rng.standard_normal(y.shape).astype(np.float32); dh = rng.standard_normal((B, U)).astype(np.float32); dc = rng.standard_normal((B, U)).astype(np.float32)
+        loss = (ry * torch.tensor(dy, dtype=torch.float64)).sum() + (rh * torch.tensor(dh, dtype=torch.float64)).sum()
+        if cell == 1: loss = loss + (rc * torch.tensor(dc, dtype=torch.float64)).sum()
+        loss.backward()
+        dx = np.empty_like(x); dW = np.empty_like(W); dU = np.empty_like(Ur); db = np.empty_like(bias); dh0 = np.empty_like(h0); dc0 = np.empty_like(h0) if cell == 1 else None
+        scratch = np.empty(L.e_rnn_scratch_size(cell, i64(B), i64(T), i64(U)), np.float32)
+        call('e_rnn_backward', cell, act, ract, b(gb), b(zo), b(rs), i64(B), i64(T), i64(I), i64(U), P(x), P(W), P(Ur), P(mask), P(ws), P(dy), P(dh), P(dc if cell == 1 else None),
+             P(dx), P(dW), P(dU), P(db), P(dh0), P(dc0), P(scratch))
+        for nm, got, ref in [('dx', dx, tx), ('dW', dW, tW), ('dU', dU, tU), ('db', db, tb), ('dh0', dh0, th)] + ([('dc0', dc0, tc)] if cell == 1 else []):
+            close(name + ' ' + nm, got, ref.grad.numpy(), rtol=1e-4, atol=1e-4)
+        print('checked', name)
+
 # ---- memory
 L.e_alloc.restype = ct.c_void_p
 p1 = L.e_alloc(i64(1000)); L.e_free(ct.c_void_p(p1)); p2 = L.e_alloc(i64(1020)); print('cache reuse', p1 == p2); L.e_free(ct.c_void_p(p2))

@@ -95,3 +95,35 @@ void e_set_limit(long l) { emu_malloc_limit = l; }
 int e_fill_f32(float* d, float v, int64_t n) { W(c::fill_f32(d, v, n)) }
 int e_fill_i64(int64_t* d, int64_t v, int64_t n) { W(c::fill_i64(d, v, n)) }
 }
+// Recurrent layers: the loops of ops/rnn_loop.h on the emulated CUDA kernels.
+#include "ops/rnn_loop.h"
+namespace {
+struct EmuRnn {
+  void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) const {
+    if (M && N) c::sgemm(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc); }
+  void gemm_bias(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc, const float* bias) const {
+    Epilogue ep; ep.bias = bias; if (M && N) c::sgemm_ex(false, false, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc, ep); }
+  void copy_rows(float* d, int64_t ldd, const float* s, int64_t lds, int64_t r, int64_t n) const { c::rnn_copy_rows(d, ldd, s, lds, r, n); }
+  void bias_grad(float* db, const float* dg, int64_t ld, int64_t r, int64_t n) const { c::rnn_bias_grad(db, dg, ld, r, n, false); }
+  void simple_rnn_step_forward(const RnnStep& s) const { c::simple_rnn_step_forward(s); }
+  void lstm_step_forward(const RnnStep& s) const { c::lstm_step_forward(s); }
+  void gru_step_forward(const RnnStep& s) const { c::gru_step_forward(s); }
+  void gru_v1_step_forward_a(const RnnStep& s) const { c::gru_v1_step_forward_a(s); }
+  void gru_v1_step_forward_b(const RnnStep& s) const { c::gru_v1_step_forward_b(s); }
+  void simple_rnn_step_backward(const RnnStepGrad& s) const { c::simple_rnn_step_backward(s); }
+  void lstm_step_backward(const RnnStepGrad& s) const { c::lstm_step_backward(s); }
+  void gru_step_backward(const RnnStepGrad& s) const { c::gru_step_backward(s); }
+  void gru_v1_step_backward_a(const RnnStepGrad& s) const { c::gru_v1_step_backward_a(s); }
+  void gru_v1_step_backward_b(const RnnStepGrad& s) const { c::gru_v1_step_backward_b(s); }
+};
+ops::RnnOptions rnn_opts(int cell, int act, int ract, bool gb, bool zo, bool rs) {
+  ops::RnnOptions o; o.cell = (ops::RnnCell)cell; o.act = (RnnAct)act; o.ract = (RnnAct)ract; o.go_backwards = gb; o.zero_output = zo; o.return_sequences = rs; return o; }
+}  // namespace
+extern "C" {
+int64_t e_rnn_workspace_size(int cell, int64_t B, int64_t T, int64_t U) { return ops::rnn_workspace_size((ops::RnnCell)cell, B, T, U); }
+int64_t e_rnn_scratch_size(int cell, int64_t B, int64_t T, int64_t U) { return ops::rnn_scratch_size((ops::RnnCell)cell, B, T, U); }
+int e_rnn_forward(int cell, int act, int ract, bool gb, bool zo, bool rs, int64_t B, int64_t T, int64_t I, int64_t U, const float* x, const float* W, const float* Ur, const float* bias, const float* h0, const float* c0, const float* mask, float* y, float* hT, float* cT, float* ws) {
+  W(ops::rnn_forward_loop(EmuRnn{}, rnn_opts(cell, act, ract, gb, zo, rs), B, T, I, U, x, W, Ur, bias, h0, c0, mask, y, hT, cT, ws)) }
+int e_rnn_backward(int cell, int act, int ract, bool gb, bool zo, bool rs, int64_t B, int64_t T, int64_t I, int64_t U, const float* x, const float* W, const float* Ur, const float* mask, const float* ws, const float* dy, const float* dhT, const float* dcT, float* dx, float* dW, float* dU, float* db, float* dh0, float* dc0, float* scratch) {
+  W(ops::rnn_backward_loop(EmuRnn{}, rnn_opts(cell, act, ract, gb, zo, rs), B, T, I, U, x, W, Ur, mask, ws, dy, dhT, dcT, dx, dW, dU, db, dh0, dc0, scratch)) }
+}

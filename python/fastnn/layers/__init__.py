@@ -41,6 +41,7 @@ from .merge import (
     subtract,
 )
 from .preprocessing import Normalization
+from .rnn import GRU, LSTM, RNN, Bidirectional, GRUCell, LSTMCell, Masking, SimpleRNN, SimpleRNNCell, TimeDistributed
 
 __all__ = [
     "Layer",
@@ -82,6 +83,16 @@ __all__ = [
     "Attention",
     "AdditiveAttention",
     "MultiHeadAttention",
+    "SimpleRNNCell",
+    "LSTMCell",
+    "GRUCell",
+    "RNN",
+    "SimpleRNN",
+    "LSTM",
+    "GRU",
+    "Bidirectional",
+    "TimeDistributed",
+    "Masking",
     "get",
     "serialize",
     "deserialize",
@@ -90,9 +101,9 @@ __all__ = [
 
 def get(name: str) -> type:
     """The layer class registered under `name` (its class name)."""
-    from . import attention, augmentation, core, embedding, merge, preprocessing
+    from . import attention, augmentation, core, embedding, merge, preprocessing, rnn
 
-    for mod in (core, embedding, merge, preprocessing, augmentation, attention):
+    for mod in (core, embedding, merge, preprocessing, augmentation, attention, rnn):
         cls = getattr(mod, name, None)
         if isinstance(cls, type) and issubclass(cls, Layer):
             return cls
@@ -122,6 +133,6 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Layer:
     )
     if not (isinstance(cls, type) and issubclass(cls, Layer)):
         cls = get(name)
-    if name == "Lambda":
+    if name == "Lambda" or "custom_objects" in getattr(cls.from_config, "__code__", type("", (), {"co_varnames": ()})).co_varnames:
         return cls.from_config(config["config"], custom_objects=custom_objects)
     return cls.from_config(config["config"])

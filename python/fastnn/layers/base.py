@@ -129,6 +129,9 @@ class Layer:
     """
 
     _call_accepts_training: bool | None = None
+    _call_accepts_mask: bool | None = None
+    # Layers that pass an incoming mask on unchanged set this (Keras's supports_masking).
+    supports_masking: bool = False
 
     def __init__(
         self,
@@ -173,6 +176,8 @@ class Layer:
         if cls._call_accepts_training is None or "_call_accepts_training" not in cls.__dict__:
             params = inspect.signature(cls.call).parameters
             cls._call_accepts_training = "training" in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
+        if cls._call_accepts_mask is None or "_call_accepts_mask" not in cls.__dict__:
+            cls._call_accepts_mask = "mask" in inspect.signature(cls.call).parameters
 
     # ------------------------------------------------------------------ attribute tracking
     def __setattr__(self, key: str, value: Any) -> None:
@@ -368,6 +373,18 @@ class Layer:
         traced on zeros."""
         raise NotImplementedError
 
+    def compute_mask(self, inputs, mask=None):
+        """The mask of the outputs (Keras): by default the incoming mask when the layer
+        supports masking, else None. Layers that make masks (Masking, Embedding with
+        mask_zero) override it. ``__call__`` attaches the result to the outputs (as
+        ``tensor._keras_mask``) and hands incoming masks to ``call(..., mask=...)`` when call
+        takes a mask argument."""
+        return mask if self.supports_masking else None
+
+    @classmethod
+    def _makes_masks(cls) -> bool:
+        return cls.compute_mask is not Layer.compute_mask
+
     def _maybe_build(self, input_shape) -> None:
         if not self.built:
             self._check_input_shape(input_shape)
@@ -394,6 +411,9 @@ class Layer:
         training = kwargs.pop("training", None)
         if training is None:
             training = _TRAINING_CTX[-1]
+        mask = _mask_of(inputs)
+        if mask is not None and self._call_accepts_mask and kwargs.get("mask") is None:
+            kwargs["mask"] = mask
         _CALL_DEPTH += 1
         _TRAINING_CTX.append(training)
         try:
@@ -404,6 +424,8 @@ class Layer:
         finally:
             _CALL_DEPTH -= 1
             _TRAINING_CTX.pop()
+        if mask is not None or self._makes_masks():
+            _attach_mask(out, self.compute_mask(inputs, kwargs.get("mask", mask)))
         if self.activity_regularizer is not None:
             for o in flatten(out):
                 if isinstance(o, Tensor):
@@ -503,6 +525,28 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _mask_of(inputs):
+    """The mask attached to the input tensor(s): one mask, a list (None where absent), or None."""
+    if isinstance(inputs, Tensor):
+        return inputs._keras_mask
+    if isinstance(inputs, (list, tuple)):
+        masks = [t._keras_mask if isinstance(t, Tensor) else None for t in inputs]
+        return masks if any(m is not None for m in masks) else None
+    return None
+
+
+def _attach_mask(outputs, mask) -> None:
+    if isinstance(outputs, Tensor):
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0] if mask else None
+        outputs._keras_mask = mask
+    elif isinstance(outputs, (list, tuple)):
+        masks = list(mask) if isinstance(mask, (list, tuple)) else [mask] + [None] * (len(outputs) - 1)
+        for o, m in zip(outputs, masks):
+            if isinstance(o, Tensor):
+                o._keras_mask = m
 
 
 def _make_symbolic(shapes, name: str):

@@ -175,6 +175,8 @@ class Dense(Layer):
         layer.kernel.shape                 # (4, 3)
     """
 
+    supports_masking = True  # masks pass through unchanged (Keras)
+
     def __init__(
         self,
         units: int,
@@ -292,6 +294,8 @@ class Activation(Layer):
         fastnn.layers.Activation("relu")(fastnn.tensor([-1.0, 2.0]))   # [0, 2]
     """
 
+    supports_masking = True  # masks pass through unchanged (Keras)
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = _activations.get(activation)
@@ -323,6 +327,8 @@ class Dropout(Layer):
         d = fastnn.layers.Dropout(0.5)
         d(x, training=True)    # about half zero, the rest doubled
     """
+
+    supports_masking = True  # masks pass through unchanged (Keras)
 
     def __init__(self, rate: float, noise_shape=None, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)

@@ -207,8 +207,10 @@ class Sequential(Model):
         """Built layers without an activity regularizer run their call() directly; the others go
         through __call__ (which handles the rest)."""
         out = []
+        # A layer that makes masks needs every layer to go through __call__, which carries them.
+        masks = any(layer._makes_masks() for layer in self._seq)
         for layer in self._seq:
-            if layer.built and layer.activity_regularizer is None:
+            if layer.built and layer.activity_regularizer is None and not masks:
                 out.append((layer.call, layer._call_accepts_training))
             else:
                 out.append((layer.__call__, True))

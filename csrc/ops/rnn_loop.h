@@ -1,0 +1,218 @@
+// The sequence loops of one recurrent layer (forward and backpropagation through time) on raw
+// pointers, templated on the kernel set K: ops/rnn.cpp runs them with the device picked at run
+// time, tools/cuda_emu with the CUDA kernels compiled for the host. K provides gemm (C = op(A)
+// op(B) + beta C), gemm_bias (C = A B + bias), copy_rows, bias_grad and the step kernels of
+// kernels/rnn.h. Arguments as in ops/rnn.h, already checked.
+#pragma once
+#include <cstdint>
+
+#include "ops/rnn.h"
+
+namespace fastnn::ops {
+
+// The time index processed at step s.
+inline int64_t rnn_time_of(const RnnOptions& o, int64_t s, int64_t T) { return o.go_backwards ? T - 1 - s : s; }
+
+template <class K>
+void rnn_forward_loop(const K& k, const RnnOptions& o, int64_t B, int64_t T, int64_t I, int64_t U, const float* x,
+                      const float* W, const float* Ur, const float* bias, const float* h0, const float* c0,
+                      const float* mask, float* y, float* hT, float* cT, float* ws) {
+  if (B == 0) return;
+  const int64_t kU = rnn_gates(o.cell) * U;
+  const bool lstm = o.cell == RnnCell::Lstm;
+  float* G = ws;
+  float* Hp = G + B * T * kU;
+  float* Cp = Hp + B * T * U;       // Lstm
+  float* TC = Cp + B * T * U;       // Lstm
+  float* R = Hp + B * T * U;        // Gru
+  float* RH = Hp + B * T * U;       // GruV1
+  const float* b_in = bias;
+  const float* b_rec = (bias && o.cell == RnnCell::Gru) ? bias + kU : nullptr;
+
+  // The input projection of every time step: one GEMM over the B*T rows.
+  k.gemm_bias(B * T, kU, I, x, I, W, kU, G, kU, b_in);
+  const int64_t t0 = rnn_time_of(o, 0, T);
+  k.copy_rows(Hp + t0 * U, T * U, h0, U, B, U);
+  if (lstm) k.copy_rows(Cp + t0 * U, T * U, c0, U, B, U);
+
+  for (int64_t s = 0; s < T; ++s) {
+    const int64_t t = rnn_time_of(o, s, T);
+    const bool last = s == T - 1;
+    const int64_t tn = o.go_backwards ? t - 1 : t + 1;
+    RnnStep st;
+    st.B = B;
+    st.U = U;
+    st.act = o.act;
+    st.ract = o.ract;
+    st.g = G + t * kU;
+    st.ldg = T * kU;
+    st.h_prev = Hp + t * U;
+    st.ldp = T * U;
+    st.h_next = last ? hT : Hp + tn * U;
+    st.ldn = last ? U : T * U;
+    if (lstm) {
+      st.c_prev = Cp + t * U;
+      st.c_next = last ? cT : Cp + tn * U;
+      st.tc = TC + t * U;
+      st.ldt = T * U;
+    }
+    if (o.return_sequences) {
+      st.y = y + s * U;
+      st.y_prev = s > 0 ? st.y - U : nullptr;
+      st.ldy = T * U;
+    } else {
+      st.y = y;
+      st.y_prev = s > 0 ? st.y : nullptr;
+      st.ldy = U;
+    }
+    if (mask) {
+      st.mask = mask + t;
+      st.ldm = T;
+    }
+    st.zero_output = o.zero_output;
+    switch (o.cell) {
+      case RnnCell::Simple:
+        k.gemm(false, false, B, U, U, st.h_prev, T * U, Ur, U, 1.0f, st.g, T * kU);
+        k.simple_rnn_step_forward(st);
+        break;
+      case RnnCell::Lstm:
+        k.gemm(false, false, B, kU, U, st.h_prev, T * U, Ur, kU, 1.0f, st.g, T * kU);
+        k.lstm_step_forward(st);
+        break;
+      case RnnCell::Gru:
+        st.r = R + t * kU;
+        st.ldr = T * kU;
+        if (b_rec)
+          k.gemm_bias(B, kU, U, st.h_prev, T * U, Ur, kU, R + t * kU, T * kU, b_rec);
+        else
+          k.gemm(false, false, B, kU, U, st.h_prev, T * U, Ur, kU, 0.0f, R + t * kU, T * kU);
+        k.gru_step_forward(st);
+        break;
+      case RnnCell::GruV1:
+        st.tc = RH + t * U;
+        st.ldt = T * U;
+        k.gemm(false, false, B, 2 * U, U, st.h_prev, T * U, Ur, kU, 1.0f, st.g, T * kU);
+        k.gru_v1_step_forward_a(st);
+        k.gemm(false, false, B, U, U, st.tc, T * U, Ur + 2 * U, kU, 1.0f, st.g + 2 * U, T * kU);
+        k.gru_v1_step_forward_b(st);
+        break;
+    }
+  }
+}
+
+template <class K>
+void rnn_backward_loop(const K& k, const RnnOptions& o, int64_t B, int64_t T, int64_t I, int64_t U, const float* x,
+                       const float* W, const float* Ur, const float* mask, const float* ws, const float* dy,
+                       const float* dhT, const float* dcT, float* dx, float* dW, float* dU, float* db, float* dh0,
+                       float* dc0, float* scratch) {
+  const int64_t kU = rnn_gates(o.cell) * U;
+  const bool lstm = o.cell == RnnCell::Lstm;
+  const float* G = ws;
+  const float* Hp = G + B * T * kU;
+  const float* Cp = Hp + B * T * U;
+  const float* TC = Cp + B * T * U;
+  const float* R = Hp + B * T * U;
+  const float* RH = Hp + B * T * U;
+  float* dG = scratch;
+  float* dGr = dG + B * T * kU;  // Gru only
+  float* rest = dG + B * T * kU + (o.cell == RnnCell::Gru ? B * T * kU : 0);
+  float* dc = dc0 ? dc0 : rest;  // the carries: dh and dc run in the outputs' buffers
+  float* dcarry = rest + B * U;
+  float* drh = rest + 2 * B * U;
+  float* dh = dh0;
+
+  if (B == 0) {
+    k.copy_rows(dW, 0, nullptr, 0, 1, I * kU);
+    k.copy_rows(dU, 0, nullptr, 0, 1, U * kU);
+    if (db) k.copy_rows(db, 0, nullptr, 0, 1, (o.cell == RnnCell::Gru ? 2 : 1) * kU);
+    return;
+  }
+  k.copy_rows(dh, U, dhT, U, B, U);
+  if (lstm) k.copy_rows(dc, U, dcT, U, B, U);
+  k.copy_rows(dcarry, U, nullptr, U, B, U);
+
+  for (int64_t s = T - 1; s >= 0; --s) {
+    const int64_t t = rnn_time_of(o, s, T);
+    RnnStepGrad st;
+    st.B = B;
+    st.U = U;
+    st.act = o.act;
+    st.ract = o.ract;
+    st.g = G + t * kU;
+    st.ldg = T * kU;
+    st.h_prev = Hp + t * U;
+    st.ldp = T * U;
+    if (dy) {
+      if (o.return_sequences) {
+        st.dy = dy + s * U;
+        st.ldy = T * U;
+      } else if (s == T - 1) {
+        st.dy = dy;
+        st.ldy = U;
+      }
+    }
+    st.dcarry = dcarry;
+    st.dh = dh;
+    st.dg = dG + t * kU;
+    st.lddg = T * kU;
+    if (mask) {
+      st.mask = mask + t;
+      st.ldm = T;
+    }
+    st.zero_output = o.zero_output;
+    switch (o.cell) {
+      case RnnCell::Simple:
+        k.simple_rnn_step_backward(st);
+        k.gemm(false, true, B, U, U, st.dg, T * kU, Ur, kU, 1.0f, dh, U);
+        break;
+      case RnnCell::Lstm:
+        st.c_prev = Cp + t * U;
+        st.tc = TC + t * U;
+        st.ldt = T * U;
+        st.dc = dc;
+        k.lstm_step_backward(st);
+        k.gemm(false, true, B, U, kU, st.dg, T * kU, Ur, kU, 1.0f, dh, U);
+        break;
+      case RnnCell::Gru:
+        st.r = R + t * kU;
+        st.ldr = T * kU;
+        st.dgr = dGr + t * kU;
+        st.lddgr = T * kU;
+        k.gru_step_backward(st);
+        k.gemm(false, true, B, U, kU, st.dgr, T * kU, Ur, kU, 1.0f, dh, U);
+        break;
+      case RnnCell::GruV1:
+        k.gru_v1_step_backward_b(st);
+        k.gemm(false, true, B, U, U, st.dg + 2 * U, T * kU, Ur + 2 * U, kU, 0.0f, drh, U);
+        st.tc = drh;
+        st.ldt = U;
+        k.gru_v1_step_backward_a(st);
+        k.gemm(false, true, B, U, 2 * U, st.dg, T * kU, Ur, kU, 1.0f, dh, U);
+        break;
+    }
+  }
+
+  // Weight gradients: one GEMM each over all B*T rows.
+  const int64_t N = B * T;
+  k.gemm(true, false, I, kU, N, x, I, dG, kU, 0.0f, dW, kU);
+  switch (o.cell) {
+    case RnnCell::Simple:
+    case RnnCell::Lstm:
+      k.gemm(true, false, U, kU, N, Hp, U, dG, kU, 0.0f, dU, kU);
+      break;
+    case RnnCell::Gru:
+      k.gemm(true, false, U, kU, N, Hp, U, dGr, kU, 0.0f, dU, kU);
+      break;
+    case RnnCell::GruV1:
+      k.gemm(true, false, U, 2 * U, N, Hp, U, dG, kU, 0.0f, dU, kU);
+      k.gemm(true, false, U, U, N, RH, U, dG + 2 * U, kU, 0.0f, dU + 2 * U, kU);
+      break;
+  }
+  if (db) {
+    k.bias_grad(db, dG, kU, N, kU);
+    if (o.cell == RnnCell::Gru) k.bias_grad(db + kU, dGr, kU, N, kU);
+  }
+  if (dx) k.gemm(false, true, N, I, kU, dG, kU, W, kU, 0.0f, dx, I);
+}
+
+}  // namespace fastnn::ops

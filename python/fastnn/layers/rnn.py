@@ -1,0 +1,1015 @@
+"""Recurrent layers (Keras 3): SimpleRNN, LSTM, GRU, their cells, the generic RNN(cell) layer,
+Bidirectional, TimeDistributed and Masking.
+
+Inputs are (batch, timesteps, features). Weight layouts are Keras's: ``kernel`` (features,
+k * units), ``recurrent_kernel`` (units, k * units), ``bias`` (k * units,) -- (2, 3 * units) for
+GRU with ``reset_after=True`` (input and recurrent biases, torch's form) -- with the gates in the
+order i, f, c, o (LSTM) and z, r, h (GRU).
+
+The built-in layers run the whole sequence in C++ (one call forward, one backward: the input
+projection of every step is one GEMM, then each step is one recurrent GEMM and one fused gate
+kernel; masks and go_backwards inside). They take the generic path (a Python loop over the
+cell) only where the fused kernels do not apply: activations other than tanh, sigmoid, relu,
+hard_sigmoid and linear, or recurrent_dropout while training. Custom cells always take it.
+
+Masks follow Keras 3: a masked step keeps the previous state and outputs the previous output
+(zeros before the first unmasked step), or zeros with ``zero_output_for_mask=True``
+(Bidirectional sets it when returning sequences).
+
+Example::
+
+    model = fastnn.models.Sequential([
+        fastnn.layers.Input((80, 50)),
+        fastnn.layers.LSTM(64),
+        fastnn.layers.Dense(1, activation="sigmoid"),
+    ])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import _C, _raw
+from .. import activations as _activations
+from .. import functional as F
+from .. import initializers as _initializers
+from .. import random as _random
+from .. import regularizers as _regularizers
+from ..autograd import Function
+from ..tensor import Tensor
+from .base import Layer
+
+__all__ = [
+    "SimpleRNNCell",
+    "LSTMCell",
+    "GRUCell",
+    "RNN",
+    "SimpleRNN",
+    "LSTM",
+    "GRU",
+    "Bidirectional",
+    "TimeDistributed",
+    "Masking",
+]
+
+# Activation name -> the code of the fused kernels (csrc/bindings/rnn.cpp).
+_ACT_CODES = {"linear": 0, "tanh": 1, "sigmoid": 2, "relu": 3, "hard_sigmoid": 4}
+_CELL_CODES = {"SimpleRNNCell": 0, "LSTMCell": 1}
+
+
+def _units(value, owner: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{owner}: units must be a positive integer, got units={value!r}")
+    return int(value)
+
+
+def _rate(value, name: str, owner: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not 0 <= value < 1:
+        raise ValueError(f"{owner}: {name} must be a number in [0, 1), got {name}={value!r}")
+    return float(value)
+
+
+def _ser(obj, module):
+    return module.serialize(obj) if obj is not None and hasattr(obj, "get_config") else None
+
+
+def _no_constraints(owner: str, **constraints) -> None:
+    given = [k for k, v in constraints.items() if v is not None]
+    if given:
+        raise NotImplementedError(f"{owner}: weight constraints are not supported yet, got {given}")
+
+
+def _dropout_mask(shape, rate: float, gen, like: Tensor) -> Tensor:
+    """A constant inverted-dropout mask (0 or 1 / (1 - rate)) from the Philox generator."""
+    g = gen if gen is not None else _random.default_generator
+    n = int(np.prod(shape))
+    key, offset = g.take(n)
+    ones = _raw.full(tuple(shape), 1.0, _raw.device_of(like._data))
+    return Tensor._wrap(_C.dropout_forward(ones, rate, key, offset))
+
+
+# ---------------------------------------------------------------------------- cells
+class _Cell(Layer):
+    """Shared parts of the built-in cells: weights, dropout masks cached across the steps of one
+    sequence (as Keras's DropoutRNNCell), config."""
+
+    _gates = 1
+
+    def __init__(
+        self,
+        units: int,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias: bool = True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        seed: int | None = None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        owner = type(self).__name__
+        _no_constraints(owner, kernel_constraint=kernel_constraint, recurrent_constraint=recurrent_constraint,
+                        bias_constraint=bias_constraint)
+        self.units = _units(units, owner)
+        self.activation = _activations.get(activation)
+        self.recurrent_activation = _activations.get(recurrent_activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = _initializers.get(kernel_initializer)
+        self.recurrent_initializer = _initializers.get(recurrent_initializer)
+        self.bias_initializer = _initializers.get(bias_initializer)
+        self.kernel_regularizer = _regularizers.get(kernel_regularizer)
+        self.recurrent_regularizer = _regularizers.get(recurrent_regularizer)
+        self.bias_regularizer = _regularizers.get(bias_regularizer)
+        self.dropout = _rate(dropout, "dropout", owner)
+        self.recurrent_dropout = _rate(recurrent_dropout, "recurrent_dropout", owner)
+        self.seed = seed
+        self._gen = None if seed is None else _random.Generator(seed)
+        self._dp_mask = None
+        self._rdp_mask = None
+        self.bias = None
+
+    @property
+    def state_size(self):
+        return self.units
+
+    @property
+    def output_size(self) -> int:
+        return self.units
+
+    def _bias_shape(self) -> tuple:
+        return (self._gates * self.units,)
+
+    def _bias_init(self):
+        return self.bias_initializer
+
+    def build(self, input_shape) -> None:
+        if input_shape[-1] is None:
+            raise ValueError(f"{type(self).__name__} '{self.name}': the feature size must be known, got {input_shape}")
+        k = self._gates * self.units
+        self.kernel = self.add_weight("kernel", (int(input_shape[-1]), k), self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer)
+        self.recurrent_kernel = self.add_weight("recurrent_kernel", (self.units, k), self.recurrent_initializer,
+                                                regularizer=self.recurrent_regularizer)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", self._bias_shape(), self._bias_init(), regularizer=self.bias_regularizer)
+        self.built = True
+
+    def get_initial_state(self, batch_size: int) -> list[Tensor]:
+        n = 2 if self._gates == 4 else 1
+        return [Tensor(np.zeros((batch_size, self.units), np.float32)) for _ in range(n)]
+
+    # dropout masks, fixed for every step of one sequence (reset by the RNN layer after a call)
+    def get_dropout_mask(self, step_input: Tensor) -> Tensor | None:
+        if self._dp_mask is None and self.dropout > 0:
+            self._dp_mask = _dropout_mask(step_input.shape, self.dropout, self._gen, step_input)
+        return self._dp_mask
+
+    def get_recurrent_dropout_mask(self, state: Tensor) -> Tensor | None:
+        if self._rdp_mask is None and self.recurrent_dropout > 0:
+            self._rdp_mask = _dropout_mask(state.shape, self.recurrent_dropout, self._gen, state)
+        return self._rdp_mask
+
+    def reset_dropout_mask(self) -> None:
+        self._dp_mask = None
+
+    def reset_recurrent_dropout_mask(self) -> None:
+        self._rdp_mask = None
+
+    def _drop(self, inputs: Tensor, h: Tensor, training) -> tuple[Tensor, Tensor]:
+        if training and self.dropout > 0:
+            inputs = inputs * self.get_dropout_mask(inputs)
+        if training and self.recurrent_dropout > 0:
+            h = h * self.get_recurrent_dropout_mask(h)
+        return inputs, h
+
+    def _fused_activations(self) -> tuple[int, int] | None:
+        a = _ACT_CODES.get(_activations.serialize(self.activation))
+        r = _ACT_CODES.get(_activations.serialize(self.recurrent_activation))
+        return None if a is None or r is None else (a, r)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(
+            units=self.units,
+            activation=_activations.serialize(self.activation),
+            use_bias=self.use_bias,
+            kernel_initializer=_ser(self.kernel_initializer, _initializers),
+            recurrent_initializer=_ser(self.recurrent_initializer, _initializers),
+            bias_initializer=_ser(self.bias_initializer, _initializers),
+            kernel_regularizer=_ser(self.kernel_regularizer, _regularizers),
+            recurrent_regularizer=_ser(self.recurrent_regularizer, _regularizers),
+            bias_regularizer=_ser(self.bias_regularizer, _regularizers),
+            dropout=self.dropout,
+            recurrent_dropout=self.recurrent_dropout,
+            seed=self.seed,
+        )
+        return config
+
+
+def _states_list(states) -> list:
+    return list(states) if isinstance(states, (list, tuple)) else [states]
+
+
+class SimpleRNNCell(_Cell):
+    """The cell of SimpleRNN: ``h = activation(x @ kernel + bias + h_prev @ recurrent_kernel)``.
+
+    Args:
+        units: the state size.
+        activation: 'tanh' by default.
+        use_bias, kernel/recurrent/bias initializers ('glorot_uniform', 'orthogonal', 'zeros'),
+        regularizers, dropout / recurrent_dropout (masks fixed across the time steps), seed.
+
+    Example::
+
+        layer = fastnn.layers.RNN(fastnn.layers.SimpleRNNCell(4))
+        layer(fastnn.randn(2, 5, 3)).shape    # (2, 4)
+    """
+
+    def __init__(self, units: int, activation="tanh", **kwargs):
+        kwargs.pop("recurrent_activation", None)
+        super().__init__(units, activation=activation, **kwargs)
+
+    def call(self, sequence, states, training=False):
+        h = _states_list(states)[0]
+        x, hd = self._drop(sequence, h, training)
+        out = F.matmul(x, self.kernel)
+        if self.bias is not None:
+            out = out + self.bias
+        out = self.activation(out + F.matmul(hd, self.recurrent_kernel))
+        return out, [out]
+
+
+class LSTMCell(_Cell):
+    """The cell of LSTM (Keras's gates i, f, c, o):
+    ``c = f * c_prev + i * activation(g_c)``, ``h = o * activation(c)`` with
+    ``i, f, o = recurrent_activation(g_i, g_f, g_o)`` and ``g = x @ kernel + h_prev @ recurrent_kernel + bias``.
+
+    Args:
+        units: the state size (the states are [h, c]).
+        activation / recurrent_activation: 'tanh' and 'sigmoid' by default.
+        unit_forget_bias: add 1 to the forget-gate bias at initialization (default True).
+        The rest as SimpleRNNCell.
+
+    Example::
+
+        cell = fastnn.layers.LSTMCell(8)
+        out, (h, c) = cell(fastnn.randn(2, 3), [fastnn.zeros(2, 8), fastnn.zeros(2, 8)])
+    """
+
+    _gates = 4
+
+    def __init__(self, units: int, activation="tanh", recurrent_activation="sigmoid", unit_forget_bias: bool = True,
+                 **kwargs):
+        super().__init__(units, activation=activation, recurrent_activation=recurrent_activation, **kwargs)
+        self.unit_forget_bias = bool(unit_forget_bias)
+
+    @property
+    def state_size(self):
+        return [self.units, self.units]
+
+    def _bias_init(self):
+        if not self.unit_forget_bias:
+            return self.bias_initializer
+        init, u = self.bias_initializer, self.units
+
+        def bias_initializer(shape, dtype=None):
+            parts = [np.asarray(init((u,), dtype="float32")), np.ones((u,), np.float32),
+                     np.asarray(init((2 * u,), dtype="float32"))]
+            return np.concatenate([p.numpy() if isinstance(p, Tensor) else p for p in parts]).astype(np.float32)
+
+        return bias_initializer
+
+    def call(self, inputs, states, training=False):
+        h, c = _states_list(states)[:2]
+        x, hd = self._drop(inputs, h, training)
+        z = F.matmul(x, self.kernel) + F.matmul(hd, self.recurrent_kernel)
+        if self.bias is not None:
+            z = z + self.bias
+        u = self.units
+        zi, zf, zc, zo = z[:, :u], z[:, u:2 * u], z[:, 2 * u:3 * u], z[:, 3 * u:]
+        ra = self.recurrent_activation
+        c = ra(zf) * c + ra(zi) * self.activation(zc)
+        h = ra(zo) * self.activation(c)
+        return h, [h, c]
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(recurrent_activation=_activations.serialize(self.recurrent_activation),
+                      unit_forget_bias=self.unit_forget_bias)
+        return config
+
+
+class GRUCell(_Cell):
+    """The cell of GRU (Keras's gates z, r, h): ``h = z * h_prev + (1 - z) * hh`` with
+    ``hh = activation(x W_h + r * (h_prev U_h + b_rec_h))`` for ``reset_after=True`` (the default;
+    torch's form, with an input and a recurrent bias: bias shape (2, 3 * units)) or
+    ``hh = activation(x W_h + (r * h_prev) U_h)`` for ``reset_after=False`` (bias (3 * units,)).
+
+    Example::
+
+        cell = fastnn.layers.GRUCell(8)
+        out, (h,) = cell(fastnn.randn(2, 3), [fastnn.zeros(2, 8)])
+    """
+
+    _gates = 3
+
+    def __init__(self, units: int, activation="tanh", recurrent_activation="sigmoid", reset_after: bool = True,
+                 **kwargs):
+        super().__init__(units, activation=activation, recurrent_activation=recurrent_activation, **kwargs)
+        self.reset_after = bool(reset_after)
+
+    def _bias_shape(self) -> tuple:
+        return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
+
+    def call(self, inputs, states, training=False):
+        h = _states_list(states)[0]
+        x, hd = self._drop(inputs, h, training)
+        u = self.units
+        mx = F.matmul(x, self.kernel)
+        b_in = b_rec = None
+        if self.bias is not None:
+            b_in, b_rec = (self.bias[0], self.bias[1]) if self.reset_after else (self.bias, None)
+            mx = mx + b_in
+        ra = self.recurrent_activation
+        if self.reset_after:
+            mi = F.matmul(hd, self.recurrent_kernel)
+            if b_rec is not None:
+                mi = mi + b_rec
+            z = ra(mx[:, :u] + mi[:, :u])
+            r = ra(mx[:, u:2 * u] + mi[:, u:2 * u])
+            hh = self.activation(mx[:, 2 * u:] + r * mi[:, 2 * u:])
+        else:
+            mi = F.matmul(hd, self.recurrent_kernel[:, :2 * u])
+            z = ra(mx[:, :u] + mi[:, :u])
+            r = ra(mx[:, u:2 * u] + mi[:, u:2 * u])
+            hh = self.activation(mx[:, 2 * u:] + F.matmul(r * hd, self.recurrent_kernel[:, 2 * u:]))
+        h = z * h + (1.0 - z) * hh
+        return h, [h]
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(recurrent_activation=_activations.serialize(self.recurrent_activation),
+                      reset_after=self.reset_after)
+        return config
+
+
+# ---------------------------------------------------------------------------- fused op
+class _FusedRNN(Function):
+    """One recurrent layer over the whole sequence in C++ (_C.rnn_forward / _C.rnn_backward).
+    Outputs (y, h_T) or (y, h_T, c_T) for LSTM."""
+
+    @staticmethod
+    def forward(ctx, x, kernel, rkernel, bias, h0, c0, mask, opts):
+        y, hT, cT, ws = _C.rnn_forward(*opts, x, kernel, rkernel, bias, h0, c0, mask)
+        ctx.save_for_backward(x, kernel, rkernel, mask, ws)
+        ctx.opts = opts
+        ctx.flags = (bias is not None, h0 is not None, c0 is not None)
+        return (y, hT, cT) if opts[0] == 1 else (y, hT)
+
+    @staticmethod
+    def backward(ctx, grads):
+        x, kernel, rkernel, mask, ws = ctx.saved
+        has_bias, has_h0, has_c0 = ctx.flags
+        lstm = ctx.opts[0] == 1
+        dx, dW, dU, db, dh0, dc0 = _C.rnn_backward(
+            *ctx.opts, x, kernel, rkernel, has_bias, mask, ws, grads[0], grads[1], grads[2] if lstm else None,
+            bool(ctx.needs_input_grad[0]),
+        )
+        return dx, dW, dU, db, dh0 if has_h0 else None, dc0 if has_c0 else None, None, None
+
+
+# ---------------------------------------------------------------------------- RNN
+class RNN(Layer):
+    """The generic recurrent layer: runs `cell` over the time axis.
+
+    Args:
+        cell: a cell layer with ``call(inputs, states, training)`` returning ``(output, new_states)``,
+            a ``state_size`` (an int or a list of ints) and an ``output_size``.
+        return_sequences: return the whole output sequence (batch, time, units) instead of the last
+            output.
+        return_state: also return the final states (as ``output, *states``).
+        go_backwards: process the sequence backwards (the output sequence is in that order).
+        stateful: keep the final states of a batch as the initial states of the next (the batch
+            size must be fixed); ``reset_states()`` sets them back to zeros.
+        unroll: accepted for compatibility (the loop is never unrolled).
+        zero_output_for_mask: masked steps output zeros instead of the previous output.
+
+    Call arguments: ``inputs`` (batch, time, features), ``initial_state`` (a list of tensors),
+    ``mask`` (batch, time) booleans (by default the mask attached by Masking or Embedding),
+    ``training``.
+
+    Example::
+
+        layer = fastnn.layers.RNN(fastnn.layers.LSTMCell(16), return_sequences=True)
+        layer(fastnn.randn(4, 10, 8)).shape     # (4, 10, 16)
+    """
+
+    supports_masking = True
+
+    def __init__(
+        self,
+        cell,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        unroll: bool = False,
+        zero_output_for_mask: bool = False,
+        **kwargs,
+    ):
+        if isinstance(cell, (list, tuple)):
+            raise ValueError(
+                "RNN: stacked cells (a list of cells) are not supported; stack RNN layers with "
+                f"return_sequences=True instead (got {len(cell)} cells)"
+            )
+        if not isinstance(cell, Layer) or not hasattr(cell, "state_size"):
+            raise TypeError(f"RNN: cell must be a Layer with call(inputs, states) and a state_size, got cell={cell!r}")
+        super().__init__(**kwargs)
+        self.cell = cell
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.go_backwards = bool(go_backwards)
+        self.stateful = bool(stateful)
+        self.unroll = bool(unroll)
+        self.zero_output_for_mask = bool(zero_output_for_mask)
+        self.states = None
+
+    # ------------------------------------------------------------------ shapes
+    def _state_sizes(self) -> list[int]:
+        s = self.cell.state_size
+        return [int(v) for v in s] if isinstance(s, (list, tuple)) else [int(s)]
+
+    @staticmethod
+    def _seq_shape(input_shape):
+        return input_shape[0] if isinstance(input_shape, list) else input_shape
+
+    def _check_input_shape(self, input_shape) -> None:
+        shape = self._seq_shape(input_shape)
+        if not isinstance(shape, tuple) or len(shape) != 3:
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}' expects inputs of shape (batch, timesteps, features), "
+                f"got input shape {shape}"
+            )
+
+    def build(self, input_shape) -> None:
+        shape = self._seq_shape(input_shape)
+        if not self.cell.built:
+            self.cell._maybe_build((shape[0], shape[-1]))
+            for w in self.cell._own_weights:
+                w.path = f"{self.name}/{self.cell.name}/{w.name}"
+        if self.stateful:
+            batch = shape[0] if shape[0] is not None else (self._batch_input_shape or (None,))[0]
+            if batch is None:
+                raise ValueError(
+                    f"{type(self).__name__} '{self.name}': a stateful RNN needs a fixed batch size; pass "
+                    "batch_size to Input (or batch_input_shape to the layer)"
+                )
+            self._expected_batch = int(batch)
+            self.reset_states()
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        shape = self._seq_shape(input_shape)
+        self._check_input_shape(shape)
+        u = self.cell.output_size
+        out = (shape[0], shape[1], u) if self.return_sequences else (shape[0], u)
+        if self.return_state:
+            return (out,) + tuple((shape[0], s) for s in self._state_sizes())
+        return out
+
+    def compute_mask(self, inputs, mask=None):
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        out = mask if self.return_sequences else None
+        if self.return_state:
+            return [out] + [None] * len(self._state_sizes())
+        return out
+
+    # ------------------------------------------------------------------ states
+    def reset_states(self, states=None) -> None:
+        """Stateful layers: set the states to zeros (or to `states`)."""
+        if not self.stateful:
+            raise AttributeError(f"layer '{self.name}' is not stateful (pass stateful=True)")
+        b = getattr(self, "_expected_batch", None)
+        if b is None:
+            raise ValueError(f"layer '{self.name}' is not built yet: its batch size is unknown")
+        if states is None:
+            self.states = [Tensor(np.zeros((b, s), np.float32)) for s in self._state_sizes()]
+            return
+        states = _states_list(states)
+        if len(states) != len(self._state_sizes()):
+            raise ValueError(f"layer '{self.name}' has {len(self._state_sizes())} states, got {len(states)}")
+        out = []
+        for s, size in zip(states, self._state_sizes()):
+            a = np.asarray(s.numpy() if isinstance(s, Tensor) else s, np.float32)
+            if a.shape != (b, size):
+                raise ValueError(f"layer '{self.name}': a state must have shape {(b, size)}, got {a.shape}")
+            out.append(Tensor(np.array(a)))
+        self.states = out
+
+    reset_state = reset_states
+
+    # ------------------------------------------------------------------ call
+    def __call__(self, inputs, *args, initial_state=None, **kwargs):
+        if initial_state is not None:
+            # states travel with the inputs, so that symbolic initial states join the graph
+            inputs = [inputs] + _states_list(initial_state)
+        if kwargs.get("mask", 0) is None:
+            kwargs.pop("mask")
+        return super().__call__(inputs, *args, **kwargs)
+
+    def _fused_opts(self, training) -> tuple | None:
+        cell = self.cell
+        name = type(cell).__name__
+        if type(cell) not in (SimpleRNNCell, LSTMCell, GRUCell):
+            return None
+        acts = cell._fused_activations()
+        if acts is None or (training and cell.recurrent_dropout > 0):
+            return None
+        code = _CELL_CODES.get(name, 2 if getattr(cell, "reset_after", True) else 3)
+        return (code, acts[0], acts[1], self.go_backwards, self.zero_output_for_mask, self.return_sequences)
+
+    def _mask_array(self, mask, seq: Tensor):
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        if mask is None:
+            return None
+        m = mask.numpy() if isinstance(mask, Tensor) else np.asarray(mask)
+        b, t = seq.shape[0], seq.shape[1]
+        if m.shape != (b, t):
+            raise ValueError(f"layer '{self.name}': the mask must have shape (batch, timesteps) = {(b, t)}, "
+                             f"got {m.shape}")
+        m = np.ascontiguousarray(m != 0, dtype=np.float32)
+        return m if seq.device == "cpu" else _C.to_device(m)
+
+    def call(self, sequences, initial_state=None, mask=None, training=None):
+        if isinstance(sequences, (list, tuple)):
+            sequences, initial_state = sequences[0], list(sequences[1:])
+        if not isinstance(sequences, Tensor) or sequences.ndim != 3:
+            shape = getattr(sequences, "shape", None)
+            raise ValueError(f"{type(self).__name__} '{self.name}' expects inputs of shape (batch, timesteps, "
+                             f"features), got shape {shape}")
+        b, t, f = sequences.shape
+        if self.stateful and b != self._expected_batch:
+            raise ValueError(
+                f"If an RNN is stateful, the batch size of the input sequences must be the same as the batch size "
+                f"of the states. Expected batch size: {self._expected_batch}, received batch size: {b}"
+            )
+        if t == 0:
+            raise ValueError(f"layer '{self.name}': the input sequence has no time steps (shape {sequences.shape})")
+        sizes = self._state_sizes()
+        if initial_state is None and self.stateful:
+            initial_state = self.states
+        if initial_state is not None:
+            initial_state = [s if isinstance(s, Tensor) else Tensor(np.asarray(s, np.float32)) for s in
+                             _states_list(initial_state)]
+            if len(initial_state) != len(sizes):
+                raise ValueError(f"layer '{self.name}' expects {len(sizes)} initial state(s), got "
+                                 f"{len(initial_state)}")
+            for s, size in zip(initial_state, sizes):
+                if tuple(s.shape) != (b, size):
+                    raise ValueError(f"layer '{self.name}': an initial state must have shape {(b, size)}, "
+                                     f"got {tuple(s.shape)}")
+        mask_arr = self._mask_array(mask, sequences)
+        opts = self._fused_opts(training)
+        try:
+            if opts is not None:
+                output, states = self._fused_call(sequences, initial_state, mask_arr, training, opts)
+            else:
+                output, states = self._loop_call(sequences, initial_state, mask_arr, training)
+        finally:
+            if hasattr(self.cell, "reset_dropout_mask"):
+                self.cell.reset_dropout_mask()
+                self.cell.reset_recurrent_dropout_mask()
+        if self.stateful:
+            self.states = [Tensor(_raw.copy(s._data)) for s in states]
+        if self.return_state:
+            return (output, *states)
+        return output
+
+    def _fused_call(self, x, initial_state, mask, training, opts):
+        cell = self.cell
+        if x.shape[-1] != cell.kernel.shape[0]:
+            raise ValueError(f"Input of layer '{self.name}' is incompatible: expected {cell.kernel.shape[0]} "
+                             f"features, got inputs of shape {x.shape}")
+        if training and cell.dropout > 0:
+            x = x * _dropout_mask((x.shape[0], 1, x.shape[2]), cell.dropout, cell._gen, x)
+        h0 = initial_state[0] if initial_state else None
+        c0 = initial_state[1] if initial_state and opts[0] == 1 else None
+        outs = _FusedRNN.apply(x, cell.kernel, cell.recurrent_kernel, cell.bias, h0, c0, mask, opts)
+        return outs[0], list(outs[1:])
+
+    def _loop_call(self, x, initial_state, mask, training):
+        cell = self.cell
+        b, t = x.shape[0], x.shape[1]
+        states = initial_state if initial_state is not None else [
+            Tensor(np.zeros((b, s), np.float32)) for s in self._state_sizes()
+        ]
+        kw = {"training": training} if cell._call_accepts_training else {}
+        mask_t = Tensor._wrap(mask) if mask is not None else None
+        outs, prev = [], None
+        for s in range(t):
+            i = t - 1 - s if self.go_backwards else s
+            out, new = cell.call(x[:, i], states, **kw)
+            new = _states_list(new)
+            if mask_t is not None:
+                m = mask_t[:, i:i + 1]
+                fallback = prev if (prev is not None and not self.zero_output_for_mask) else out * 0.0
+                out = F.where(m, out, fallback)
+                new = [F.where(m, n, o) for n, o in zip(new, states)]
+            states, prev = new, out
+            outs.append(out)
+        output = F.stack(outs, 1) if self.return_sequences else outs[-1]
+        return output, states
+
+    # ------------------------------------------------------------------ config
+    def get_config(self) -> dict:
+        from . import serialize
+
+        config = super().get_config()
+        config.update(
+            return_sequences=self.return_sequences,
+            return_state=self.return_state,
+            go_backwards=self.go_backwards,
+            stateful=self.stateful,
+            unroll=self.unroll,
+            zero_output_for_mask=self.zero_output_for_mask,
+        )
+        config["cell"] = serialize(self.cell)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> RNN:
+        from . import deserialize
+
+        config = dict(config)
+        cell = deserialize(config.pop("cell"), custom_objects)
+        return cls(cell, **config)
+
+
+class _BuiltinRNN(RNN):
+    """SimpleRNN / LSTM / GRU: an RNN over the matching cell, configured with flat arguments."""
+
+    _cell_class: type = SimpleRNNCell
+    _layer_args = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll",
+                   "zero_output_for_mask")
+
+    def __init__(self, units: int, **kwargs):
+        layer_kw = {k: kwargs.pop(k) for k in self._layer_args if k in kwargs}
+        base_kw = {k: kwargs.pop(k) for k in ("name", "trainable", "dtype", "activity_regularizer", "input_shape",
+                                               "input_dim", "batch_input_shape", "batch_size") if k in kwargs}
+        kwargs.pop("use_cudnn", None)
+        kwargs.pop("implementation", None)
+        cell = self._cell_class(units, name=f"{type(self).__name__.lower().replace('simplernn', 'simple_rnn')}_cell",
+                                dtype=base_kw.get("dtype"), **kwargs)
+        super().__init__(cell, **layer_kw, **base_kw)
+
+    def __getattr__(self, name: str) -> Any:
+        # Keras exposes the cell's arguments on the layer (layer.units, layer.kernel, ...)
+        if name.startswith("_") or name in ("cell",):
+            raise AttributeError(name)
+        cell = self.__dict__.get("cell")
+        if cell is not None and hasattr(cell, name):
+            return getattr(cell, name)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def get_config(self) -> dict:
+        config = Layer.get_config(self)
+        cell_config = self.cell.get_config()
+        for k in ("name", "trainable", "dtype"):
+            cell_config.pop(k, None)
+        config.update(cell_config)
+        config.update(
+            return_sequences=self.return_sequences,
+            return_state=self.return_state,
+            go_backwards=self.go_backwards,
+            stateful=self.stateful,
+            unroll=self.unroll,
+            zero_output_for_mask=self.zero_output_for_mask,
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> RNN:
+        return cls(**config)
+
+
+class SimpleRNN(_BuiltinRNN):
+    """Fully connected recurrent layer: ``h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)``.
+
+    Args:
+        units: output size.
+        activation: 'tanh' (default), 'relu', ... (fused in C++ for tanh, relu, sigmoid,
+            hard_sigmoid, linear).
+        use_bias, kernel_initializer='glorot_uniform', recurrent_initializer='orthogonal',
+        bias_initializer='zeros', kernel/recurrent/bias/activity regularizers, dropout,
+        recurrent_dropout, seed, return_sequences, return_state, go_backwards, stateful, unroll.
+
+    Example::
+
+        layer = fastnn.layers.SimpleRNN(5, activation="relu")
+        layer(fastnn.randn(2, 7, 3)).shape      # (2, 5)
+    """
+
+    _cell_class = SimpleRNNCell
+
+
+class LSTM(_BuiltinRNN):
+    """Long short-term memory (Hochreiter and Schmidhuber, 1997) with Keras's weights and gates
+    (i, f, c, o); states [h, c].
+
+    Args:
+        units: output size.
+        activation='tanh', recurrent_activation='sigmoid', use_bias=True,
+        kernel_initializer='glorot_uniform', recurrent_initializer='orthogonal',
+        bias_initializer='zeros', unit_forget_bias=True, regularizers, dropout,
+        recurrent_dropout, seed, return_sequences, return_state, go_backwards, stateful, unroll.
+
+    Example::
+
+        out, h, c = fastnn.layers.LSTM(8, return_state=True)(fastnn.randn(2, 5, 3))
+        out.shape, h.shape, c.shape             # (2, 8) each
+    """
+
+    _cell_class = LSTMCell
+
+
+class GRU(_BuiltinRNN):
+    """Gated recurrent unit (Cho et al., 2014) with Keras's gates (z, r, h).
+
+    Args:
+        units: output size.
+        reset_after: True (default: torch's form, bias (2, 3 * units)) or False (the reset gate
+            before the recurrent product, bias (3 * units,)).
+        The rest as LSTM (without unit_forget_bias).
+
+    Example::
+
+        fastnn.layers.GRU(8, return_sequences=True)(fastnn.randn(2, 5, 3)).shape   # (2, 5, 8)
+    """
+
+    _cell_class = GRUCell
+
+
+# ---------------------------------------------------------------------------- wrappers
+class Bidirectional(Layer):
+    """Runs a recurrent layer forwards and a copy of it backwards, and merges the two outputs.
+
+    Args:
+        layer: an RNN layer (SimpleRNN, LSTM, GRU or RNN); its copy processes the sequence
+            backwards (go_backwards flipped).
+        merge_mode: 'concat' (default), 'sum', 'mul', 'ave' or None (a list of both outputs).
+        backward_layer: a layer for the backward direction instead of the copy.
+
+    With return_sequences the backward output is flipped back into time order before merging;
+    masked steps output zeros in both directions. With return_state the forward states follow
+    the output, then the backward states.
+
+    Example::
+
+        layer = fastnn.layers.Bidirectional(fastnn.layers.LSTM(4))
+        layer(fastnn.randn(2, 5, 3)).shape       # (2, 8)
+    """
+
+    supports_masking = True
+
+    def __init__(self, layer, merge_mode: str | None = "concat", weights=None, backward_layer=None, **kwargs):
+        if not isinstance(layer, RNN):
+            raise ValueError(f"Bidirectional: layer must be an RNN layer (SimpleRNN, LSTM, GRU, RNN), got {layer!r}")
+        if merge_mode not in ("concat", "sum", "mul", "ave", None):
+            raise ValueError(
+                f"Invalid merge mode. Received: {merge_mode!r}. Merge mode should be one of "
+                "{'sum', 'mul', 'ave', 'concat', None}"
+            )
+        if weights is not None:
+            raise NotImplementedError("Bidirectional: the weights argument is not supported; use set_weights")
+        super().__init__(**kwargs)
+        from . import deserialize, serialize
+
+        def clone(src, go_backwards, prefix):
+            conf = serialize(src)
+            conf["config"] = dict(conf["config"], go_backwards=go_backwards, name=f"{prefix}_{src.name}")
+            conf["config"].pop("batch_input_shape", None)
+            return deserialize(conf)
+
+        self.forward_layer = clone(layer, layer.go_backwards, "forward")
+        if backward_layer is None:
+            self.backward_layer = clone(layer, not layer.go_backwards, "backward")
+        else:
+            if not isinstance(backward_layer, RNN):
+                raise ValueError(f"Bidirectional: backward_layer must be an RNN layer, got {backward_layer!r}")
+            if backward_layer.return_sequences != layer.return_sequences or \
+                    backward_layer.return_state != layer.return_state:
+                raise ValueError("Bidirectional: the forward and backward layers must agree on return_sequences "
+                                 "and return_state")
+            self.backward_layer = backward_layer
+        for lyr in (self.forward_layer, self.backward_layer):
+            lyr.zero_output_for_mask = lyr.return_sequences
+        self.merge_mode = merge_mode
+        self.return_sequences = layer.return_sequences
+        self.return_state = layer.return_state
+
+    def build(self, input_shape) -> None:
+        shape = input_shape[0] if isinstance(input_shape, list) else input_shape
+        self.forward_layer._maybe_build(shape)
+        self.backward_layer._maybe_build(shape)
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        shape = input_shape[0] if isinstance(input_shape, list) else input_shape
+        fwd = self.forward_layer.compute_output_shape(shape)
+        bwd = self.backward_layer.compute_output_shape(shape)
+        fo, bo = (fwd[0], bwd[0]) if self.return_state else (fwd, bwd)
+        if self.merge_mode == "concat":
+            out = fo[:-1] + (fo[-1] + bo[-1],)
+        elif self.merge_mode is None:
+            out = [fo, bo]
+        else:
+            out = fo
+        if self.return_state:
+            states = tuple(fwd[1:]) + tuple(bwd[1:])
+            return (tuple(out) + states) if self.merge_mode is None else (out,) + states
+        return out
+
+    def compute_mask(self, inputs, mask=None):
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        out = mask if self.return_sequences else None
+        n_out = 2 if self.merge_mode is None else 1
+        if self.return_state:
+            n_states = len(self.forward_layer._state_sizes()) * 2
+            return [out] * n_out + [None] * n_states
+        return [out] * 2 if n_out == 2 else out
+
+    def __call__(self, inputs, *args, initial_state=None, **kwargs):
+        if initial_state is not None:
+            inputs = [inputs] + _states_list(initial_state)
+        if kwargs.get("mask", 0) is None:
+            kwargs.pop("mask")
+        return super().__call__(inputs, *args, **kwargs)
+
+    def call(self, sequences, initial_state=None, mask=None, training=None):
+        if isinstance(sequences, (list, tuple)):
+            sequences, initial_state = sequences[0], list(sequences[1:])
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        fs = bs = None
+        if initial_state is not None:
+            half = len(initial_state) // 2
+            fs, bs = initial_state[:half], initial_state[half:]
+        y = self.forward_layer.call(sequences, initial_state=fs, mask=mask, training=training)
+        y_rev = self.backward_layer.call(sequences, initial_state=bs, mask=mask, training=training)
+        states = ()
+        if self.return_state:
+            states = tuple(y[1:]) + tuple(y_rev[1:])
+            y, y_rev = y[0], y_rev[0]
+        if self.return_sequences:
+            y_rev = y_rev[:, ::-1]
+        if self.merge_mode == "concat":
+            out = F.concatenate([y, y_rev], axis=-1)
+        elif self.merge_mode == "sum":
+            out = y + y_rev
+        elif self.merge_mode == "ave":
+            out = (y + y_rev) * 0.5
+        elif self.merge_mode == "mul":
+            out = y * y_rev
+        else:
+            out = [y, y_rev]
+        if self.return_state:
+            return (tuple(out) + states) if self.merge_mode is None else (out,) + states
+        return out
+
+    def reset_states(self, states=None) -> None:
+        self.forward_layer.reset_states(None if states is None else states[: len(states) // 2])
+        self.backward_layer.reset_states(None if states is None else states[len(states) // 2:])
+
+    def get_config(self) -> dict:
+        from . import serialize
+
+        config = super().get_config()
+        src = serialize(self.forward_layer)
+        src["config"] = dict(src["config"], name=self.forward_layer.name[len("forward_"):])
+        config.update(layer=src, merge_mode=self.merge_mode, backward_layer=serialize(self.backward_layer))
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> Bidirectional:
+        from . import deserialize
+
+        config = dict(config)
+        layer = deserialize(config.pop("layer"), custom_objects)
+        back = config.pop("backward_layer", None)
+        back = deserialize(back, custom_objects) if back is not None else None
+        return cls(layer, backward_layer=back, **config)
+
+
+class TimeDistributed(Layer):
+    """Applies `layer` to every time step: (batch, time, ...) -> (batch, time, ...out).
+
+    The time steps are folded into the batch for one call of the wrapped layer, so a Dense
+    runs as one GEMM over all the steps. Masks pass through.
+
+    Example::
+
+        layer = fastnn.layers.TimeDistributed(fastnn.layers.Dense(3))
+        layer(fastnn.randn(2, 5, 4)).shape       # (2, 5, 3)
+    """
+
+    supports_masking = True
+
+    def __init__(self, layer, **kwargs):
+        if not isinstance(layer, Layer):
+            raise ValueError(f"TimeDistributed: layer must be a Layer instance, got {layer!r}")
+        super().__init__(**kwargs)
+        self.layer = layer
+
+    def _check_input_shape(self, input_shape) -> None:
+        if not isinstance(input_shape, tuple) or len(input_shape) < 3:
+            raise ValueError(
+                f"TimeDistributed '{self.name}' expects inputs of at least 3 dimensions (batch, time, ...), "
+                f"got shape {input_shape}"
+            )
+
+    def build(self, input_shape) -> None:
+        self.layer._maybe_build((None,) + tuple(input_shape[2:]))
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        self._check_input_shape(input_shape)
+        inner = self.layer.compute_output_shape((None,) + tuple(input_shape[2:]))
+        return (input_shape[0], input_shape[1]) + tuple(inner[1:])
+
+    def call(self, inputs, training=None):
+        if inputs.ndim < 3:
+            raise ValueError(f"TimeDistributed '{self.name}' expects at least 3-D inputs, got shape {inputs.shape}")
+        b, t = inputs.shape[0], inputs.shape[1]
+        flat = F.reshape(inputs, (b * t,) + tuple(inputs.shape[2:]))
+        y = self.layer(flat, training=training)
+        return F.reshape(y, (b, t) + tuple(y.shape[1:]))
+
+    def get_config(self) -> dict:
+        from . import serialize
+
+        config = super().get_config()
+        config["layer"] = serialize(self.layer)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> TimeDistributed:
+        from . import deserialize
+
+        config = dict(config)
+        return cls(deserialize(config.pop("layer"), custom_objects), **config)
+
+
+class Masking(Layer):
+    """Masks time steps whose features all equal `mask_value`: the outputs are the inputs with
+    those steps zeroed, and carry a (batch, time) mask that recurrent layers downstream skip.
+
+    Example::
+
+        x = np.zeros((1, 3, 2), np.float32); x[0, 0] = 1.0
+        y = fastnn.layers.Masking(0.0)(fastnn.tensor(x))
+        y._keras_mask.numpy()                   # [[1., 0., 0.]]
+    """
+
+    supports_masking = True
+
+    def __init__(self, mask_value: float = 0.0, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(mask_value, bool) or not isinstance(mask_value, (int, float, np.integer, np.floating)):
+            raise TypeError(f"Masking: mask_value must be a number, got mask_value={mask_value!r}")
+        self.mask_value = float(mask_value)
+        self.built = True
+
+    def _keep(self, inputs: Tensor) -> np.ndarray:
+        a = inputs.numpy()
+        return np.any(a != self.mask_value, axis=-1)
+
+    def compute_mask(self, inputs, mask=None):
+        return Tensor(self._keep(inputs).astype(np.float32))
+
+    def call(self, inputs):
+        keep = self._keep(inputs)[..., None].astype(np.float32)
+        k = Tensor(keep) if inputs.device == "cpu" else Tensor(keep, device=inputs.device)
+        return inputs * k
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["mask_value"] = self.mask_value
+        return config
+
