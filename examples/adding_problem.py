@@ -77,9 +77,7 @@ def compare_cells(
         model = build(kind, units, seq_length)
         model.compile(optimizer=optimizers.Adam(learning_rate=learning_rate, clipnorm=1.0), loss="mse")
         start = time.perf_counter()
-        history = model.fit(
-            x, y, batch_size=batch_size, epochs=epochs, validation_data=(x_val, y_val), verbose=verbose
-        )
+        history = model.fit(x, y, batch_size=batch_size, epochs=epochs, validation_data=(x_val, y_val), verbose=verbose)
         seconds = time.perf_counter() - start
         mse = float(model.evaluate(x_test, y_test, batch_size=500, verbose=0))
         solved = next((i + 1 for i, v in enumerate(history.history["val_loss"]) if v < 0.01), None)

@@ -59,7 +59,7 @@ def main(
     lstm_mse = float(np.mean(((pred - y_test) * std) ** 2))
     naive_mse = float(np.mean(((x_test[:, -1, 0] - y_test) * std) ** 2))
     print(f"{len(history.history['loss'])} epochs, {len(x_train)} training windows, {len(x_test)} held-out windows")
-    print(f"held-out MSE: LSTM {lstm_mse:.4f}, naive last value {naive_mse:.4f} (noise variance {noise ** 2:.4f})")
+    print(f"held-out MSE: LSTM {lstm_mse:.4f}, naive last value {naive_mse:.4f} (noise variance {noise**2:.4f})")
     if plot_path:
         try:
             from matplotlib.backends.backend_agg import FigureCanvasAgg

@@ -248,9 +248,7 @@ def seasonal_series(
     return s.astype(np.float32)
 
 
-def sliding_windows(
-    series: Any, window_size: int, horizon: int = 1, stride: int = 1
-) -> tuple[np.ndarray, np.ndarray]:
+def sliding_windows(series: Any, window_size: int, horizon: int = 1, stride: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Cut a series into inputs of ``window_size`` consecutive steps and the value ``horizon``
     steps after each window (what ``keras.utils.timeseries_dataset_from_array`` pairs, as arrays).
 
