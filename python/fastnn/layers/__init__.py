@@ -133,6 +133,9 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Layer:
     )
     if not (isinstance(cls, type) and issubclass(cls, Layer)):
         cls = get(name)
-    if name == "Lambda" or "custom_objects" in getattr(cls.from_config, "__code__", type("", (), {"co_varnames": ()})).co_varnames:
+    import inspect
+
+    # wrappers (Lambda, RNN, Bidirectional, TimeDistributed) resolve inner objects with them
+    if "custom_objects" in inspect.signature(cls.from_config).parameters:
         return cls.from_config(config["config"], custom_objects=custom_objects)
     return cls.from_config(config["config"])

@@ -162,7 +162,8 @@ class _Cell(Layer):
         self.recurrent_kernel = self.add_weight("recurrent_kernel", (self.units, k), self.recurrent_initializer,
                                                 regularizer=self.recurrent_regularizer)
         if self.use_bias:
-            self.bias = self.add_weight("bias", self._bias_shape(), self._bias_init(), regularizer=self.bias_regularizer)
+            self.bias = self.add_weight("bias", self._bias_shape(), self._bias_init(),
+                                        regularizer=self.bias_regularizer)
         self.built = True
 
     def get_initial_state(self, batch_size: int) -> list[Tensor]:
