@@ -40,8 +40,8 @@ void affine_transform(const View& out, const View& in, const double* transforms,
   FASTNN_CHECK(n_transforms == 1 || n_transforms == i.B, ValueError,
                op << ": expected 1 or " << i.B << " transforms (one per image) for images of shape "
                   << in.shape_str() << ", got " << n_transforms);
-  FASTNN_CHECK(transforms != nullptr, ValueError, op << ": no transforms given");
   if (out.numel() == 0) return;
+  FASTNN_CHECK(transforms != nullptr, ValueError, op << ": no transforms given");
   FASTNN_CHECK(i.H > 0 && i.W > 0, ValueError,
                op << ": cannot sample images of shape " << in.shape_str() << " (height and width must be positive)");
   const int64_t stride = n_transforms == 1 ? 0 : 8;
