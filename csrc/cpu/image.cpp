@@ -51,6 +51,30 @@ inline void lerp_pixel_unit(float* __restrict o, int64_t C, const float* p00, co
   }
 }
 
+// Pass 1 over a chunk of a row: the integer source coordinates (floor for bilinear, rint for
+// nearest, as doubles) and the bilinear weights. All in double, the pixel counter in int32
+// (AVX2 converts int32 to double, not int64; a double counter is not an induction variable
+// the vectoriser takes), so the SIMD clones vectorise it.
+template <bool kBilinear>
+FASTNN_SIMD void affine_coords(const double* __restrict t, double y, double x_begin, int32_t n, double* __restrict ix,
+                               double* __restrict iy, double* __restrict wx, double* __restrict wy) {
+  for (int32_t j = 0; j < n; ++j) {
+    double xs, ys;
+    affine_coord(t, x_begin + (double)j, y, xs, ys);
+    if constexpr (kBilinear) {
+      ix[j] = std::floor(xs);
+      iy[j] = std::floor(ys);
+      wx[j] = xs - ix[j];
+      wy[j] = ys - iy[j];
+    } else {
+      ix[j] = std::rint(xs);
+      iy[j] = std::rint(ys);
+    }
+  }
+}
+
+constexpr int64_t kChunk = 256;  // output pixels per coordinate pass
+
 // One output row y of one image. `o` is the row's first element, `img` the image, `fill` a row
 // of C fill values (channels-last constant mode).
 template <FillMode kM, bool kBilinear, bool kCF, int kC>
@@ -59,42 +83,58 @@ FASTNN_SIMD void affine_row(float* o, const float* img, int64_t H, int64_t W, in
   const Strides<kCF> st(H, W, C);
   const int64_t n = kC ? kC : C;
   const int64_t ops = kCF ? 1 : n;  // output pixel stride
-  const double yd = (double)y;
-  for (int64_t x = 0; x < OW; ++x, o += ops) {
-    double xs, ys;
-    affine_coord(t, (double)x, yd, xs, ys);
-    if constexpr (!kBilinear) {
-      const int64_t xi = fill_index((int64_t)std::rint(xs), W, kM), yi = fill_index((int64_t)std::rint(ys), H, kM);
-      if (kM == FillMode::Constant && (xi < 0 || yi < 0)) {
-        for (int64_t c = 0; c < n; ++c) o[c * (kCF ? ocs : 1)] = fill_value;
-        continue;
-      }
-      const float* p = img + (yi * W + xi) * st.ps;
-      for (int64_t c = 0; c < n; ++c) o[c * (kCF ? ocs : 1)] = p[c * st.cs];
-    } else {
-      const double fx = std::floor(xs), fy = std::floor(ys);
-      const float wx = (float)(xs - fx), wy = (float)(ys - fy);
-      const int64_t x0 = (int64_t)fx, y0 = (int64_t)fy;
-      const int64_t xa = fill_index(x0, W, kM), xb = fill_index(x0 + 1, W, kM);
-      const int64_t ya = fill_index(y0, H, kM), yb = fill_index(y0 + 1, H, kM);
-      if constexpr (kCF) {
-        auto at = [&](int64_t r, int64_t c, int64_t& s) -> const float* {
-          if (kM == FillMode::Constant && (r < 0 || c < 0)) {
-            s = 0;
-            return &fill_value;
-          }
-          s = st.cs;
-          return img + r * W + c;
-        };
-        int64_t s00, s01, s10, s11;
-        const float *p00 = at(ya, xa, s00), *p01 = at(ya, xb, s01), *p10 = at(yb, xa, s10), *p11 = at(yb, xb, s11);
-        lerp_pixel<kC>(o, ocs, C, p00, p01, p10, p11, s00, s01, s10, s11, wx, wy);
+  double ix[kChunk], iy[kChunk], wxs[kChunk], wys[kChunk];
+  for (int64_t x_begin = 0; x_begin < OW; x_begin += kChunk) {
+    const int64_t m = std::min(kChunk, OW - x_begin);
+    affine_coords<kBilinear>(t, (double)y, (double)x_begin, (int32_t)m, ix, iy, wxs, wys);
+    for (int64_t j = 0; j < m; ++j, o += ops) {
+      if constexpr (!kBilinear) {
+        const int64_t xi = fill_index((int64_t)ix[j], W, kM), yi = fill_index((int64_t)iy[j], H, kM);
+        if (kM == FillMode::Constant && (xi < 0 || yi < 0)) {
+          for (int64_t c = 0; c < n; ++c) o[c * (kCF ? ocs : 1)] = fill_value;
+          continue;
+        }
+        const float* p = img + (yi * W + xi) * st.ps;
+        for (int64_t c = 0; c < n; ++c) o[c * (kCF ? ocs : 1)] = p[c * st.cs];
       } else {
-        auto at = [&](int64_t r, int64_t c) -> const float* {
-          if (kM == FillMode::Constant && (r < 0 || c < 0)) return fill;
-          return img + (r * W + c) * n;
-        };
-        lerp_pixel_unit<kC>(o, C, at(ya, xa), at(ya, xb), at(yb, xa), at(yb, xb), wx, wy);
+        const float wx = (float)wxs[j], wy = (float)wys[j];
+        const int64_t x0 = (int64_t)ix[j], y0 = (int64_t)iy[j];
+        // most pixels have their 2 x 2 neighbourhood inside the image: no fill-mode mapping
+        const bool inside = (uint64_t)x0 < (uint64_t)(W - 1) && (uint64_t)y0 < (uint64_t)(H - 1);
+        if constexpr (kCF) {
+          if (inside) {
+            const float* p = img + y0 * W + x0;
+            const int64_t s = st.cs;
+            lerp_pixel<kC>(o, ocs, C, p, p + 1, p + W, p + W + 1, s, s, s, s, wx, wy);
+            continue;
+          }
+          const int64_t xa = fill_index(x0, W, kM), xb = fill_index(x0 + 1, W, kM);
+          const int64_t ya = fill_index(y0, H, kM), yb = fill_index(y0 + 1, H, kM);
+          auto at = [&](int64_t r, int64_t c, int64_t& s) -> const float* {
+            if (kM == FillMode::Constant && (r < 0 || c < 0)) {
+              s = 0;
+              return &fill_value;
+            }
+            s = st.cs;
+            return img + r * W + c;
+          };
+          int64_t s00, s01, s10, s11;
+          const float *p00 = at(ya, xa, s00), *p01 = at(ya, xb, s01), *p10 = at(yb, xa, s10), *p11 = at(yb, xb, s11);
+          lerp_pixel<kC>(o, ocs, C, p00, p01, p10, p11, s00, s01, s10, s11, wx, wy);
+        } else {
+          if (inside) {
+            const float* p = img + (y0 * W + x0) * n;
+            lerp_pixel_unit<kC>(o, C, p, p + n, p + W * n, p + (W + 1) * n, wx, wy);
+            continue;
+          }
+          const int64_t xa = fill_index(x0, W, kM), xb = fill_index(x0 + 1, W, kM);
+          const int64_t ya = fill_index(y0, H, kM), yb = fill_index(y0 + 1, H, kM);
+          auto at = [&](int64_t r, int64_t c) -> const float* {
+            if (kM == FillMode::Constant && (r < 0 || c < 0)) return fill;
+            return img + (r * W + c) * n;
+          };
+          lerp_pixel_unit<kC>(o, C, at(ya, xa), at(ya, xb), at(yb, xa), at(yb, xb), wx, wy);
+        }
       }
     }
   }

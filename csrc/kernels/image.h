@@ -56,17 +56,13 @@ FASTNN_HD double clamp_coord(double v) {
   return v > kCoordLimit ? kCoordLimit : (v >= -kCoordLimit ? v : -kCoordLimit);  // NaN -> -limit
 }
 
-// Sample coordinates (xs, ys) of output pixel (x, y) under the row t (see above).
+// Sample coordinates (xs, ys) of output pixel (x, y) under the row t (see above). Without a
+// branch for affine rows: c0 = c1 = 0 gives k = 1 exactly, and a division by 1 is exact, so
+// the loops over pixels vectorise.
 FASTNN_HD void affine_coord(const double* t, double x, double y, double& xs, double& ys) {
-  xs = t[0] * x + t[1] * y + t[2];
-  ys = t[3] * x + t[4] * y + t[5];
-  if (t[6] != 0.0 || t[7] != 0.0) {
-    const double k = t[6] * x + t[7] * y + 1.0;
-    xs /= k;
-    ys /= k;
-  }
-  xs = clamp_coord(xs);
-  ys = clamp_coord(ys);
+  const double k = t[6] * x + t[7] * y + 1.0;
+  xs = clamp_coord((t[0] * x + t[1] * y + t[2]) / k);
+  ys = clamp_coord((t[3] * x + t[4] * y + t[5]) / k);
 }
 
 // Integer coordinate i on the input of length n (> 0) extended by `mode`: an index in [0, n),
