@@ -544,8 +544,11 @@ class _AffineLayer(_ImageLayer):
 
 
 def _rows(*cols) -> np.ndarray:
-    b = max(np.size(c) for c in cols)
-    return np.stack([np.broadcast_to(np.asarray(c, dtype=np.float64), (b,)) for c in cols], axis=1)
+    """(B, 8) float64 transform rows from eight columns (numbers or (B,) arrays)."""
+    out = np.empty((max(np.size(c) for c in cols), len(cols)))
+    for i, c in enumerate(cols):
+        out[:, i] = c
+    return out
 
 
 class RandomTranslation(_AffineLayer):
