@@ -18,6 +18,10 @@ or to the nearest pixel, on the input extended by the fill mode:
 - ``nearest``: (a a a a | a b c d | d d d d);
 - ``constant``: (k k k k | a b c d | k k k k) with k = ``fill_value``.
 
+The resampling (translation, rotation, zoom, resizing, cropping) runs in the C++ kernels of
+csrc/kernels/image.h (one pass over the output, threads over the rows, the same bits for any
+thread count), on either data format without transposing and, for a tensor on CUDA, on the GPU.
+
 The random layers are not differentiable (they transform data, as in a Keras input pipeline);
 ``Rescaling`` is.
 
