@@ -44,5 +44,6 @@ void bind_conv(py::module_& m);   // convolutions (im2col + GEMM)
 void bind_rnn(py::module_& m);    // recurrent layers (whole-sequence forward and backward)
 void bind_pool(py::module_& m);   // pooling and resizing
 void bind_norm(py::module_& m);   // batch and layer normalization
+void bind_image(py::module_& m);  // image resampling (augmentation layers)
 
 }  // namespace fastnn::bind

@@ -47,4 +47,5 @@ PYBIND11_MODULE(_C, m) {
   bind::bind_rnn(m);
   bind::bind_pool(m);
   bind::bind_norm(m);
+  bind::bind_image(m);
 }

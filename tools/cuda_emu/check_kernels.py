@@ -558,6 +558,59 @@ for (R, D) in [(5, 7), (3, 300), (1, 1), (40, 33)]:
     close(f'ln bwd dx {(R, D)}', dx, xt.grad.numpy(), rtol=1e-4, atol=1e-4)
     close(f'ln bwd dgamma {(R, D)}', dg, gt.grad.numpy(), rtol=1e-4, atol=1e-4); close(f'ln bwd dbeta {(R, D)}', db, btt.grad.numpy(), rtol=1e-4, atol=1e-4)
 
+# ---- image resampling: affine / projective pass and half-pixel resize, both layouts, against
+# float64 references (the input extended with np.pad; resize as interpolation matrices)
+PADM = {0: 'symmetric', 1: 'wrap', 2: 'constant', 3: 'edge'}  # FillMode: reflect wrap constant nearest
+def ref_affine(x, t, interp, mode, fv, oh, ow):
+    B, H, W, C = x.shape; p = 4 * max(H, W) + 2
+    ext = np.pad(x.astype(np.float64), ((0, 0), (p, p), (p, p), (0, 0)), mode=PADM[mode], **({'constant_values': fv} if mode == 2 else {}))
+    ys, xs = np.meshgrid(np.arange(oh, dtype=np.float64), np.arange(ow, dtype=np.float64), indexing='ij')
+    out = np.empty((B, oh, ow, C))
+    for i in range(B):
+        a = t[i if len(t) > 1 else 0]; k = a[6] * xs + a[7] * ys + 1
+        X = (a[0] * xs + a[1] * ys + a[2]) / k; Y = (a[3] * xs + a[4] * ys + a[5]) / k; e = ext[i]
+        if interp == 0: out[i] = e[np.rint(Y).astype(int) + p, np.rint(X).astype(int) + p]; continue
+        x0, y0 = np.floor(X), np.floor(Y); ax, ay = (X - x0)[..., None], (Y - y0)[..., None]; r, q = y0.astype(int) + p, x0.astype(int) + p
+        out[i] = (1 - ay) * ((1 - ax) * e[r, q] + ax * e[r, q + 1]) + ay * ((1 - ax) * e[r + 1, q] + ax * e[r + 1, q + 1])
+    return out
+def resize_mat(n_in, n_out, interp):
+    m = np.zeros((n_out, n_in)); sc = n_in / n_out
+    for i in range(n_out):
+        if interp == 0: m[i, min(math.floor((i + 0.5) * sc), n_in - 1)] = 1; continue
+        s_ = min(max((i + 0.5) * sc - 0.5, 0.0), n_in - 1); i0 = math.floor(s_); m[i, i0] += 1 - (s_ - i0); m[i, min(i0 + 1, n_in - 1)] += s_ - i0
+    return m
+for (B, H, W, C, OH, OW) in [(2, 7, 10, 1, 7, 10), (3, 9, 5, 3, 6, 11), (1, 1, 1, 2, 3, 2), (2, 6, 7, 33, 6, 7)]:
+    x = rng.random((B, H, W, C), dtype=np.float32)
+    rows = []
+    for _ in range(B):
+        ang, z = rng.uniform(-math.pi, math.pi), rng.uniform(0.4, 2.5); cc, ss = math.cos(ang) * z, math.sin(ang) * z
+        cx, cy = (W - 1) / 2, (H - 1) / 2
+        rows.append([cc, -ss, cx - cc * cx + ss * cy + rng.uniform(-1.5, 1.5) * W, ss, cc, cy - ss * cx - cc * cy + rng.uniform(-1.5, 1.5) * H,
+                     rng.uniform(-0.2, 0.2) / W, rng.uniform(-0.2, 0.2) / H])
+    t = np.ascontiguousarray(rows, dtype=np.float64)
+    for shared in (False, True):
+        tt = t[:1].copy() if shared else t
+        for interp in (0, 1):
+            for mode in range(4):
+                want = ref_affine(x, tt, interp, mode, -0.6, OH, OW)
+                for cf in (False, True):
+                    xin = np.ascontiguousarray(x.transpose(0, 3, 1, 2)) if cf else x
+                    out = np.empty((B, C, OH, OW) if cf else (B, OH, OW, C), np.float32)
+                    call('e_affine', b(cf), P(out), P(xin), i64(B), i64(H), i64(W), i64(C), i64(OH), i64(OW), P(tt), i64(0 if shared else 8), interp, mode, f32(-0.6))
+                    close(f'affine interp={interp} mode={mode} cf={cf} shared={shared} {(B, H, W, C, OH, OW)}', out.transpose(0, 2, 3, 1) if cf else out, want, rtol=1e-5, atol=2e-6)
+    for interp in (0, 1):
+        for (top, left, CH, CW) in [(0, 0, H, W), (H // 3, W // 4, H - H // 3, W - W // 4)]:
+            want = np.einsum('yh,bhwc,xw->byxc', resize_mat(CH, OH + 2, interp), x[:, top:top + CH, left:left + CW].astype(np.float64), resize_mat(CW, OW + 3, interp))
+            for cf in (False, True):
+                xin = np.ascontiguousarray(x.transpose(0, 3, 1, 2)) if cf else x
+                out = np.empty((B, C, OH + 2, OW + 3) if cf else (B, OH + 2, OW + 3, C), np.float32)
+                call('e_resize', b(cf), P(out), P(xin), i64(B), i64(H), i64(W), i64(C), i64(top), i64(left), i64(CH), i64(CW), i64(OH + 2), i64(OW + 3), interp)
+                close(f'resize interp={interp} cf={cf} crop={(top, left, CH, CW)} {(B, H, W, C)}', out.transpose(0, 2, 3, 1) if cf else out, want, rtol=1e-5, atol=2e-6)
+# a degenerate projective row (k = 0 inside the image): finite results, the fill value there
+x = rng.random((1, 4, 5, 2), dtype=np.float32); out = np.empty_like(x); t = np.array([1, 0, 0, 0, 1, 0, -0.5, 0], np.float64)
+call('e_affine', b(False), P(out), P(x), i64(1), i64(4), i64(5), i64(2), i64(4), i64(5), P(t), i64(0), 1, 2, f32(7.0))
+close('affine degenerate projective', out[0, :, 2], np.full((4, 2), 7.0)); close('affine degenerate finite', np.isfinite(out).astype(np.float32), np.ones_like(out))
+
 # ---- memory
 L.e_alloc.restype = ct.c_void_p
 p1 = L.e_alloc(i64(1000)); L.e_free(ct.c_void_p(p1)); p2 = L.e_alloc(i64(1020)); print('cache reuse', p1 == p2); L.e_free(ct.c_void_p(p2))

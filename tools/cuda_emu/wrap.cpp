@@ -4,6 +4,7 @@
 #include "kernels/conv.h"
 #include "kernels/elementwise.h"
 #include "kernels/gemm.h"
+#include "kernels/image.h"
 #include "kernels/index.h"
 #include "kernels/loss.h"
 #include "kernels/memory.h"
@@ -97,6 +98,10 @@ int e_adamax_update_sparse(float* w, float* m, float* u, RS, float lr, float b1,
 int e_nadam_update_sparse(float* w, float* m, float* v, RS, float lr, float b1, float b2, float eps, float cm, float cg, float cv, float s, float c, float d) { W(c::nadam_update_sparse(w, m, v, RSA, lr, b1, b2, eps, cm, cg, cv, prep(s, c, d))) }
 int e_adadelta_update_sparse(float* w, float* ag, float* ad, RS, float lr, float rho, float eps, float s, float c, float d) { W(c::adadelta_update_sparse(w, ag, ad, RSA, lr, rho, eps, prep(s, c, d))) }
 int e_row_coalesce(int64_t* oi, float* o, const int64_t* idx, const float* rows, int64_t N, int64_t V, int64_t D, int64_t* U) { W(*U = c::row_coalesce(oi, o, idx, rows, N, V, D)) }
+int e_affine(bool cf, float* out, const float* in, int64_t B, int64_t H, int64_t W, int64_t C, int64_t OH, int64_t OW, const double* t, int64_t ts, int interp, int mode, float fv) {
+  W((cf ? c::affine_nchw : c::affine_nhwc)(out, in, B, H, W, C, OH, OW, t, ts, (Interpolation)interp, (FillMode)mode, fv)) }
+int e_resize(bool cf, float* out, const float* in, int64_t B, int64_t H, int64_t W, int64_t C, int64_t top, int64_t left, int64_t CH, int64_t CW, int64_t OH, int64_t OW, int interp) {
+  W((cf ? c::resize_nchw : c::resize_nhwc)(out, in, B, H, W, C, top, left, CH, CW, OH, OW, (Interpolation)interp)) }
 int e_sum_squares(const float* x, int64_t n, double* out) { W(*out = c::sum_squares(x, n)) }
 static PoolGeom pg(const int64_t* v, bool cl) {
   PoolGeom g; g.N = v[0]; g.C = v[1]; g.H = v[2]; g.W = v[3]; g.OH = v[4]; g.OW = v[5]; g.KH = v[6]; g.KW = v[7];

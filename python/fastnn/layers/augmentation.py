@@ -18,6 +18,10 @@ or to the nearest pixel, on the input extended by the fill mode:
 - ``nearest``: (a a a a | a b c d | d d d d);
 - ``constant``: (k k k k | a b c d | k k k k) with k = ``fill_value``.
 
+The resampling (translation, rotation, zoom, resizing, cropping) runs in the C++ kernels of
+csrc/kernels/image.h (one pass over the output, threads over the rows, the same bits for any
+thread count), on either data format without transposing and, for a tensor on CUDA, on the GPU.
+
 The random layers are not differentiable (they transform data, as in a Keras input pipeline);
 ``Rescaling`` is.
 
@@ -43,6 +47,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .. import _C
 from .. import random as _random
 from ..tensor import Tensor
 from .base import Layer
@@ -65,14 +70,8 @@ INTERPOLATIONS = ("bilinear", "nearest")
 
 
 # ---------------------------------------------------------------------------- array kernels
-def _fix_index(idx: np.ndarray, n: int, fill_mode: str) -> np.ndarray:
-    """Integer indices into the extended input mapped to [0, n) ('reflect', 'wrap', 'nearest')."""
-    if fill_mode == "reflect":
-        m = np.mod(idx, 2 * n)
-        return np.where(m < n, m, 2 * n - 1 - m)
-    if fill_mode == "wrap":
-        return np.mod(idx, n)
-    return np.clip(idx, 0, n - 1)
+# The resampling itself is the C++ / CUDA kernel family `image` (csrc/kernels/image.h, where the
+# arithmetic is written down); these wrappers check the arguments and pick the layout.
 
 
 def _check_mode(fill_mode: str, interpolation: str, who: str) -> None:
@@ -82,59 +81,30 @@ def _check_mode(fill_mode: str, interpolation: str, who: str) -> None:
         raise ValueError(f"{who}: interpolation must be one of {INTERPOLATIONS}, got interpolation={interpolation!r}")
 
 
+def _affine(a, transforms: np.ndarray, interpolation: str, fill_mode: str, fill_value: float,
+            channels_first: bool = False):
+    """affine_transform on a float32 batch (B, H, W, C) or one image (channels first with the
+    flag), a NumPy array or a CUDA DeviceArray (the result is on the same device), with float64
+    transforms (B, 8) or (8,)."""
+    return _C.affine_transform(a, transforms, None, interpolation, fill_mode, float(fill_value), channels_first)
+
+
 def _affine_nhwc(images: np.ndarray, transforms: np.ndarray, interpolation: str, fill_mode: str,
                  fill_value: float) -> np.ndarray:
     """affine_transform on float32 (B, H, W, C) with float64 (B, 8) transforms."""
-    b, h, w, c = images.shape
-    ys, xs = np.meshgrid(np.arange(h, dtype=np.float64), np.arange(w, dtype=np.float64), indexing="ij")
-    t = transforms[:, :, None, None]
-    x_in = t[:, 0] * xs + t[:, 1] * ys + t[:, 2]
-    y_in = t[:, 3] * xs + t[:, 4] * ys + t[:, 5]
-    if np.any(transforms[:, 6:] != 0):
-        k = t[:, 6] * xs + t[:, 7] * ys + 1.0
-        x_in, y_in = x_in / k, y_in / k
-    if fill_mode == "constant":
-        # a one-pixel border of fill_value: indices clipped to [-1, n] then read it, no masks
-        images = np.pad(images, ((0, 0), (1, 1), (1, 1), (0, 0)), constant_values=np.float32(fill_value))
-        h2, w2 = h + 2, w + 2
-    else:
-        h2, w2 = h, w
-    flat = images.reshape(-1) if c == 1 else images.reshape(b * h2 * w2, c)
-    base = (np.arange(b, dtype=np.int64) * (h2 * w2))[:, None, None]
+    return _affine(images, transforms, interpolation, fill_mode, fill_value)
 
-    def fix(idx, n):
-        return np.clip(idx, -1, n) + 1 if fill_mode == "constant" else _fix_index(idx, n, fill_mode)
 
-    def read(rows, cols):
-        v = np.take(flat, (rows + cols).reshape(-1), axis=0)
-        return v.reshape(b, h, w, c)
-
-    if interpolation == "nearest":
-        # round half to even, as jnp.round / np.rint
-        yi = fix(np.rint(y_in).astype(np.int64), h)
-        xi = fix(np.rint(x_in).astype(np.int64), w)
-        return read(base + yi * w2, xi)
-    x0f, y0f = np.floor(x_in), np.floor(y_in)
-    wx = (x_in - x0f).astype(np.float32)[..., None]
-    wy = (y_in - y0f).astype(np.float32)[..., None]
-    x0, y0 = x0f.astype(np.int64), y0f.astype(np.int64)
-    # each neighbour index is mapped into the image once, then shared by two reads
-    xa, xb = fix(x0, w), fix(x0 + 1, w)
-    ra, rb = base + fix(y0, h) * w2, base + fix(y0 + 1, h) * w2
-    top = read(ra, xa)
-    top += (read(ra, xb) - top) * wx
-    bottom = read(rb, xa)
-    bottom += (read(rb, xb) - bottom) * wx
-    top += (bottom - top) * wy
-    return top
+def _check_rank(shape) -> None:
+    if len(shape) not in (3, 4):
+        raise ValueError(
+            f"expected a batch of images (rank 4) or one image (rank 3), got an input of shape {tuple(shape)}"
+        )
 
 
 def _nhwc(a: np.ndarray, data_format: str) -> tuple[np.ndarray, bool]:
     """(batched channels-last view, whether the input was one image)."""
-    if a.ndim not in (3, 4):
-        raise ValueError(
-            f"expected a batch of images (rank 4) or one image (rank 3), got an input of shape {a.shape}"
-        )
+    _check_rank(a.shape)
     single = a.ndim == 3
     if single:
         a = a[None]
@@ -150,10 +120,23 @@ def _back(a: np.ndarray, data_format: str, single: bool) -> np.ndarray:
     return a[0] if single else a
 
 
+def _dims(shape, channels_first: bool) -> tuple[int, int, int]:
+    """(batch, height, width) of a batch or one image."""
+    b = shape[0] if len(shape) == 4 else 1
+    if channels_first:
+        return b, shape[-2], shape[-1]
+    return b, shape[-3], shape[-2]
+
+
 def _data_format(data_format, who: str) -> str:
     if data_format not in (None, "channels_last", "channels_first"):
         raise ValueError(f"{who}: data_format must be 'channels_last' or 'channels_first', got {data_format!r}")
     return data_format or "channels_last"
+
+
+def _float_images(images) -> np.ndarray:
+    a = images.numpy() if isinstance(images, Tensor) else images
+    return np.ascontiguousarray(a, dtype=np.float32)
 
 
 def affine_transform(images, transform, interpolation: str = "bilinear", fill_mode: str = "constant",
@@ -175,45 +158,34 @@ def affine_transform(images, transform, interpolation: str = "bilinear", fill_mo
     """
     _check_mode(fill_mode, interpolation, "affine_transform")
     df = _data_format(data_format, "affine_transform")
-    a = np.asarray(images.numpy() if isinstance(images, Tensor) else images, dtype=np.float32)
-    nhwc, single = _nhwc(a, df)
+    a = _float_images(images)
+    _check_rank(a.shape)
+    b = a.shape[0] if a.ndim == 4 else 1
     t = np.asarray(transform, dtype=np.float64)
     if t.ndim == 1:
         t = t[None]
-    if t.ndim != 2 or t.shape[1] != 8 or t.shape[0] not in (1, nhwc.shape[0]):
-        raise ValueError(f"affine_transform: transform must be (8,) or ({nhwc.shape[0]}, 8), got shape {t.shape}")
-    t = np.broadcast_to(t, (nhwc.shape[0], 8))
-    out = _affine_nhwc(np.ascontiguousarray(nhwc), t, interpolation, fill_mode, fill_value)
-    return _back(out, df, single)
+    if t.ndim != 2 or t.shape[1] != 8 or t.shape[0] not in (1, b):
+        raise ValueError(f"affine_transform: transform must be (8,) or ({b}, 8), got shape {t.shape}")
+    return _affine(a, t, interpolation, fill_mode, fill_value, df == "channels_first")
 
 
-def _resize_weights(n_in: int, n_out: int, interpolation: str) -> np.ndarray:
-    """(n_out, n_in) interpolation matrix with half-pixel centres (TF 2 / JAX convention)."""
-    m = np.zeros((n_out, n_in), dtype=np.float32)
-    scale = n_in / n_out
-    rows = np.arange(n_out)
-    if interpolation == "nearest":
-        src = np.minimum(np.floor((rows + 0.5) * scale).astype(np.int64), n_in - 1)
-        m[rows, src] = 1.0
-        return m
-    src = np.clip((rows + 0.5) * scale - 0.5, 0.0, n_in - 1)
-    i0 = np.floor(src).astype(np.int64)
-    i1 = np.minimum(i0 + 1, n_in - 1)
-    frac = (src - i0).astype(np.float32)
-    np.add.at(m, (rows, i0), 1.0 - frac)
-    np.add.at(m, (rows, i1), frac)
-    return m
-
-
-def _resize_nhwc(a: np.ndarray, height: int, width: int, interpolation: str) -> np.ndarray:
-    b, h, w, c = a.shape
-    if (h, w) == (height, width):
+def _resize(a, height: int, width: int, interpolation: str, channels_first: bool = False, crop=None):
+    """Half-pixel resize of a float32 batch or one image (NumPy or DeviceArray) to (height,
+    width), of the window crop = (top, left, rows, cols) when given; the input itself when
+    nothing changes."""
+    _, h, w = _dims(a.shape, channels_first)
+    if crop is not None and tuple(crop) == (0, 0, h, w):
+        crop = None
+    if (height, width) == (h, w) and crop is None:
         return a
-    wy = _resize_weights(h, height, interpolation)
-    wx = _resize_weights(w, width, interpolation)
-    t = np.tensordot(wy, a, axes=(1, 1))  # (height, B, W, C)
-    t = np.tensordot(wx, t, axes=(1, 2))  # (width, height, B, C)
-    return t.transpose(2, 1, 0, 3)
+    if crop is not None and (height, width) == tuple(crop[2:]):
+        # a plain crop: a copy, exact even for inf and NaN (nearest at scale 1 reads pixel i)
+        if not isinstance(a, np.ndarray):
+            return _C.resize(a, (height, width), "nearest", crop, channels_first)
+        top, left, ch, cw = crop
+        win = a[..., top:top + ch, left:left + cw] if channels_first else a[..., top:top + ch, left:left + cw, :]
+        return np.ascontiguousarray(win)
+    return _C.resize(a, (height, width), interpolation, crop, channels_first)
 
 
 def _center_window(h: int, w: int, height: int, width: int) -> tuple[int, int, int, int]:
@@ -223,9 +195,9 @@ def _center_window(h: int, w: int, height: int, width: int) -> tuple[int, int, i
     return int((h - ch) / 2), int((w - cw) / 2), ch, cw
 
 
-def _smart_resize(a: np.ndarray, height: int, width: int, interpolation: str = "bilinear") -> np.ndarray:
-    top, left, ch, cw = _center_window(a.shape[1], a.shape[2], height, width)
-    return _resize_nhwc(a[:, top:top + ch, left:left + cw], height, width, interpolation)
+def _smart_resize(a, height: int, width: int, interpolation: str = "bilinear", channels_first: bool = False):
+    _, h, w = _dims(a.shape, channels_first)
+    return _resize(a, height, width, interpolation, channels_first, _center_window(h, w, height, width))
 
 
 def resize(images, size: Sequence[int], interpolation: str = "bilinear", crop_to_aspect_ratio: bool = False,
@@ -242,11 +214,12 @@ def resize(images, size: Sequence[int], interpolation: str = "bilinear", crop_to
     height, width = _check_size(size, "resize")
     if interpolation not in INTERPOLATIONS:
         raise ValueError(f"resize: interpolation must be one of {INTERPOLATIONS}, got interpolation={interpolation!r}")
-    a = np.asarray(images.numpy() if isinstance(images, Tensor) else images, dtype=np.float32)
-    nhwc, single = _nhwc(a, df)
-    out = (_smart_resize(nhwc, height, width, interpolation) if crop_to_aspect_ratio
-           else _resize_nhwc(nhwc, height, width, interpolation))
-    return _back(out, df, single)
+    a = _float_images(images)
+    _check_rank(a.shape)
+    cf = df == "channels_first"
+    out = (_smart_resize(a, height, width, interpolation, cf) if crop_to_aspect_ratio
+           else _resize(a, height, width, interpolation, cf))
+    return out.copy() if out is a else out
 
 
 def _check_size(size, who: str) -> tuple[int, int]:
@@ -322,6 +295,10 @@ class _ImageLayer(Layer):
             inputs = Tensor(np.asarray(inputs, dtype=np.float32))
         if not training and not self._acts_at_inference:
             return inputs
+        if self._native:
+            raw = self._checked_raw(inputs._data)
+            out = self._transform_native(raw, bool(training))
+            return inputs if out is inputs._data else Tensor(out)
         device = inputs.device
         a = inputs.numpy()
         if a.dtype != np.float32:
@@ -337,9 +314,31 @@ class _ImageLayer(Layer):
         return t if device == "cpu" else t.to(device)
 
     _acts_at_inference = False
+    # True: _transform_native takes the batch (or one image) as stored, in the layer's
+    # data_format and on its device (the resampling kernels handle both layouts and devices)
+    _native = False
 
     def _transform(self, nhwc: np.ndarray, training: bool) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _transform_native(self, raw, training: bool):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _checked_raw(self, raw):
+        """A float32 NumPy array or DeviceArray of rank 3 or 4 (ValueError naming the layer)."""
+        try:
+            _check_rank(raw.shape)
+        except ValueError as e:
+            raise ValueError(f"{type(self).__name__} '{self.name}': {e}") from None
+        if np.dtype(raw.dtype) == np.float32:
+            return raw
+        if isinstance(raw, np.ndarray):
+            return raw.astype(np.float32)
+        return _C.to_device(_C.to_host(raw).astype(np.float32))
+
+    @property
+    def _channels_first(self) -> bool:
+        return self.data_format == "channels_first"
 
     def _inference_fn(self):
         if self._acts_at_inference:
@@ -440,25 +439,30 @@ class Resizing(_ImageLayer):
         self.fill_mode = fill_mode
         self.fill_value = float(fill_value)
 
-    def _transform(self, nhwc, training):
+    _native = True
+
+    def _transform_native(self, raw, training):
+        cf = self._channels_first
         if self.crop_to_aspect_ratio:
-            return _smart_resize(nhwc, self.height, self.width, self.interpolation)
+            return _smart_resize(raw, self.height, self.width, self.interpolation, cf)
         if self.pad_to_aspect_ratio:
-            _, h, w, _ = nhwc.shape
+            _, h, w = _dims(raw.shape, cf)
             ph = max(h, int(float(w * self.height) / self.width))
             pw = max(w, int(float(h * self.width) / self.height))
             top, left = int((ph - h) / 2), int((pw - w) / 2)
             if (ph, pw) != (h, w):
-                nhwc = np.pad(nhwc, ((0, 0), (top, ph - h - top), (left, pw - w - left), (0, 0)),
-                              constant_values=self.fill_value)
-        return _resize_nhwc(nhwc, self.height, self.width, self.interpolation)
+                on_device = not isinstance(raw, np.ndarray)
+                a = _C.to_host(raw) if on_device else raw
+                pad = [(0, 0)] * a.ndim
+                hi, wi = self._hw_axes(a.ndim)
+                pad[hi], pad[wi] = (top, ph - h - top), (left, pw - w - left)
+                a = np.pad(a, pad, constant_values=np.float32(self.fill_value))
+                raw = _C.to_device(a) if on_device else a
+        return _resize(raw, self.height, self.width, self.interpolation, cf)
 
     def _inference_fn(self):
-        df = self.data_format
-
         def run(a):
-            nhwc, single = _nhwc(a, df)
-            return _back(self._transform(nhwc, False), df, single)
+            return self._transform_native(self._checked_raw(a), False)
 
         return run
 
@@ -530,10 +534,12 @@ class _AffineLayer(_ImageLayer):
     def _matrices(self, b: int, h: int, w: int) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _transform(self, nhwc, training):
-        b, h, w, _ = nhwc.shape
+    _native = True
+
+    def _transform_native(self, raw, training):
+        b, h, w = _dims(raw.shape, self._channels_first)
         t = self._matrices(b, h, w)
-        return _affine_nhwc(np.ascontiguousarray(nhwc), t, self.interpolation, self.fill_mode, self.fill_value)
+        return _affine(raw, t, self.interpolation, self.fill_mode, self.fill_value, self._channels_first)
 
     def get_config(self) -> dict:
         config = super().get_config()
@@ -542,8 +548,11 @@ class _AffineLayer(_ImageLayer):
 
 
 def _rows(*cols) -> np.ndarray:
-    b = max(np.size(c) for c in cols)
-    return np.stack([np.broadcast_to(np.asarray(c, dtype=np.float64), (b,)) for c in cols], axis=1)
+    """(B, 8) float64 transform rows from eight columns (numbers or (B,) arrays)."""
+    out = np.empty((max(np.size(c) for c in cols), len(cols)))
+    for i, c in enumerate(cols):
+        out[:, i] = c
+    return out
 
 
 class RandomTranslation(_AffineLayer):
@@ -672,21 +681,21 @@ class RandomCrop(_ImageLayer):
         self.height = _positive_int(height, "height", "RandomCrop")
         self.width = _positive_int(width, "width", "RandomCrop")
 
-    def _transform(self, nhwc, training):
-        _, h, w, _ = nhwc.shape
+    _native = True
+
+    def _transform_native(self, raw, training):
+        cf = self._channels_first
+        _, h, w = _dims(raw.shape, cf)
         if training and h > self.height and w > self.width:
             u = self._uniform(2, 0.0, 1.0)
             top = min(int(u[0] * (h - self.height + 1)), h - self.height)
             left = min(int(u[1] * (w - self.width + 1)), w - self.width)
-            return nhwc[:, top:top + self.height, left:left + self.width]
-        return _smart_resize(nhwc, self.height, self.width)
+            return _resize(raw, self.height, self.width, "bilinear", cf, (top, left, self.height, self.width))
+        return _smart_resize(raw, self.height, self.width, "bilinear", cf)
 
     def _inference_fn(self):
-        df = self.data_format
-
         def run(a):
-            nhwc, single = _nhwc(a, df)
-            return _back(self._transform(nhwc, False), df, single)
+            return self._transform_native(self._checked_raw(a), False)
 
         return run
 
