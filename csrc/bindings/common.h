@@ -40,5 +40,6 @@ void bind_random(py::module_& m);
 void bind_index(py::module_& m);
 void bind_bench(py::module_& m);  // machine probes for the benchmarks (FMA peak)
 void bind_optim(py::module_& m);  // fused optimizer updates
+void bind_conv(py::module_& m);   // convolutions (im2col + GEMM)
 
 }  // namespace fastnn::bind

@@ -43,4 +43,5 @@ PYBIND11_MODULE(_C, m) {
   bind::bind_index(m);
   bind::bind_bench(m);
   bind::bind_optim(m);
+  bind::bind_conv(m);
 }

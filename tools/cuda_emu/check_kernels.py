@@ -404,6 +404,35 @@ for (rows_, cols, nnz) in [(1, 1, 1), (50, 7, 12), (64, 33, 0), (300, 5, 299)]:
             close(f'{name}_sparse {(rows_, cols, nnz)} prep={sc}', ws, wd, rtol=1e-6, atol=1e-7)
             for k in range(nslots): close(f'{name}_sparse slot{k} {(rows_, cols, nnz)} prep={sc}', ss[k], sd[k], rtol=1e-6, atol=1e-7)
 
+# ---- conv2d (im2col / col2im + GEMM), against torch with explicit padding; NHWC by permuting
+def conv_case(N, H, W, C, OC, KH, KW, s, pads, d, groups, cl):
+    keff = ((KH - 1) * d[0] + 1, (KW - 1) * d[1] + 1)
+    OH = (H + pads[0] + pads[1] - keff[0]) // s[0] + 1; OW = (W + pads[2] + pads[3] - keff[1]) // s[1] + 1
+    v = np.array([N, H, W, C, OH, OW, OC, KH, KW, s[0], s[1], *pads, d[0], d[1], groups], np.int64)
+    xs = (N, H, W, C) if cl else (N, C, H, W); ys = (N, OH, OW, OC) if cl else (N, OC, OH, OW)
+    x = rng.standard_normal(xs).astype(np.float32); w = rng.standard_normal((KH, KW, C // groups, OC)).astype(np.float32)
+    bias = rng.standard_normal(OC).astype(np.float32); cb = rng.standard_normal(C).astype(np.float32)
+    xt, wt, bt = T(x), T(w), T(bias)
+    xn = xt.permute(0, 3, 1, 2) if cl else xt
+    yt = F.conv2d(F.pad(xn, (pads[2], pads[3], pads[0], pads[1])), wt.permute(3, 2, 0, 1), bt, stride=s, dilation=d, groups=groups)
+    yt = torch.relu(yt.permute(0, 2, 3, 1) if cl else yt)
+    tag = f'conv {xs} k=({KH},{KW}) s={s} p={pads} d={d} g={groups} cl={cl}'
+    y = np.empty(ys, np.float32); call('e_conv2d_forward', P(y), P(x), P(w), P(bias), 1, P(v), b(cl))
+    close(tag + ' fwd', y, yt.detach().numpy(), rtol=1e-4, atol=1e-4)
+    g = rng.standard_normal(ys).astype(np.float32); yt.backward(torch.tensor(g))
+    gz = g * (y > 0)  # the kernels below take the gradient after the activation
+    dx = np.empty(xs, np.float32); call('e_conv2d_backward_data', P(dx), P(gz), P(w), P(cb), P(v), b(cl))
+    close(tag + ' dx', dx, xt.grad.numpy() + (cb if cl else cb[:, None, None]), rtol=1e-4, atol=1e-4)
+    dw = np.empty(w.shape, np.float32); db = np.empty(OC, np.float32)
+    call('e_conv2d_backward_weight', P(dw), P(db), P(gz), P(x), P(v), b(cl))
+    close(tag + ' dw', dw, wt.grad.numpy(), rtol=1e-4, atol=1e-3); close(tag + ' db', db, bt.grad.numpy(), rtol=1e-4, atol=1e-3)
+for cl in (True, False):
+    conv_case(2, 7, 6, 3, 4, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1), 1, cl)
+    conv_case(2, 9, 8, 4, 6, 5, 2, (2, 3), (1, 2, 0, 1), (1, 1), 2, cl)
+    conv_case(1, 8, 9, 3, 6, 3, 3, (2, 2), (0, 1, 0, 1), (1, 1), 3, cl)  # depthwise, multiplier 2
+    conv_case(2, 4, 5, 4, 3, 1, 1, (1, 1), (0, 0, 0, 0), (1, 1), 1, cl)  # direct 1x1
+    conv_case(1, 9, 9, 2, 3, 3, 2, (1, 1), (2, 2, 1, 1), (2, 3), 1, cl)  # dilation
+
 # ---- memory
 L.e_alloc.restype = ct.c_void_p
 p1 = L.e_alloc(i64(1000)); L.e_free(ct.c_void_p(p1)); p2 = L.e_alloc(i64(1020)); print('cache reuse', p1 == p2); L.e_free(ct.c_void_p(p2))

@@ -1,6 +1,7 @@
 #include <cuda_runtime.h>
 #include <cstdio>
 #include <exception>
+#include "kernels/conv.h"
 #include "kernels/elementwise.h"
 #include "kernels/gemm.h"
 #include "kernels/index.h"
@@ -35,6 +36,13 @@ int e_masked_softmax_forward(float* y, const float* x, const float* mask, int64_
 int e_masked_softmax_backward(float* dx, const float* dy, const float* y, int64_t rows, int64_t n, float scale) { W(c::masked_softmax_backward(dx, dy, y, rows, n, scale)) }
 int e_sgemm_batched(bool ta, bool tb, int64_t batch, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, int64_t sA, const float* B, int64_t ldb, int64_t sB, float beta, float* C, int64_t ldc, int64_t sC) { W(c::sgemm_batched(ta, tb, batch, M, N, K, alpha, A, lda, sA, B, ldb, sB, beta, C, ldc, sC)) }
 int e_sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) { W(c::sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)) }
+static ConvGeom geom(const int64_t* v, bool cl) {
+  ConvGeom g; g.N = v[0]; g.H = v[1]; g.W = v[2]; g.C = v[3]; g.OH = v[4]; g.OW = v[5]; g.OC = v[6]; g.KH = v[7]; g.KW = v[8];
+  g.sh = v[9]; g.sw = v[10]; g.pt = v[11]; g.pb = v[12]; g.pl = v[13]; g.pr = v[14]; g.dh = v[15]; g.dw = v[16]; g.groups = v[17];
+  g.channels_last = cl; return g; }
+int e_conv2d_forward(float* y, const float* x, const float* w, const float* b, int act, const int64_t* v, bool cl) { W(c::conv2d_forward(y, x, w, b, (Activation)act, geom(v, cl))) }
+int e_conv2d_backward_data(float* dx, const float* dy, const float* w, const float* b, const int64_t* v, bool cl) { W(c::conv2d_backward_data(dx, dy, w, b, geom(v, cl))) }
+int e_conv2d_backward_weight(float* dw, float* db, const float* dy, const float* x, const int64_t* v, bool cl) { W(c::conv2d_backward_weight(dw, db, dy, x, geom(v, cl))) }
 int e_uniform_fill(float* out, int64_t n, uint64_t seed, uint64_t off, float lo, float hi) { W(c::uniform_fill(out, n, seed, off, lo, hi)) }
 int e_normal_fill(float* out, int64_t n, uint64_t seed, uint64_t off, float m, float s) { W(c::normal_fill(out, n, seed, off, m, s)) }
 int e_dropout_forward(float* y, const float* x, int64_t n, float rate, uint64_t seed, uint64_t off) { W(c::dropout_forward(y, x, n, rate, seed, off)) }

@@ -3,10 +3,11 @@
 Each op is a ``Function`` (fastnn.autograd) whose forward and backward call the C++/CUDA
 kernels in ``fastnn._C``. Grouped by family: shape (views, copies, indexing), elementwise
 (arithmetic with broadcasting), activations, reductions (and softmax), linalg (matmul),
-losses, nn (dropout, embedding).
+losses, nn (dropout, embedding), conv (convolutions).
 """
 
 from .activations import *  # noqa: F401,F403
+from .conv import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403

@@ -22,6 +22,7 @@ from .augmentation import (
 )
 from .attention import AdditiveAttention, Attention, MultiHeadAttention
 from .base import Layer, clear_session
+from .convolutional import Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
 from .core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda, RepeatVector, Reshape, TensorOp
 from .embedding import Embedding
 from .merge import (
@@ -82,6 +83,11 @@ __all__ = [
     "Attention",
     "AdditiveAttention",
     "MultiHeadAttention",
+    "Conv1D",
+    "Conv2D",
+    "Conv2DTranspose",
+    "DepthwiseConv2D",
+    "SeparableConv2D",
     "get",
     "serialize",
     "deserialize",
@@ -90,9 +96,9 @@ __all__ = [
 
 def get(name: str) -> type:
     """The layer class registered under `name` (its class name)."""
-    from . import attention, augmentation, core, embedding, merge, preprocessing
+    from . import attention, augmentation, convolutional, core, embedding, merge, preprocessing
 
-    for mod in (core, embedding, merge, preprocessing, augmentation, attention):
+    for mod in (core, embedding, merge, preprocessing, augmentation, attention, convolutional):
         cls = getattr(mod, name, None)
         if isinstance(cls, type) and issubclass(cls, Layer):
             return cls

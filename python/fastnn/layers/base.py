@@ -50,8 +50,9 @@ def clear_session() -> None:
 
 
 def _snake(name: str) -> str:
+    # Keras's to_snake_case: a digit does not end a word (Conv2D -> conv2d, MaxPooling2D -> max_pooling2d)
     s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower().lstrip("_")
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower().lstrip("_")
 
 
 def unique_name(prefix: str) -> str:

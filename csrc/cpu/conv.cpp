@@ -1,0 +1,388 @@
+// 2-D convolution on the CPU: im2col / col2im around the blocked GEMM of cpu/gemm.cpp.
+// Per image and group the im2col matrix is logically P x Kc (P = OH * OW output pixels,
+// Kc = KH * KW * C/groups taps in the kernel's (kh, kw, c) order), so the Keras kernel
+// (KH, KW, C/groups, OC) is the GEMM's right operand as it is stored. channels_last builds it
+// P x Kc (each pixel's taps are runs of C contiguous floats, copied whole); channels_first builds
+// its transpose Kc x P (each row a strided walk over one input row), and the GEMM's transA /
+// transB flags absorb the difference, so no operand is ever transposed in memory. A 1x1
+// convolution with stride 1 and no padding skips im2col: the input is the matrix.
+// Threads: forward and backward-data split the batch (one image per task, scratch per thread);
+// backward-weight is one GEMM over the batch (its K is never split), so every output is the
+// same sequence of operations for any number of threads.
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "core/parallel.h"
+#include "cpu/vec_math.h"
+#include "kernels/conv.h"
+#include "kernels/gemm.h"
+
+namespace fastnn::cpu {
+namespace {
+
+// A 64-byte aligned buffer that grows and is reused from call to call (one per thread).
+struct Scratch {
+  float* ptr = nullptr;
+  size_t cap = 0;
+  float* get(size_t n) {
+    if (n > cap) {
+      std::free(ptr);
+      size_t bytes = (std::max<size_t>(n, 16) * sizeof(float) + 63) / 64 * 64;
+      ptr = static_cast<float*>(std::aligned_alloc(64, bytes));
+      if (!ptr) {
+        cap = 0;
+        throw std::bad_alloc();
+      }
+      cap = bytes / sizeof(float);
+    }
+    return ptr;
+  }
+  ~Scratch() { std::free(ptr); }
+};
+thread_local Scratch tl_col, tl_batch;
+
+// The batch im2col of backward-weight is cut into chunks of at most this many floats (64 MiB).
+constexpr int64_t kBatchColFloats = int64_t(16) << 20;
+
+// A GEMM operand: stored row-major with row stride ld; t when stored as the transpose of its
+// logical shape (P x Kc for im2col matrices, P x OC for outputs).
+struct Mat {
+  const float* p;
+  int64_t ld;
+  bool t;
+};
+
+// The first and one-past-last output column ow whose input column ow * s + off lies in [0, W).
+inline void valid_range(int64_t OW, int64_t s, int64_t off, int64_t W, int64_t& lo, int64_t& hi) {
+  lo = off >= 0 ? 0 : (-off + s - 1) / s;
+  hi = off >= W ? 0 : std::min<int64_t>(OW, (W - 1 - off) / s + 1);
+  if (hi < lo) hi = lo;
+}
+
+// im2col of one image for group gi: channels_last col is P x Kc, channels_first Kc x P.
+void im2col(float* col, const float* x, const ConvGeom& g, int64_t gi) {
+  const int64_t Cg = g.cg(), c0 = gi * Cg, Kc = g.Kc(), P = g.P();
+  if (g.channels_last) {
+    // with one group and no dilation the taps (kw, c) of one kernel row are one contiguous run
+    const bool runs = g.groups == 1 && g.dw == 1;
+    for (int64_t oh = 0; oh < g.OH; ++oh) {
+      for (int64_t ow = 0; ow < g.OW; ++ow) {
+        float* row = col + (oh * g.OW + ow) * Kc;
+        const int64_t iw0 = ow * g.sw - g.pl;
+        for (int64_t kh = 0; kh < g.KH; ++kh) {
+          const int64_t ih = oh * g.sh - g.pt + kh * g.dh;
+          float* dst = row + kh * g.KW * Cg;
+          if (ih < 0 || ih >= g.H) {
+            std::fill(dst, dst + g.KW * Cg, 0.0f);
+            continue;
+          }
+          const float* xr = x + ih * g.W * g.C + c0;
+          if (runs) {
+            const int64_t klo = std::max<int64_t>(0, -iw0), khi = std::min<int64_t>(g.KW, g.W - iw0);
+            if (khi <= klo) {
+              std::fill(dst, dst + g.KW * Cg, 0.0f);
+              continue;
+            }
+            std::fill(dst, dst + klo * Cg, 0.0f);
+            std::memcpy(dst + klo * Cg, xr + (iw0 + klo) * g.C, (khi - klo) * Cg * sizeof(float));
+            std::fill(dst + khi * Cg, dst + g.KW * Cg, 0.0f);
+            continue;
+          }
+          for (int64_t kw = 0; kw < g.KW; ++kw) {
+            const int64_t iw = iw0 + kw * g.dw;
+            float* d = dst + kw * Cg;
+            if (iw < 0 || iw >= g.W)
+              std::fill(d, d + Cg, 0.0f);
+            else if (Cg == 1)
+              *d = xr[iw * g.C];
+            else
+              std::memcpy(d, xr + iw * g.C, Cg * sizeof(float));
+          }
+        }
+      }
+    }
+    return;
+  }
+  const int64_t HW = g.H * g.W;
+  for (int64_t kh = 0; kh < g.KH; ++kh) {
+    for (int64_t kw = 0; kw < g.KW; ++kw) {
+      const int64_t off = kw * g.dw - g.pl;
+      int64_t lo, hi;
+      valid_range(g.OW, g.sw, off, g.W, lo, hi);
+      for (int64_t c = 0; c < Cg; ++c) {
+        float* row = col + ((kh * g.KW + kw) * Cg + c) * P;
+        const float* xc = x + (c0 + c) * HW;
+        for (int64_t oh = 0; oh < g.OH; ++oh) {
+          float* r = row + oh * g.OW;
+          const int64_t ih = oh * g.sh - g.pt + kh * g.dh;
+          if (ih < 0 || ih >= g.H) {
+            std::fill(r, r + g.OW, 0.0f);
+            continue;
+          }
+          const float* xr = xc + ih * g.W + off;
+          std::fill(r, r + lo, 0.0f);
+          if (g.sw == 1)
+            std::memcpy(r + lo, xr + lo, (hi - lo) * sizeof(float));
+          else
+            for (int64_t ow = lo; ow < hi; ++ow) r[ow] = xr[ow * g.sw];
+          std::fill(r + hi, r + g.OW, 0.0f);
+        }
+      }
+    }
+  }
+  (void)Kc;
+}
+
+// dx (one image, already holding earlier groups' and taps' sums) += col2im(col) for group gi;
+// the layouts are im2col's. Taps are added in a fixed order (pixel, then tap).
+void col2im(float* dx, const float* col, const ConvGeom& g, int64_t gi) {
+  const int64_t Cg = g.cg(), c0 = gi * Cg, Kc = g.Kc(), P = g.P();
+  if (g.channels_last) {
+    for (int64_t oh = 0; oh < g.OH; ++oh) {
+      for (int64_t ow = 0; ow < g.OW; ++ow) {
+        const float* row = col + (oh * g.OW + ow) * Kc;
+        const int64_t iw0 = ow * g.sw - g.pl;
+        for (int64_t kh = 0; kh < g.KH; ++kh) {
+          const int64_t ih = oh * g.sh - g.pt + kh * g.dh;
+          if (ih < 0 || ih >= g.H) continue;
+          float* xr = dx + ih * g.W * g.C + c0;
+          const float* src = row + kh * g.KW * Cg;
+          for (int64_t kw = 0; kw < g.KW; ++kw) {
+            const int64_t iw = iw0 + kw * g.dw;
+            if (iw < 0 || iw >= g.W) continue;
+            float* d = xr + iw * g.C;
+            const float* s = src + kw * Cg;
+            for (int64_t c = 0; c < Cg; ++c) d[c] += s[c];
+          }
+        }
+      }
+    }
+    return;
+  }
+  const int64_t HW = g.H * g.W;
+  for (int64_t kh = 0; kh < g.KH; ++kh) {
+    for (int64_t kw = 0; kw < g.KW; ++kw) {
+      const int64_t off = kw * g.dw - g.pl;
+      int64_t lo, hi;
+      valid_range(g.OW, g.sw, off, g.W, lo, hi);
+      for (int64_t c = 0; c < Cg; ++c) {
+        const float* row = col + ((kh * g.KW + kw) * Cg + c) * P;
+        float* xc = dx + (c0 + c) * HW;
+        for (int64_t oh = 0; oh < g.OH; ++oh) {
+          const int64_t ih = oh * g.sh - g.pt + kh * g.dh;
+          if (ih < 0 || ih >= g.H) continue;
+          const float* r = row + oh * g.OW;
+          float* xr = xc + ih * g.W + off;
+          if (g.sw == 1)
+            for (int64_t ow = lo; ow < hi; ++ow) xr[ow] += r[ow];
+          else
+            for (int64_t ow = lo; ow < hi; ++ow) xr[ow * g.sw] += r[ow];
+        }
+      }
+    }
+  }
+}
+
+float activate(float v, Activation act) {
+  switch (act) {
+    case Activation::Relu: return v < 0.0f ? 0.0f : v;  // NaN passes
+    case Activation::Sigmoid: return vm::sigmoid(v);
+    case Activation::Tanh: return vm::tanh(v);
+    default: return v;
+  }
+}
+
+// channels_first output of one image (OC rows of P): y = act(y + bias[row]).
+FASTNN_SIMD void bias_act_rows(float* y, const float* bias, Activation act, int64_t OC, int64_t P) {
+  for (int64_t o = 0; o < OC; ++o) {
+    float* r = y + o * P;
+    const float b = bias ? bias[o] : 0.0f;
+    if (bias)
+      for (int64_t p = 0; p < P; ++p) r[p] += b;
+    if (act == Activation::Relu)
+      for (int64_t p = 0; p < P; ++p) r[p] = r[p] < 0.0f ? 0.0f : r[p];
+    else if (act != Activation::None)
+      for (int64_t p = 0; p < P; ++p) r[p] = activate(r[p], act);
+  }
+}
+
+// x (one image, HW pixels of C channels, either layout) += bias per channel.
+void add_channel_bias(float* x, const float* bias, int64_t HW, int64_t C, bool channels_last) {
+  if (channels_last) {
+    for (int64_t p = 0; p < HW; ++p)
+      for (int64_t c = 0; c < C; ++c) x[p * C + c] += bias[c];
+  } else {
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t p = 0; p < HW; ++p) x[c * HW + p] += bias[c];
+  }
+}
+
+// The logical P x Kc im2col operand of image xi, group gi: the input itself for direct 1x1
+// convolutions, else im2col into col.
+Mat col_operand(float* col, const float* xi, const ConvGeom& g, int64_t gi) {
+  const int64_t Cg = g.cg();
+  if (g.direct())
+    return g.channels_last ? Mat{xi + gi * Cg, g.C, false} : Mat{xi + gi * Cg * g.P(), g.P(), true};
+  im2col(col, xi, g, gi);
+  return g.channels_last ? Mat{col, g.Kc(), false} : Mat{col, g.P(), true};
+}
+
+}  // namespace
+
+void conv2d_forward(float* y, const float* x, const float* w, const float* bias, Activation act,
+                    const ConvGeom& g) {
+  const int64_t P = g.P(), Kc = g.Kc(), OCg = g.ocg();
+  const int64_t xs = g.H * g.W * g.C, ys = P * g.OC;
+  if (g.N == 0 || ys == 0) return;
+  if (g.direct() && g.channels_last && g.groups == 1) {  // the whole batch is one GEMM
+    Epilogue ep{bias, act};
+    sgemm_ex(false, false, g.N * P, g.OC, g.C, 1.0f, x, g.C, w, g.OC, 0.0f, y, g.OC, ep);
+    return;
+  }
+  parallel_for(g.N, 1, [&](int64_t b0, int64_t b1) {
+    float* col = g.direct() ? nullptr : tl_col.get(P * Kc);
+    for (int64_t n = b0; n < b1; ++n) {
+      const float* xi = x + n * xs;
+      float* yi = y + n * ys;
+      for (int64_t gi = 0; gi < g.groups; ++gi) {
+        const Mat cm = col_operand(col, xi, g, gi);
+        const float* wg = w + gi * OCg;
+        if (g.channels_last) {
+          Epilogue ep{bias ? bias + gi * OCg : nullptr, act};
+          sgemm_ex(cm.t, false, P, OCg, Kc, 1.0f, cm.p, cm.ld, wg, g.OC, 0.0f, yi + gi * OCg, g.OC, ep);
+        } else {
+          sgemm(true, !cm.t, OCg, P, Kc, 1.0f, wg, g.OC, cm.p, cm.ld, 0.0f, yi + gi * OCg * P, P);
+        }
+      }
+      if (!g.channels_last && (bias || act != Activation::None)) bias_act_rows(yi, bias, act, g.OC, P);
+    }
+  });
+}
+
+void conv2d_backward_data(float* dx, const float* dy, const float* w, const float* bias,
+                          const ConvGeom& g) {
+  const int64_t P = g.P(), Kc = g.Kc(), Cg = g.cg(), OCg = g.ocg();
+  const int64_t HW = g.H * g.W, xs = HW * g.C, ys = P * g.OC;
+  if (g.N == 0 || xs == 0) return;
+  const bool direct = g.direct();
+  if (direct && g.channels_last && g.groups == 1) {
+    sgemm(false, true, g.N * P, g.C, g.OC, 1.0f, dy, g.OC, w, g.OC, 0.0f, dx, g.C);
+    if (bias)
+      parallel_for(g.N, 1, [&](int64_t b0, int64_t b1) {
+        for (int64_t n = b0; n < b1; ++n) add_channel_bias(dx + n * xs, bias, HW, g.C, true);
+      });
+    return;
+  }
+  parallel_for(g.N, 1, [&](int64_t b0, int64_t b1) {
+    float* col = direct ? nullptr : tl_col.get(P * Kc);
+    for (int64_t n = b0; n < b1; ++n) {
+      float* dxi = dx + n * xs;
+      const float* dyi = dy + n * ys;
+      if (!direct) std::fill(dxi, dxi + xs, 0.0f);
+      for (int64_t gi = 0; gi < g.groups; ++gi) {
+        const Mat Y = g.channels_last ? Mat{dyi + gi * OCg, g.OC, false} : Mat{dyi + gi * OCg * P, P, true};
+        const float* wg = w + gi * OCg;
+        // the logical P x Kc gradient of the im2col matrix: dx itself when direct
+        float* tp;
+        int64_t tld;
+        const bool tt = !g.channels_last;
+        if (direct) {
+          tp = g.channels_last ? dxi + gi * Cg : dxi + gi * Cg * P;
+          tld = g.channels_last ? g.C : P;
+        } else {
+          tp = col;
+          tld = g.channels_last ? Kc : P;
+        }
+        if (!tt)  // (P x Kc) = Y (P x OCg) @ Wg^T
+          sgemm(Y.t, true, P, Kc, OCg, 1.0f, Y.p, Y.ld, wg, g.OC, 0.0f, tp, tld);
+        else  // (Kc x P) = Wg (Kc x OCg) @ Y^T
+          sgemm(false, !Y.t, Kc, P, OCg, 1.0f, wg, g.OC, Y.p, Y.ld, 0.0f, tp, tld);
+        if (!direct) col2im(dxi, col, g, gi);
+      }
+      if (bias) add_channel_bias(dxi, bias, HW, g.C, g.channels_last);
+    }
+  });
+}
+
+void conv2d_backward_weight(float* dw, float* db, const float* dy, const float* x,
+                            const ConvGeom& g) {
+  const int64_t P = g.P(), Kc = g.Kc(), OCg = g.ocg();
+  const int64_t xs = g.H * g.W * g.C, ys = P * g.OC;
+  if (db) conv_bias_grad(db, dy, g.N, P, g.OC, g.channels_last);
+  if (Kc * g.OC == 0) return;
+  if (g.N == 0 || P == 0) {
+    std::fill(dw, dw + Kc * g.OC, 0.0f);
+    return;
+  }
+  const bool direct = g.direct();
+  if (g.channels_last) {
+    // dW_g (Kc x OCg) = col^T (Kc x rows) @ dy (rows x OCg) with the batch's pixels as rows:
+    // one GEMM per chunk of images (chunks by size only, never by thread count)
+    const int64_t per = std::max<int64_t>(1, kBatchColFloats / std::max<int64_t>(P * Kc, 1));
+    const int64_t chunk = direct ? g.N : std::min(g.N, per);
+    float* big = direct ? nullptr : tl_batch.get(chunk * P * Kc);
+    for (int64_t gi = 0; gi < g.groups; ++gi) {
+      for (int64_t n0 = 0; n0 < g.N; n0 += chunk) {
+        const int64_t nb = std::min(chunk, g.N - n0);
+        const float* A;
+        int64_t lda;
+        if (direct) {
+          A = x + n0 * xs + gi * g.cg(), lda = g.C;
+        } else {
+          parallel_for(nb, 1, [&](int64_t b0, int64_t b1) {
+            for (int64_t n = b0; n < b1; ++n) im2col(big + n * P * Kc, x + (n0 + n) * xs, g, gi);
+          });
+          A = big, lda = Kc;
+        }
+        sgemm(true, false, Kc, OCg, nb * P, 1.0f, A, lda, dy + n0 * ys + gi * OCg, g.OC,
+              n0 == 0 ? 0.0f : 1.0f, dw + gi * OCg, g.OC);
+      }
+    }
+    return;
+  }
+  // channels_first: the images' dy are OC x P blocks, so they accumulate one GEMM per image
+  float* col = direct ? nullptr : tl_col.get(P * Kc);
+  for (int64_t n = 0; n < g.N; ++n) {
+    for (int64_t gi = 0; gi < g.groups; ++gi) {
+      const Mat cm = col_operand(col, x + n * xs, g, gi);  // stored Kc x P
+      // dW_g (Kc x OCg) += col^T... logical: (Kc x P) @ dy_g^T (P x OCg), dy_g stored OCg x P
+      sgemm(!cm.t, true, Kc, OCg, P, 1.0f, cm.p, cm.ld, dy + n * ys + gi * OCg * P, P,
+            n == 0 ? 0.0f : 1.0f, dw + gi * OCg, g.OC);
+    }
+  }
+}
+
+void conv_bias_grad(float* db, const float* dy, int64_t N, int64_t P, int64_t C,
+                    bool channels_last) {
+  if (C == 0) return;
+  // double accumulators over a fixed order: a batch of pixels is a long sum
+  if (channels_last) {
+    constexpr int64_t kCols = 64;
+    parallel_for((C + kCols - 1) / kCols, 1, [&](int64_t q0, int64_t q1) {
+      for (int64_t q = q0; q < q1; ++q) {
+        const int64_t c0 = q * kCols, c1 = std::min(C, c0 + kCols);
+        double acc[kCols] = {};
+        for (int64_t r = 0; r < N * P; ++r) {
+          const float* row = dy + r * C;
+          for (int64_t c = c0; c < c1; ++c) acc[c - c0] += row[c];
+        }
+        for (int64_t c = c0; c < c1; ++c) db[c] = (float)acc[c - c0];
+      }
+    });
+    return;
+  }
+  parallel_for(C, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      double acc = 0.0;
+      for (int64_t n = 0; n < N; ++n) {
+        const float* r = dy + (n * C + c) * P;
+        for (int64_t p = 0; p < P; ++p) acc += r[p];
+      }
+      db[c] = (float)acc;
+    }
+  });
+}
+
+}  // namespace fastnn::cpu
