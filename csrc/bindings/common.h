@@ -41,5 +41,7 @@ void bind_index(py::module_& m);
 void bind_bench(py::module_& m);  // machine probes for the benchmarks (FMA peak)
 void bind_optim(py::module_& m);  // fused optimizer updates
 void bind_conv(py::module_& m);   // convolutions (im2col + GEMM)
+void bind_pool(py::module_& m);   // pooling and resizing
+void bind_norm(py::module_& m);   // batch and layer normalization
 
 }  // namespace fastnn::bind

@@ -44,4 +44,6 @@ PYBIND11_MODULE(_C, m) {
   bind::bind_bench(m);
   bind::bind_optim(m);
   bind::bind_conv(m);
+  bind::bind_pool(m);
+  bind::bind_norm(m);
 }

@@ -433,6 +433,76 @@ for cl in (True, False):
     conv_case(2, 4, 5, 4, 3, 1, 1, (1, 1), (0, 0, 0, 0), (1, 1), 1, cl)  # direct 1x1
     conv_case(1, 9, 9, 2, 3, 3, 2, (1, 1), (2, 2, 1, 1), (2, 3), 1, cl)  # dilation
 
+# ---- pooling (TF 'same' geometry) and bilinear resize, both layouts, against torch
+def geom(N, C, H, W, k, s, same):
+    if same:
+        OH, OW = -(-H // s[0]), -(-W // s[1])
+        ph, pw = max((OH - 1) * s[0] + k[0] - H, 0), max((OW - 1) * s[1] + k[1] - W, 0)
+    else:
+        OH, OW, ph, pw = (H - k[0]) // s[0] + 1, (W - k[1]) // s[1] + 1, 0, 0
+    return np.array([N, C, H, W, OH, OW, k[0], k[1], s[0], s[1], ph // 2, pw // 2], np.int64), (ph, pw)
+def nan_out(*shape, dt=np.float32): return np.full(shape, np.nan if dt == np.float32 else -5, dt)
+for (N, C, H, W, k, s, same) in [(2, 3, 7, 5, (2, 2), (2, 2), False), (1, 4, 9, 8, (3, 3), (2, 2), True), (2, 2, 5, 5, (3, 2), (1, 3), True), (1, 5, 6, 7, (4, 4), (3, 3), True), (3, 1, 1, 9, (1, 3), (1, 2), False)]:
+    v, (ph, pw) = geom(N, C, H, W, k, s, same); OH, OW = int(v[4]), int(v[5])
+    x = rng.standard_normal((N, C, H, W)).astype(np.float32)
+    for cl in (True, False):
+        xin = np.ascontiguousarray(x.transpose(0, 2, 3, 1)) if cl else x
+        to = (lambda a: np.ascontiguousarray(a.transpose(0, 2, 3, 1))) if cl else (lambda a: a)
+        tag = f'{(N, C, H, W)} k={k} s={s} same={same} cl={cl}'
+        xt = T(x); pad = (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2)
+        yt = F.max_pool2d(F.pad(xt, pad, value=-math.inf), k, s)
+        y = nan_out(*to(yt.detach().numpy()).shape); am = nan_out(*y.shape, dt=np.int64)
+        call('e_max_pool2d_forward', P(y), P(am), P(xin), P(v), b(cl)); close('max_pool fwd ' + tag, y, to(yt.detach().numpy()))
+        g = rng.standard_normal(yt.shape).astype(np.float32); yt.backward(torch.tensor(g))
+        dx = nan_out(*xin.shape); call('e_max_pool2d_backward', P(dx), P(to(g)), P(am), P(v), b(cl)); close('max_pool bwd ' + tag, dx, to(xt.grad.numpy()))
+        xt = T(x)
+        sm = F.avg_pool2d(F.pad(xt, pad), k, s, divisor_override=1); cnt = F.avg_pool2d(F.pad(torch.ones_like(xt), pad), k, s, divisor_override=1)
+        yt = sm / cnt; y = nan_out(*to(yt.detach().numpy()).shape)
+        call('e_avg_pool2d_forward', P(y), P(xin), P(v), b(cl)); close('avg_pool fwd ' + tag, y, to(yt.detach().numpy()))
+        yt.backward(torch.tensor(g)); dx = nan_out(*xin.shape)
+        call('e_avg_pool2d_backward', P(dx), P(to(g)), P(v), b(cl)); close('avg_pool bwd ' + tag, dx, to(xt.grad.numpy()))
+    for (OH, OW) in [(2 * H, 2 * W), (3 * H, W + 1)]:
+        v = np.array([N, C, H, W, OH, OW, 1, 1, 1, 1, 0, 0], np.int64)
+        for cl in (True, False):
+            xin = np.ascontiguousarray(x.transpose(0, 2, 3, 1)) if cl else x
+            to = (lambda a: np.ascontiguousarray(a.transpose(0, 2, 3, 1))) if cl else (lambda a: a)
+            xt = T(x); yt = F.interpolate(xt, size=(OH, OW), mode='bilinear', align_corners=False)
+            y = nan_out(*to(yt.detach().numpy()).shape); call('e_resize_bilinear_forward', P(y), P(xin), P(v), b(cl))
+            close(f'bilinear fwd {(N, C, H, W)}->{(OH, OW)} cl={cl}', y, to(yt.detach().numpy()))
+            g = rng.standard_normal(yt.shape).astype(np.float32); yt.backward(torch.tensor(g))
+            dx = nan_out(*xin.shape); call('e_resize_bilinear_backward', P(dx), P(to(g)), P(v), b(cl))
+            close(f'bilinear bwd {(N, C, H, W)}->{(OH, OW)} cl={cl}', dx, to(xt.grad.numpy()), rtol=1e-4)
+
+# ---- batch norm (x as (O, C, I)) and layer norm against torch
+for (O, C, I) in [(7, 3, 1), (300, 5, 1), (4, 6, 33), (1, 2, 700), (2, 1, 1)]:
+    x = (rng.standard_normal((O, C, I)) * 2 + 1).astype(np.float32); gm = rng.uniform(0.5, 1.5, C).astype(np.float32); bt = rng.standard_normal(C).astype(np.float32)
+    m = nan_out(C); v = nan_out(C); call('e_batch_norm_stats', P(m), P(v), P(x), i64(O), i64(C), i64(I))
+    close(f'bn stats mean {(O, C, I)}', m, x.astype(np.float64).mean((0, 2)), rtol=1e-5); close(f'bn stats var {(O, C, I)}', v, x.astype(np.float64).var((0, 2)), rtol=1e-5)
+    for training in (True, False):
+        xt, gt, btt = T(x.transpose(0, 1, 2).reshape(O, C, I)), T(gm), T(bt)
+        mm, vv = (torch.tensor(m), torch.tensor(v)) if training else (torch.tensor(rng.standard_normal(C).astype(np.float32)), torch.tensor(rng.uniform(0.5, 2, C).astype(np.float32)))
+        yt = F.batch_norm(xt, None if training else mm, None if training else vv, gt, btt, training, 0.0, 1e-3)
+        if training: mm, vv = torch.tensor(m), torch.tensor(v)
+        y = nan_out(O, C, I); call('e_batch_norm_forward', P(y), P(x), P(mm.numpy()), P(vv.numpy()), P(gm), P(bt), i64(O), i64(C), i64(I), f32(1e-3))
+        close(f'bn fwd {(O, C, I)} training={training}', y, yt.detach().numpy(), rtol=1e-4, atol=1e-4)
+        if O * I < 2: continue
+        g = rng.standard_normal((O, C, I)).astype(np.float32); yt.backward(torch.tensor(g))
+        dx, dg, db = nan_out(O, C, I), nan_out(C), nan_out(C)
+        call('e_batch_norm_backward', P(dx), P(dg), P(db), P(g), P(x), P(mm.numpy()), P(vv.numpy()), P(gm), i64(O), i64(C), i64(I), f32(1e-3), b(training))
+        close(f'bn bwd dx {(O, C, I)} training={training}', dx, xt.grad.numpy(), rtol=1e-4, atol=1e-4)
+        close(f'bn bwd dgamma {(O, C, I)} training={training}', dg, gt.grad.numpy(), rtol=1e-4, atol=1e-4)
+        close(f'bn bwd dbeta {(O, C, I)} training={training}', db, btt.grad.numpy(), rtol=1e-4, atol=1e-4)
+for (R, D) in [(5, 7), (3, 300), (1, 1), (40, 33)]:
+    x = rng.standard_normal((R, D)).astype(np.float32); gm = rng.uniform(0.5, 1.5, D).astype(np.float32); bt = rng.standard_normal(D).astype(np.float32)
+    xt, gt, btt = T(x), T(gm), T(bt); yt = F.layer_norm(xt, (D,), gt, btt, 1e-3)
+    y, m, r = nan_out(R, D), nan_out(R), nan_out(R); call('e_layer_norm_forward', P(y), P(m), P(r), P(x), P(gm), P(bt), i64(R), i64(D), f32(1e-3))
+    close(f'ln fwd {(R, D)}', y, yt.detach().numpy(), rtol=1e-4, atol=1e-4)
+    g = rng.standard_normal((R, D)).astype(np.float32); yt.backward(torch.tensor(g))
+    dx, dg, db = nan_out(R, D), nan_out(D), nan_out(D)
+    call('e_layer_norm_backward', P(dx), P(dg), P(db), P(g), P(x), P(m), P(r), P(gm), i64(R), i64(D))
+    close(f'ln bwd dx {(R, D)}', dx, xt.grad.numpy(), rtol=1e-4, atol=1e-4)
+    close(f'ln bwd dgamma {(R, D)}', dg, gt.grad.numpy(), rtol=1e-4, atol=1e-4); close(f'ln bwd dbeta {(R, D)}', db, btt.grad.numpy(), rtol=1e-4, atol=1e-4)
+
 # ---- memory
 L.e_alloc.restype = ct.c_void_p
 p1 = L.e_alloc(i64(1000)); L.e_free(ct.c_void_p(p1)); p2 = L.e_alloc(i64(1020)); print('cache reuse', p1 == p2); L.e_free(ct.c_void_p(p2))

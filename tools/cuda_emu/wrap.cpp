@@ -7,7 +7,9 @@
 #include "kernels/index.h"
 #include "kernels/loss.h"
 #include "kernels/memory.h"
+#include "kernels/norm.h"
 #include "kernels/optim.h"
+#include "kernels/pool.h"
 #include "kernels/random.h"
 #include "kernels/reduce.h"
 using namespace fastnn;
@@ -96,6 +98,20 @@ int e_nadam_update_sparse(float* w, float* m, float* v, RS, float lr, float b1, 
 int e_adadelta_update_sparse(float* w, float* ag, float* ad, RS, float lr, float rho, float eps, float s, float c, float d) { W(c::adadelta_update_sparse(w, ag, ad, RSA, lr, rho, eps, prep(s, c, d))) }
 int e_row_coalesce(int64_t* oi, float* o, const int64_t* idx, const float* rows, int64_t N, int64_t V, int64_t D, int64_t* U) { W(*U = c::row_coalesce(oi, o, idx, rows, N, V, D)) }
 int e_sum_squares(const float* x, int64_t n, double* out) { W(*out = c::sum_squares(x, n)) }
+static PoolGeom pg(const int64_t* v, bool cl) {
+  PoolGeom g; g.N = v[0]; g.C = v[1]; g.H = v[2]; g.W = v[3]; g.OH = v[4]; g.OW = v[5]; g.KH = v[6]; g.KW = v[7];
+  g.SH = v[8]; g.SW = v[9]; g.PT = v[10]; g.PL = v[11]; g.channels_last = cl; return g; }
+int e_max_pool2d_forward(float* y, int64_t* am, const float* x, const int64_t* v, bool cl) { W(c::max_pool2d_forward(y, am, x, pg(v, cl))) }
+int e_max_pool2d_backward(float* dx, const float* dy, const int64_t* am, const int64_t* v, bool cl) { W(c::max_pool2d_backward(dx, dy, am, pg(v, cl))) }
+int e_avg_pool2d_forward(float* y, const float* x, const int64_t* v, bool cl) { W(c::avg_pool2d_forward(y, x, pg(v, cl))) }
+int e_avg_pool2d_backward(float* dx, const float* dy, const int64_t* v, bool cl) { W(c::avg_pool2d_backward(dx, dy, pg(v, cl))) }
+int e_resize_bilinear_forward(float* y, const float* x, const int64_t* v, bool cl) { W(c::resize_bilinear_forward(y, x, pg(v, cl))) }
+int e_resize_bilinear_backward(float* dx, const float* dy, const int64_t* v, bool cl) { W(c::resize_bilinear_backward(dx, dy, pg(v, cl))) }
+int e_batch_norm_stats(float* m, float* v, const float* x, int64_t O, int64_t C, int64_t I) { W(c::batch_norm_stats(m, v, x, O, C, I)) }
+int e_batch_norm_forward(float* y, const float* x, const float* m, const float* v, const float* g, const float* b, int64_t O, int64_t C, int64_t I, float eps) { W(c::batch_norm_forward(y, x, m, v, g, b, O, C, I, eps)) }
+int e_batch_norm_backward(float* dx, float* dg, float* db, const float* dy, const float* x, const float* m, const float* v, const float* g, int64_t O, int64_t C, int64_t I, float eps, bool tr) { W(c::batch_norm_backward(dx, dg, db, dy, x, m, v, g, O, C, I, eps, tr)) }
+int e_layer_norm_forward(float* y, float* m, float* r, const float* x, const float* g, const float* b, int64_t R, int64_t D, float eps) { W(c::layer_norm_forward(y, m, r, x, g, b, R, D, eps)) }
+int e_layer_norm_backward(float* dx, float* dg, float* db, const float* dy, const float* x, const float* m, const float* r, const float* g, int64_t R, int64_t D) { W(c::layer_norm_backward(dx, dg, db, dy, x, m, r, g, R, D)) }
 void* e_alloc(int64_t n) { try { return c::alloc(n); } catch (std::exception& e) { std::fprintf(stderr, "EXC: %s\n", e.what()); return nullptr; } }
 void e_free(void* p) { c::free(p); }
 void e_empty_cache() { c::empty_cache(); }

@@ -41,7 +41,24 @@ from .merge import (
     multiply,
     subtract,
 )
+from .normalization import BatchNormalization, LayerNormalization
+from .pooling import (
+    AveragePooling1D,
+    AveragePooling2D,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    MaxPooling1D,
+    MaxPooling2D,
+)
 from .preprocessing import Normalization
+from .reshaping import Cropping2D, SpatialDropout2D, UpSampling2D, ZeroPadding2D
+
+# Keras 3's short names of the same classes.
+MaxPool1D, MaxPool2D, AvgPool1D, AvgPool2D = MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D
+GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
+GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
 
 __all__ = [
     "Layer",
@@ -88,6 +105,28 @@ __all__ = [
     "Conv2DTranspose",
     "DepthwiseConv2D",
     "SeparableConv2D",
+    "BatchNormalization",
+    "LayerNormalization",
+    "MaxPooling1D",
+    "MaxPooling2D",
+    "AveragePooling1D",
+    "AveragePooling2D",
+    "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D",
+    "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D",
+    "MaxPool1D",
+    "MaxPool2D",
+    "AvgPool1D",
+    "AvgPool2D",
+    "GlobalAvgPool1D",
+    "GlobalAvgPool2D",
+    "GlobalMaxPool1D",
+    "GlobalMaxPool2D",
+    "UpSampling2D",
+    "ZeroPadding2D",
+    "Cropping2D",
+    "SpatialDropout2D",
     "get",
     "serialize",
     "deserialize",
@@ -96,9 +135,22 @@ __all__ = [
 
 def get(name: str) -> type:
     """The layer class registered under `name` (its class name)."""
-    from . import attention, augmentation, convolutional, core, embedding, merge, preprocessing
+    from . import (
+        attention,
+        augmentation,
+        convolutional,
+        core,
+        embedding,
+        merge,
+        normalization,
+        pooling,
+        preprocessing,
+        reshaping,
+    )
 
-    for mod in (core, embedding, merge, preprocessing, augmentation, attention, convolutional):
+    families = (core, embedding, merge, preprocessing, augmentation, attention, convolutional, pooling, normalization,
+                reshaping)
+    for mod in families:
         cls = getattr(mod, name, None)
         if isinstance(cls, type) and issubclass(cls, Layer):
             return cls
