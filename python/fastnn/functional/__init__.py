@@ -7,6 +7,7 @@ losses, nn (dropout, embedding), conv (convolutions), pooling (pooling, upsampli
 cropping), normalization (batch and layer normalization).
 """
 
+from . import activations, conv, elementwise, linalg, losses, nn, normalization, pooling, reductions, shape
 from .activations import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
@@ -17,8 +18,6 @@ from .normalization import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .reductions import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
-
-from . import activations, conv, elementwise, linalg, losses, nn, normalization, pooling, reductions, shape
 
 # The functions only: `from fastnn.functional import *` (as fastnn/__init__ does) must not bind
 # the submodule names, which would shadow fastnn.activations, fastnn.losses, ...
