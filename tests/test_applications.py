@@ -1,14 +1,13 @@
 """fastnn.applications: parameter counts against Keras's (and the papers'), layer names,
 headless models with pooling, forward passes on small inputs, weights files, errors."""
 
+import fastnn
 import numpy as np
 import pytest
 import torch
-from oracle import TOL, check_op, randn
-
-import fastnn
 from fastnn import applications as A
 from fastnn import layers, models
+from oracle import TOL, check_op, randn
 
 
 def _trainable(model) -> int:
