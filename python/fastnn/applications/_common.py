@@ -42,6 +42,14 @@ def image_input(input_shape, default: tuple, min_size: int, model: str, input_te
     """The model's Input: `input_shape` (default `default`), 3-D, channels last, each spatial
     side at least `min_size` (smaller images shrink to nothing inside the network)."""
     if input_tensor is not None:
+        from ..layers.core import InputLayer
+
+        history = getattr(input_tensor, "_history", None)
+        if not history or not isinstance(history[0], InputLayer):
+            raise ValueError(
+                f"{model}: input_tensor must come from fastnn.layers.Input (call the model on other "
+                f"tensors instead: model(x)), got {input_tensor!r}"
+            )
         shape = tuple(input_tensor.shape[1:])
         if len(shape) != 3:
             raise ValueError(f"{model}: input_tensor must be 4-D (batch, rows, cols, channels), got shape {shape}")
