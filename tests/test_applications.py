@@ -189,3 +189,11 @@ def test_transfer_from_a_headless_base():
     out = layers.Dense(3, activation="softmax")(layers.GlobalAveragePooling2D()(base.output))
     model = models.Model(base.input, out)
     assert _trainable(model) == 8 * 3 + 3  # the head only
+
+
+def test_input_tensor():
+    inp = layers.Input((32, 32, 1))
+    m = A.LeNet5(input_tensor=inp)
+    assert m.input is inp and m.count_params() == 61_706
+    with pytest.raises(ValueError, match="input_tensor must come from fastnn.layers.Input"):
+        A.LeNet5(input_tensor=layers.Rescaling(1 / 255)(inp))
