@@ -50,6 +50,8 @@ CASES = [
     (2, 10, 8, 6, 6, (3, 3), (1, 1), "valid", (2, 1), 3),
     (1, 1, 17, 3, 5, (1, 6), (1, 2), "same", (1, 1), 1),  # height 1 (Conv1D's shape)
     (4, 8, 8, 17, 33, (2, 2), (1, 1), ((1, 0), (2, 1)), (1, 1), 1),  # explicit padding
+    (3, 28, 28, 1, 6, (5, 5), (1, 1), "same", (1, 1), 1),  # LeNet-5: few filters, product transposed
+    (2, 14, 14, 6, 16, (5, 5), (1, 1), "valid", (1, 1), 1),
 ]
 
 
@@ -229,7 +231,7 @@ def test_depthwise_and_separable_match_torch(multiplier, data_format):
 
 
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
-@pytest.mark.parametrize("case", [CASES[1], CASES[4], CASES[7], (7, 16, 16, 3, 32, (5, 5), (2, 2), "same", (1, 1), 1)])
+@pytest.mark.parametrize("case", [CASES[1], CASES[4], CASES[7], CASES[12], (7, 16, 16, 3, 32, (5, 5), (2, 2), "same", (1, 1), 1)])
 def test_results_do_not_depend_on_thread_count(case, data_format):
     n, h, w, c, oc, ks, s, padding, d, groups = case
     cl = data_format == "channels_last"

@@ -41,7 +41,13 @@ struct Scratch {
   }
   ~Scratch() { std::free(ptr); }
 };
-thread_local Scratch tl_col, tl_batch;
+thread_local Scratch tl_col, tl_batch, tl_out;
+
+// Below this many output channels per group a GEMM with the channels as its N would fill a
+// fraction of the micro-kernel's width (16 or 32 columns): channels_last products are then
+// computed transposed (channels as M, pixels or taps as N) and the small result transposed back.
+// The thresholds were measured on the LeNet-5 shapes (6 and 16 filters) with AVX-512.
+constexpr int64_t kNarrowForward = 16, kNarrowWeight = 24;
 
 // The batch im2col of backward-weight is cut into chunks of at most this many floats (64 MiB).
 constexpr int64_t kBatchColFloats = int64_t(16) << 20;
@@ -135,6 +141,34 @@ void im2col(float* col, const float* x, const ConvGeom& g, int64_t gi) {
   (void)Kc;
 }
 
+// im2col of a channels_last image for group gi, transposed: col (Kc x P), row (kh, kw, c).
+void im2col_nhwc_t(float* col, const float* x, const ConvGeom& g, int64_t gi) {
+  const int64_t Cg = g.cg(), c0 = gi * Cg, P = g.P();
+  for (int64_t kh = 0; kh < g.KH; ++kh) {
+    for (int64_t kw = 0; kw < g.KW; ++kw) {
+      const int64_t off = kw * g.dw - g.pl;
+      int64_t lo, hi;
+      valid_range(g.OW, g.sw, off, g.W, lo, hi);
+      for (int64_t c = 0; c < Cg; ++c) {
+        float* row = col + ((kh * g.KW + kw) * Cg + c) * P;
+        for (int64_t oh = 0; oh < g.OH; ++oh) {
+          float* r = row + oh * g.OW;
+          const int64_t ih = oh * g.sh - g.pt + kh * g.dh;
+          if (ih < 0 || ih >= g.H) {
+            std::fill(r, r + g.OW, 0.0f);
+            continue;
+          }
+          const float* xr = x + (ih * g.W + off) * g.C + c0 + c;
+          const int64_t step = g.sw * g.C;
+          std::fill(r, r + lo, 0.0f);
+          for (int64_t ow = lo; ow < hi; ++ow) r[ow] = xr[ow * step];
+          std::fill(r + hi, r + g.OW, 0.0f);
+        }
+      }
+    }
+  }
+}
+
 // dx (one image, already holding earlier groups' and taps' sums) += col2im(col) for group gi;
 // the layouts are im2col's. Taps are added in a fixed order (pixel, then tap).
 void col2im(float* dx, const float* col, const ConvGeom& g, int64_t gi) {
@@ -194,6 +228,19 @@ float activate(float v, Activation act) {
   }
 }
 
+// y (P rows of ldy, OCg columns used) = act(yt^T + bias), yt OCg x P.
+void transpose_bias_act(float* y, int64_t ldy, const float* yt, int64_t OCg, int64_t P,
+                        const float* bias, Activation act) {
+  for (int64_t p = 0; p < P; ++p) {
+    float* r = y + p * ldy;
+    for (int64_t o = 0; o < OCg; ++o) {
+      float v = yt[o * P + p];
+      if (bias) v += bias[o];
+      r[o] = activate(v, act);
+    }
+  }
+}
+
 // channels_first output of one image (OC rows of P): y = act(y + bias[row]).
 FASTNN_SIMD void bias_act_rows(float* y, const float* bias, Activation act, int64_t OC, int64_t P) {
   for (int64_t o = 0; o < OC; ++o) {
@@ -247,8 +294,17 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* bias,
       const float* xi = x + n * xs;
       float* yi = y + n * ys;
       for (int64_t gi = 0; gi < g.groups; ++gi) {
-        const Mat cm = col_operand(col, xi, g, gi);
         const float* wg = w + gi * OCg;
+        if (g.channels_last && OCg < kNarrowForward && P >= 4 * kNarrowForward && !g.direct()) {
+          // yt (OCg x P) = Wg^T @ col^T with col built transposed (read in place by the GEMM),
+          // then y = act(yt^T + bias)
+          im2col_nhwc_t(col, xi, g, gi);
+          float* yt = tl_out.get(OCg * P);
+          sgemm(true, false, OCg, P, Kc, 1.0f, wg, g.OC, col, P, 0.0f, yt, P);
+          transpose_bias_act(yi + gi * OCg, g.OC, yt, OCg, P, bias ? bias + gi * OCg : nullptr, act);
+          continue;
+        }
+        const Mat cm = col_operand(col, xi, g, gi);
         if (g.channels_last) {
           Epilogue ep{bias ? bias + gi * OCg : nullptr, act};
           sgemm_ex(cm.t, false, P, OCg, Kc, 1.0f, cm.p, cm.ld, wg, g.OC, 0.0f, yi + gi * OCg, g.OC, ep);
@@ -336,8 +392,18 @@ void conv2d_backward_weight(float* dw, float* db, const float* dy, const float* 
           });
           A = big, lda = Kc;
         }
-        sgemm(true, false, Kc, OCg, nb * P, 1.0f, A, lda, dy + n0 * ys + gi * OCg, g.OC,
-              n0 == 0 ? 0.0f : 1.0f, dw + gi * OCg, g.OC);
+        if (OCg < kNarrowWeight) {
+          // dW_g^T (OCg x Kc) = dy_g^T @ col, added into dW_g transposed
+          float* t = tl_out.get(OCg * Kc);
+          sgemm(true, false, OCg, Kc, nb * P, 1.0f, dy + n0 * ys + gi * OCg, g.OC, A, lda, 0.0f, t, Kc);
+          float* d = dw + gi * OCg;
+          for (int64_t k = 0; k < Kc; ++k)
+            for (int64_t o = 0; o < OCg; ++o)
+              d[k * g.OC + o] = n0 == 0 ? t[o * Kc + k] : d[k * g.OC + o] + t[o * Kc + k];
+        } else {
+          sgemm(true, false, Kc, OCg, nb * P, 1.0f, A, lda, dy + n0 * ys + gi * OCg, g.OC,
+                n0 == 0 ? 0.0f : 1.0f, dw + gi * OCg, g.OC);
+        }
       }
     }
     return;
