@@ -56,6 +56,19 @@ void channel_sums(double* out1, double* out2, int64_t O, int64_t C, int64_t I, F
 void channel_affine(float* y, const float* x, const float* a, const float* b, const float* z, const float* zc,
                     const float* k, int64_t O, int64_t C, int64_t I) {
   parallel_for(O, std::max<int64_t>(1, kWork / std::max<int64_t>(C * I, 1)), [&](int64_t ob, int64_t oe) {
+    if (I == 1) {  // channels_last: the channel loop is the contiguous, vectorisable one
+      for (int64_t o = ob; o < oe; ++o) {
+        const float* xr = x + o * C;
+        float* yr = y + o * C;
+        if (z) {
+          const float* zr = z + o * C;
+          for (int64_t c = 0; c < C; ++c) yr[c] = xr[c] * a[c] + ((zr[c] - zc[c]) * k[c] + b[c]);
+        } else {
+          for (int64_t c = 0; c < C; ++c) yr[c] = xr[c] * a[c] + b[c];
+        }
+      }
+      return;
+    }
     for (int64_t o = ob; o < oe; ++o)
       for (int64_t c = 0; c < C; ++c) {
         const int64_t j0 = (o * C + c) * I;

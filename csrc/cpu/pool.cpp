@@ -14,7 +14,20 @@ namespace fastnn::cpu {
 namespace {
 
 constexpr int64_t kChanBlock = 64;  // channels per pass in channels_last windows
+constexpr int64_t kFewChannels = 16;  // below this, channels_last windows run inline, scalar
 constexpr int64_t kWork = 32768;    // elements touched per thread at least
+
+// Branch-free select of the NaN-propagating max (torch's rule: v wins when v > m or v is NaN):
+// random data makes a branch here mispredict about every other window.
+inline void max_step(float v, int32_t k, float& m, int32_t& id) {
+  const int32_t t = -(int32_t)((v > m) | (v != v));
+  uint32_t vb, mb;
+  std::memcpy(&vb, &v, 4);
+  std::memcpy(&mb, &m, 4);
+  mb = (mb & ~(uint32_t)t) | (vb & (uint32_t)t);
+  std::memcpy(&m, &mb, 4);
+  id = (id & ~t) | (k & t);
+}
 
 inline int64_t grain_for(int64_t per_item) { return std::max<int64_t>(1, kWork / std::max<int64_t>(per_item, 1)); }
 
@@ -27,7 +40,7 @@ inline Window window(const PoolGeom& g, int64_t oh, int64_t ow) {
   return {std::max<int64_t>(h0, 0), std::min(h0 + g.KH, g.H), std::max<int64_t>(w0, 0), std::min(w0 + g.KW, g.W)};
 }
 
-// Max over one window for cc <= kChanBlock channels (stride C between pixels). Selects instead
+// Max over one window for cc <= kChanBlock channels (stride C between pixels). Bit selects instead
 // of branches so that the clones vectorise; int32 indices keep the select lanes as wide as the
 // floats (the entry checks H * W < 2^31).
 FASTNN_SIMD void max_window_cl(float* y, int64_t* am, const float* xs, int64_t C, int64_t W, Window wd, int64_t cc) {
@@ -43,12 +56,7 @@ FASTNN_SIMD void max_window_cl(float* y, int64_t* am, const float* xs, int64_t C
     for (int64_t w = wd.ws; w < wd.we; ++w) {
       const int32_t k = (int32_t)(h * W + w);
       const float* p = xs + (int64_t)k * C;
-      for (int64_t c = 0; c < cc; ++c) {
-        const float v = p[c];
-        const bool t = v > m[c] || v != v;  // NaN wins (and the last NaN), as in torch
-        m[c] = t ? v : m[c];
-        id[c] = t ? k : id[c];
-      }
+      for (int64_t c = 0; c < cc; ++c) max_step(p[c], k, m[c], id[c]);
     }
   for (int64_t c = 0; c < cc; ++c) {
     y[c] = m[c];
@@ -118,16 +126,10 @@ void max_pool2d_forward(float* y, int64_t* argmax, const float* x, const PoolGeo
       for (int64_t oh = 0; oh < OH; ++oh)
         for (int64_t ow = 0; ow < OW; ++ow) {
           const Window wd = window(g, oh, ow);
-          int64_t best = wd.hs * W + wd.ws;
+          int32_t best = (int32_t)(wd.hs * W + wd.ws);
           float m = xs[best];
           for (int64_t h = wd.hs; h < wd.he; ++h)
-            for (int64_t w = wd.ws; w < wd.we; ++w) {
-              const float v = xs[h * W + w];
-              if (v > m || v != v) {
-                m = v;
-                best = h * W + w;
-              }
-            }
+            for (int64_t w = wd.ws; w < wd.we; ++w) max_step(xs[h * W + w], (int32_t)(h * W + w), m, best);
           yp[oh * OW + ow] = m;
           ap[oh * OW + ow] = best;
         }
@@ -173,6 +175,16 @@ void avg_pool2d_forward(float* y, const float* x, const PoolGeom& g) {
         for (int64_t ow = 0; ow < OW; ++ow) {
           const Window wd = window(g, oh, ow);
           const int64_t o = (r * OW + ow) * C;
+          if (C < kFewChannels) {  // a vector call per window would cost more than the window
+            const float cnt = (float)((wd.he - wd.hs) * (wd.we - wd.ws));
+            for (int64_t c = 0; c < C; ++c) {
+              float acc = 0.0f;
+              for (int64_t h = wd.hs; h < wd.he; ++h)
+                for (int64_t w = wd.ws; w < wd.we; ++w) acc += xs[(h * W + w) * C + c];
+              y[o + c] = acc / cnt;
+            }
+            continue;
+          }
           for (int64_t c0 = 0; c0 < C; c0 += kChanBlock)
             sum_window_cl(y + o + c0, xs + c0, C, W, wd, std::min(kChanBlock, C - c0));
         }
