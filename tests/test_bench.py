@@ -235,3 +235,25 @@ def test_bench_sklearn_suite_in_process(tmp_path, capsys):
     assert r["suite"] == "sklearn" and r["epochs"] == 2 and r["rounds"] == 3
     assert r["rows"]["sklearn"]["1"]["fastnn_speedup"] > 0 and len(r["rows"]["fastnn"]["1"]["samples_s"]) == 3
     assert 0 <= r["test_accuracy"]["fastnn"] <= 1
+
+
+def test_bench_cnn_suite_in_process(tmp_path, capsys):
+    from fastnn import bench
+
+    out = tmp_path / "cnn.json"
+    assert bench.main(["cnn", "--quick", "--threads", "1", "--model", "lenet5", "--retries", "0",
+                       "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "| lenet5 fastnn" in text and "| lenet5 torch" in text
+    r = json.loads(out.read_text())
+    assert r["suite"] == "cnn" and len(r["rows"]["lenet5 fastnn"]["1"]["samples_s"]) == r["rounds"]
+    assert r["rows"]["lenet5 torch"]["1"]["fastnn_speedup"] > 0
+
+
+def test_bench_cnn_profile_lists_the_kernels(capsys):
+    from fastnn.bench import cnn
+
+    text = cnn.profile(["course_cnn"], [1], steps=2)
+    for kernel in ("conv2d_forward", "conv2d_backward_weight", "max_pool2d_backward", "rmsprop_update"):
+        assert kernel in text
+    assert "ms per step" in text

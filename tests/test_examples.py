@@ -40,3 +40,35 @@ def test_python_m_fastnn_demo():
     out = subprocess.run([sys.executable, "-m", "fastnn", "demo", "--epochs", "2"], capture_output=True, text=True,
                          check=True).stdout
     assert "Epoch 2/2" in out and "test accuracy" in out
+
+
+def _fashion_mnist_or_skip():
+    from fastnn.datasets import fashion_mnist
+
+    try:
+        fashion_mnist.load_data()
+    except FileNotFoundError as e:
+        pytest.skip(f"Fashion-MNIST files absent: {e}")
+
+
+def test_course_cnn_example_small(capsys):
+    _fashion_mnist_or_skip()
+    mod = _load("course_cnn")
+    with pytest.warns(DeprecationWarning):  # lr=, decay= and predict_classes, as the notes write them
+        acc = mod.main(epochs=1, train_size=3000, dataset="fashion_mnist", verbose=0)
+    assert acc >= 0.65
+    assert "fashion_mnist: test accuracy" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_lenet5_example_small():
+    _fashion_mnist_or_skip()
+    assert _load("lenet5_fashion_mnist").main(epochs=2, train_size=5000, verbose=0) >= 0.7
+
+
+@pytest.mark.slow
+def test_resnet_example_small():
+    _fashion_mnist_or_skip()
+    # A 5,310-parameter version for 375 steps: it learns (chance is 0.1), while batch norm's moving
+    # statistics (momentum 0.99) still trail the fast-moving weights; the full run is in the report.
+    assert _load("resnet_fashion_mnist").main(epochs=3, width=4, train_size=4000, batch_size=32, verbose=0) >= 0.35

@@ -61,6 +61,7 @@ register_suite("embedding", "Embedding(20000, 50) training step and Adam step, s
                "fastnn.bench.embedding")
 register_suite("sklearn", "MLPClassifier.fit on digits, 200 epochs: fastnn.sklearn vs scikit-learn",
                "fastnn.bench.sklearn_mlp")
+register_suite("cnn", "course-notes CNN and LeNet-5 training steps: fastnn vs torch", "fastnn.bench.cnn")
 register_suite("pool", "max pooling and batch norm forward + backward on CNN shapes: fastnn vs torch",
                "fastnn.bench.pool")
 

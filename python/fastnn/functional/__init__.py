@@ -7,6 +7,7 @@ losses, nn (dropout, embedding), conv (convolutions), pooling (pooling, upsampli
 cropping), normalization (batch and layer normalization).
 """
 
+from . import activations, conv, elementwise, linalg, losses, nn, normalization, pooling, reductions, shape
 from .activations import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403

@@ -10,6 +10,7 @@ Example::
     ])
 """
 
+from .attention import AdditiveAttention, Attention, MultiHeadAttention
 from .augmentation import (
     RandomContrast,
     RandomCrop,
@@ -20,7 +21,6 @@ from .augmentation import (
     Rescaling,
     Resizing,
 )
-from .attention import AdditiveAttention, Attention, MultiHeadAttention
 from .base import Layer, clear_session
 from .convolutional import Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
 from .core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda, RepeatVector, Reshape, TensorOp
