@@ -460,21 +460,21 @@ def ref_rnn(cell, act, ract, gb, zo, rs, x, W, Ur, bias, h0, c0, mask):
         h = torch.where(m, hn, h); c = torch.where(m, cn, c); prev = out; outs.append(out)
     return (torch.stack(outs, 1) if rs else outs[-1]), h, c
 for cell, k in [(0, 1), (1, 4), (2, 3), (3, 3)]:
-    for (B, T, I, U, gb, zo, rs, masked, act) in [(3, 4, 5, 7, False, False, True, False, 1), (2, 5, 3, 33, True, False, False, True, 1),
+    for (B, Ts, I, U, gb, zo, rs, masked, act) in [(3, 4, 5, 7, False, False, True, False, 1), (2, 5, 3, 33, True, False, False, True, 1),
                                                  (4, 3, 2, 5, False, True, True, True, 3 if cell == 0 else 1)]:
         ract = 2 if cell else 1
-        x = rng.standard_normal((B, T, I)).astype(np.float32); W = (rng.standard_normal((I, k * U)) * .4).astype(np.float32)
+        x = rng.standard_normal((B, Ts, I)).astype(np.float32); W = (rng.standard_normal((I, k * U)) * .4).astype(np.float32)
         Ur = (rng.standard_normal((U, k * U)) * .4).astype(np.float32)
         bias = (rng.standard_normal((2, k * U) if cell == 2 else (k * U,)) * .3).astype(np.float32)
         h0 = rng.standard_normal((B, U)).astype(np.float32); c0 = rng.standard_normal((B, U)).astype(np.float32) if cell == 1 else None
-        mask = (rng.random((B, T)) > 0.4).astype(np.float32) if masked else None
-        y = np.empty((B, T, U) if rs else (B, U), np.float32); hT = np.empty((B, U), np.float32); cT = np.empty((B, U), np.float32) if cell == 1 else None
-        ws = np.empty(L.e_rnn_workspace_size(cell, i64(B), i64(T), i64(U)), np.float32)
-        call('e_rnn_forward', cell, act, ract, b(gb), b(zo), b(rs), i64(B), i64(T), i64(I), i64(U), P(x), P(W), P(Ur), P(bias), P(h0), P(c0), P(mask), P(y), P(hT), P(cT), P(ws))
+        mask = (rng.random((B, Ts)) > 0.4).astype(np.float32) if masked else None
+        y = np.empty((B, Ts, U) if rs else (B, U), np.float32); hT = np.empty((B, U), np.float32); cT = np.empty((B, U), np.float32) if cell == 1 else None
+        ws = np.empty(L.e_rnn_workspace_size(cell, i64(B), i64(Ts), i64(U)), np.float32)
+        call('e_rnn_forward', cell, act, ract, b(gb), b(zo), b(rs), i64(B), i64(Ts), i64(I), i64(U), P(x), P(W), P(Ur), P(bias), P(h0), P(c0), P(mask), P(y), P(hT), P(cT), P(ws))
         D = lambda a: torch.tensor(a, dtype=torch.float64, requires_grad=True)
         tx, tW, tU, tb, th = D(x), D(W), D(Ur), D(bias), D(h0); tc = D(c0) if c0 is not None else torch.zeros(B, U, dtype=torch.float64)
         ry, rh, rc = ref_rnn(cell, act, ract, gb, zo, rs, tx, tW, tU, tb, th, tc, torch.tensor(mask) if masked else None)
-        name = f'rnn cell={cell} B={B} T={T} U={U} gb={gb} zo={zo} rs={rs} mask={masked}'
+        name = f'rnn cell={cell} B={B} Ts={Ts} U={U} gb={gb} zo={zo} rs={rs} mask={masked}'
         close(name + ' y', y, ry.detach().numpy(), rtol=1e-4, atol=1e-5); close(name + ' hT', hT, rh.detach().numpy(), rtol=1e-4, atol=1e-5)
         if cell == 1: close(name + ' cT', cT, rc.detach().numpy(), rtol=1e-4, atol=1e-5)
         dy = rng.standard_normal(y.shape).astype(np.float32); dh = rng.standard_normal((B, U)).astype(np.float32); dc = rng.standard_normal((B, U)).astype(np.float32)
@@ -482,8 +482,8 @@ for cell, k in [(0, 1), (1, 4), (2, 3), (3, 3)]:
         if cell == 1: loss = loss + (rc * torch.tensor(dc, dtype=torch.float64)).sum()
         loss.backward()
         dx = np.empty_like(x); dW = np.empty_like(W); dU = np.empty_like(Ur); db = np.empty_like(bias); dh0 = np.empty_like(h0); dc0 = np.empty_like(h0) if cell == 1 else None
-        scratch = np.empty(L.e_rnn_scratch_size(cell, i64(B), i64(T), i64(U)), np.float32)
-        call('e_rnn_backward', cell, act, ract, b(gb), b(zo), b(rs), i64(B), i64(T), i64(I), i64(U), P(x), P(W), P(Ur), P(mask), P(ws), P(dy), P(dh), P(dc if cell == 1 else None),
+        scratch = np.empty(L.e_rnn_scratch_size(cell, i64(B), i64(Ts), i64(U)), np.float32)
+        call('e_rnn_backward', cell, act, ract, b(gb), b(zo), b(rs), i64(B), i64(Ts), i64(I), i64(U), P(x), P(W), P(Ur), P(mask), P(ws), P(dy), P(dh), P(dc if cell == 1 else None),
              P(dx), P(dW), P(dU), P(db), P(dh0), P(dc0), P(scratch))
         for nm, got, ref in [('dx', dx, tx), ('dW', dW, tW), ('dU', dU, tU), ('db', db, tb), ('dh0', dh0, th)] + ([('dc0', dc0, tc)] if cell == 1 else []):
             close(name + ' ' + nm, got, ref.grad.numpy(), rtol=1e-4, atol=1e-4)
