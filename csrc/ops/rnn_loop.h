@@ -2,7 +2,9 @@
 // pointers, templated on the kernel set K: ops/rnn.cpp runs them with the device picked at run
 // time, tools/cuda_emu with the CUDA kernels compiled for the host. K provides gemm (C = op(A)
 // op(B) + beta C), gemm_bias (C = A B + bias), copy_rows, bias_grad and the step kernels of
-// kernels/rnn.h. Arguments as in ops/rnn.h, already checked.
+// kernels/rnn.h, and pack_b / gemm_packed: the recurrent kernel (or a block of it) prepared once
+// per sequence for the per-step products (packed on the CPU). Arguments as in ops/rnn.h,
+// already checked.
 #pragma once
 #include <cstdint>
 
@@ -34,6 +36,10 @@ void rnn_forward_loop(const K& k, const RnnOptions& o, int64_t B, int64_t T, int
   const int64_t t0 = rnn_time_of(o, 0, T);
   k.copy_rows(Hp + t0 * U, T * U, h0, U, B, U);
   if (lstm) k.copy_rows(Cp + t0 * U, T * U, c0, U, B, U);
+  // The recurrent kernel (GruV1: its z, r columns, then its h columns apart), prepared once.
+  const bool v1 = o.cell == RnnCell::GruV1;
+  const auto rk = k.pack_b(false, U, v1 ? 2 * U : kU, Ur, kU);
+  const auto rk_h = k.pack_b(false, v1 ? U : 0, v1 ? U : 0, Ur + 2 * U, kU);
 
   for (int64_t s = 0; s < T; ++s) {
     const int64_t t = rnn_time_of(o, s, T);
@@ -72,28 +78,25 @@ void rnn_forward_loop(const K& k, const RnnOptions& o, int64_t B, int64_t T, int
     st.zero_output = o.zero_output;
     switch (o.cell) {
       case RnnCell::Simple:
-        k.gemm(false, false, B, U, U, st.h_prev, T * U, Ur, U, 1.0f, st.g, T * kU);
+        k.gemm_packed(rk, B, st.h_prev, T * U, 1.0f, st.g, T * kU);
         k.simple_rnn_step_forward(st);
         break;
       case RnnCell::Lstm:
-        k.gemm(false, false, B, kU, U, st.h_prev, T * U, Ur, kU, 1.0f, st.g, T * kU);
+        k.gemm_packed(rk, B, st.h_prev, T * U, 1.0f, st.g, T * kU);
         k.lstm_step_forward(st);
         break;
       case RnnCell::Gru:
         st.r = R + t * kU;
         st.ldr = T * kU;
-        if (b_rec)
-          k.gemm_bias(B, kU, U, st.h_prev, T * U, Ur, kU, R + t * kU, T * kU, b_rec);
-        else
-          k.gemm(false, false, B, kU, U, st.h_prev, T * U, Ur, kU, 0.0f, R + t * kU, T * kU);
+        k.gemm_packed(rk, B, st.h_prev, T * U, 0.0f, R + t * kU, T * kU, b_rec);
         k.gru_step_forward(st);
         break;
       case RnnCell::GruV1:
         st.tc = RH + t * U;
         st.ldt = T * U;
-        k.gemm(false, false, B, 2 * U, U, st.h_prev, T * U, Ur, kU, 1.0f, st.g, T * kU);
+        k.gemm_packed(rk, B, st.h_prev, T * U, 1.0f, st.g, T * kU);
         k.gru_v1_step_forward_a(st);
-        k.gemm(false, false, B, U, U, st.tc, T * U, Ur + 2 * U, kU, 1.0f, st.g + 2 * U, T * kU);
+        k.gemm_packed(rk_h, B, st.tc, T * U, 1.0f, st.g + 2 * U, T * kU);
         k.gru_v1_step_forward_b(st);
         break;
     }
@@ -130,6 +133,10 @@ void rnn_backward_loop(const K& k, const RnnOptions& o, int64_t B, int64_t T, in
   k.copy_rows(dh, U, dhT, U, B, U);
   if (lstm) k.copy_rows(dc, U, dcT, U, B, U);
   k.copy_rows(dcarry, U, nullptr, U, B, U);
+  // Ur^T (GruV1: the rows of its z, r columns, then those of its h columns apart), prepared once.
+  const bool v1 = o.cell == RnnCell::GruV1;
+  const auto rkT = k.pack_b(true, v1 ? 2 * U : kU, U, Ur, kU);
+  const auto rkT_h = k.pack_b(true, v1 ? U : 0, v1 ? U : 0, Ur + 2 * U, kU);
 
   for (int64_t s = T - 1; s >= 0; --s) {
     const int64_t t = rnn_time_of(o, s, T);
@@ -163,7 +170,7 @@ void rnn_backward_loop(const K& k, const RnnOptions& o, int64_t B, int64_t T, in
     switch (o.cell) {
       case RnnCell::Simple:
         k.simple_rnn_step_backward(st);
-        k.gemm(false, true, B, U, U, st.dg, T * kU, Ur, kU, 1.0f, dh, U);
+        k.gemm_packed(rkT, B, st.dg, T * kU, 1.0f, dh, U);
         break;
       case RnnCell::Lstm:
         st.c_prev = Cp + t * U;
@@ -171,7 +178,7 @@ void rnn_backward_loop(const K& k, const RnnOptions& o, int64_t B, int64_t T, in
         st.ldt = T * U;
         st.dc = dc;
         k.lstm_step_backward(st);
-        k.gemm(false, true, B, U, kU, st.dg, T * kU, Ur, kU, 1.0f, dh, U);
+        k.gemm_packed(rkT, B, st.dg, T * kU, 1.0f, dh, U);
         break;
       case RnnCell::Gru:
         st.r = R + t * kU;
@@ -179,15 +186,15 @@ void rnn_backward_loop(const K& k, const RnnOptions& o, int64_t B, int64_t T, in
         st.dgr = dGr + t * kU;
         st.lddgr = T * kU;
         k.gru_step_backward(st);
-        k.gemm(false, true, B, U, kU, st.dgr, T * kU, Ur, kU, 1.0f, dh, U);
+        k.gemm_packed(rkT, B, st.dgr, T * kU, 1.0f, dh, U);
         break;
       case RnnCell::GruV1:
         k.gru_v1_step_backward_b(st);
-        k.gemm(false, true, B, U, U, st.dg + 2 * U, T * kU, Ur + 2 * U, kU, 0.0f, drh, U);
+        k.gemm_packed(rkT_h, B, st.dg + 2 * U, T * kU, 0.0f, drh, U);
         st.tc = drh;
         st.ldt = U;
         k.gru_v1_step_backward_a(st);
-        k.gemm(false, true, B, U, 2 * U, st.dg, T * kU, Ur, kU, 1.0f, dh, U);
+        k.gemm_packed(rkT, B, st.dg, T * kU, 1.0f, dh, U);
         break;
     }
   }
