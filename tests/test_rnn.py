@@ -229,6 +229,76 @@ def test_against_keras_loop(kind, mask, return_sequences, go_backwards, zero_out
     _check_against_ref(kind, layer, x, [_x(B, U, seed=3 + i) for i in range(n_states)], m)
 
 
+_ISA_LEVELS = ["generic", "avx2", "avx512"]
+ISAS = _ISA_LEVELS[: _ISA_LEVELS.index(fastnn._C.detected_isa()) + 1]
+
+
+@pytest.fixture(params=ISAS)
+def isa(request):
+    """Each GEMM micro-kernel: the recurrent kernel is packed for the one active at the call."""
+    before = fastnn._C.active_isa()
+    fastnn._C.set_isa(request.param)
+    yield request.param
+    fastnn._C.set_isa(before)
+
+
+@pytest.fixture
+def two_threads():
+    before = fastnn.get_num_threads()
+    fastnn.set_num_threads(2)
+    yield
+    fastnn.set_num_threads(before)
+
+
+@pytest.mark.parametrize("kind,act", [("lstm", None), ("gru", None), ("gru_v1", None), ("simple_tanh", None),
+                                      ("simple_relu", None), ("lstm", "sigmoid"), ("gru", "sigmoid")])
+@pytest.mark.parametrize("return_sequences,go_backwards", [(True, False), (False, True)])
+def test_batch_split_over_threads_matches_keras(isa, two_threads, kind, act, return_sequences, go_backwards):
+    """A batch large enough for the CPU to run the recurrence on one row range per thread, units
+    that leave edge tiles in the per-step products (packed recurrent kernel), a random mask, and
+    both the fused tanh/sigmoid row kernels and the general ones (sigmoid activation)."""
+    make, n_states = KINDS[kind]
+    B, T, I, U = 29, 5, 7, 37
+    kw = {} if act is None else {"activation": act}
+    layer = make(U, return_sequences=return_sequences, return_state=True, go_backwards=go_backwards, **kw)
+    x = _x(B, T, I)
+    layer(fastnn.tensor(x))
+    _randomize(layer)
+    _check_against_ref(kind, layer, x, [_x(B, U, seed=3 + i) for i in range(n_states)], MASKS["random"](B, T),
+                       act=act)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru", "simple_tanh", "gru_v1"])
+@pytest.mark.parametrize("return_sequences", [True, False])
+def test_batch_split_bit_identity_over_thread_counts(kind, return_sequences):
+    """37 rows: one range at 1 thread, 19 + 18 at 2, 13 + 12 + 12 at 3; every value must match."""
+    make, _ = KINDS[kind]
+    layer = make(21, return_sequences=return_sequences, return_state=True)
+    B, T = 37, 9
+    x = _x(B, T, 6)
+    mask = fastnn.tensor(MASKS["trailing"](B, T).astype(np.float32))
+    dy = _x(*((B, T, 21) if return_sequences else (B, 21)), seed=2)
+    res = []
+    before = fastnn.get_num_threads()
+    try:
+        for n in (1, 2, 3):
+            fastnn.set_num_threads(n)
+            for w in layer.weights:
+                w.grad = None
+            xt = fastnn.tensor(x, requires_grad=True)
+            out = layer(xt, mask=mask)
+            loss = (out[0] * fastnn.tensor(dy)).sum()
+            for st in out[1:]:
+                loss = loss + st.sum()
+            loss.backward()
+            res.append([o.numpy() for o in out] + [xt.grad.numpy()] + [w.grad.numpy() for w in layer.weights])
+    finally:
+        fastnn.set_num_threads(before)
+    for other in res[1:]:
+        for a, b in zip(res[0], other):
+            np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize("kind", ["simple_tanh", "lstm", "gru", "gru_v1"])
 def test_generic_cell_loop_matches_keras(kind):
     """Activations without a fused kernel (elu) take the Python loop over the cell."""

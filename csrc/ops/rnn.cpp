@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "core/device_array.h"
+#include "core/parallel.h"
 #include "cpu/gemm_packed.h"
 #include "kernels/gemm.h"
 #include "ops/rnn_loop.h"
@@ -25,6 +26,16 @@ struct Dev {
     Epilogue ep;
     ep.bias = bias;
     FASTNN_DISPATCH(d, sgemm_ex, false, false, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc, ep);
+  }
+  // f(b0, b1) over disjoint row ranges covering [0, B): on the CPU one range per thread (at
+  // least kRowsPerThread rows each) for the whole sequence; other devices take all rows at once.
+  static constexpr int64_t kRowsPerThread = 8;
+  template <class F>
+  void batch_rows(int64_t B, F&& f) const {
+    if (d == Device::CPU)
+      parallel_for(B, kRowsPerThread, f);
+    else
+      f(int64_t(0), B);
   }
   // A block of the recurrent kernel, op(B) (K x N), multiplied at every step: packed once per
   // sequence on the CPU (cpu/gemm_packed.h); other devices read it in place.
