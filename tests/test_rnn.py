@@ -591,3 +591,42 @@ def test_fit_learns_a_sequence_task():
         hist = model.fit(x, y, epochs=15, batch_size=32, verbose=0)
         assert hist.history["loss"][-1] < 0.5 * hist.history["loss"][0]
         assert hist.history["accuracy"][-1] > 0.85
+
+
+@pytest.mark.parametrize("name", ["lstm", "gru", "simple_rnn"])
+def test_bench_rnn_torch_model_is_the_same_model(name):
+    """The rnn suite's torch model, with the weights copied from fastnn, gives fastnn's loss."""
+    import argparse
+
+    from fastnn.bench import rnn as bench_rnn
+
+    args = argparse.Namespace(vocab=300, dim=7, batch=4, length=6)
+    m = bench_rnn._fastnn_model(args, name)
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, args.vocab, size=(args.batch, args.length))
+    y = (rng.random((args.batch, 1)) > 0.5).astype(np.float32)
+    want = m.test_on_batch(x, y)
+    want = float(want[0] if isinstance(want, (list, tuple)) else want)
+    net = bench_rnn._TorchNet(torch, name, m)
+    with torch.no_grad():
+        out, _ = net.rnn(net.emb(torch.from_numpy(x)))
+        got = float(net.lossf(torch.sigmoid(net.lin(out[:, -1])), torch.from_numpy(y)))
+    assert_close(np.float32(got), np.float32(want), name, "loss", **TOL["rnn"])
+
+
+def test_bench_rnn_suite_in_process(tmp_path, capsys):
+    """The harness runs (tiny sizes, one round): every row timed; speed is never asserted."""
+    import json
+
+    from fastnn import bench
+
+    out = tmp_path / "rnn.json"
+    assert bench.main(["rnn", "--quick", "--threads", "1", "--rounds", "1", "--target", "0.002", "--retries", "0",
+                       "--vocab", "300", "--dim", "7", "--batch", "4", "--length", "5", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "| LSTM(64)" in text and "| GRU(64)" in text and "| SimpleRNN(5)" in text
+    r = json.loads(out.read_text())
+    assert r["suite"] == "rnn" and r["length"] == 5 and set(r["rows"]) == {"lstm", "gru", "simple_rnn"}
+    for row in r["rows"].values():
+        assert row["1"]["fastnn"]["median_s"] > 0 and row["1"]["torch"]["median_s"] > 0
+        assert row["1"]["fastnn_speedup"] > 0

@@ -128,7 +128,7 @@ def run(args: argparse.Namespace, ctx) -> dict[str, Any]:
             if torch is not None:
                 net = _TorchNet(torch, name, fm)
                 tx, ty = torch.from_numpy(x), torch.from_numpy(y)
-                fns["torch"] = lambda net=net: net.step(tx, ty)
+                fns["torch"] = lambda net=net, tx=tx, ty=ty: net.step(tx, ty)
             fns["fastnn"]()  # builds the optimizer's slots
             row: dict[str, Any] = {"label": _label(name), "target_speedup": MODELS[name][2],
                                    "issue_torch_ms_2T": MODELS[name][3]}
