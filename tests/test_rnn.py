@@ -229,6 +229,76 @@ def test_against_keras_loop(kind, mask, return_sequences, go_backwards, zero_out
     _check_against_ref(kind, layer, x, [_x(B, U, seed=3 + i) for i in range(n_states)], m)
 
 
+_ISA_LEVELS = ["generic", "avx2", "avx512"]
+ISAS = _ISA_LEVELS[: _ISA_LEVELS.index(fastnn._C.detected_isa()) + 1]
+
+
+@pytest.fixture(params=ISAS)
+def isa(request):
+    """Each GEMM micro-kernel: the recurrent kernel is packed for the one active at the call."""
+    before = fastnn._C.active_isa()
+    fastnn._C.set_isa(request.param)
+    yield request.param
+    fastnn._C.set_isa(before)
+
+
+@pytest.fixture
+def two_threads():
+    before = fastnn.get_num_threads()
+    fastnn.set_num_threads(2)
+    yield
+    fastnn.set_num_threads(before)
+
+
+@pytest.mark.parametrize("kind,act", [("lstm", None), ("gru", None), ("gru_v1", None), ("simple_tanh", None),
+                                      ("simple_relu", None), ("lstm", "sigmoid"), ("gru", "sigmoid")])
+@pytest.mark.parametrize("return_sequences,go_backwards", [(True, False), (False, True)])
+def test_batch_split_over_threads_matches_keras(isa, two_threads, kind, act, return_sequences, go_backwards):
+    """A batch large enough for the CPU to run the recurrence on one row range per thread, units
+    that leave edge tiles in the per-step products (packed recurrent kernel), a random mask, and
+    both the fused tanh/sigmoid row kernels and the general ones (sigmoid activation)."""
+    make, n_states = KINDS[kind]
+    B, T, I, U = 29, 5, 7, 37
+    kw = {} if act is None else {"activation": act}
+    layer = make(U, return_sequences=return_sequences, return_state=True, go_backwards=go_backwards, **kw)
+    x = _x(B, T, I)
+    layer(fastnn.tensor(x))
+    _randomize(layer)
+    _check_against_ref(kind, layer, x, [_x(B, U, seed=3 + i) for i in range(n_states)], MASKS["random"](B, T),
+                       act=act)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru", "simple_tanh", "gru_v1"])
+@pytest.mark.parametrize("return_sequences", [True, False])
+def test_batch_split_bit_identity_over_thread_counts(kind, return_sequences):
+    """37 rows: one range at 1 thread, 19 + 18 at 2, 13 + 12 + 12 at 3; every value must match."""
+    make, _ = KINDS[kind]
+    layer = make(21, return_sequences=return_sequences, return_state=True)
+    B, T = 37, 9
+    x = _x(B, T, 6)
+    mask = fastnn.tensor(MASKS["trailing"](B, T).astype(np.float32))
+    dy = _x(*((B, T, 21) if return_sequences else (B, 21)), seed=2)
+    res = []
+    before = fastnn.get_num_threads()
+    try:
+        for n in (1, 2, 3):
+            fastnn.set_num_threads(n)
+            for w in layer.weights:
+                w.grad = None
+            xt = fastnn.tensor(x, requires_grad=True)
+            out = layer(xt, mask=mask)
+            loss = (out[0] * fastnn.tensor(dy)).sum()
+            for st in out[1:]:
+                loss = loss + st.sum()
+            loss.backward()
+            res.append([o.numpy() for o in out] + [xt.grad.numpy()] + [w.grad.numpy() for w in layer.weights])
+    finally:
+        fastnn.set_num_threads(before)
+    for other in res[1:]:
+        for a, b in zip(res[0], other):
+            np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize("kind", ["simple_tanh", "lstm", "gru", "gru_v1"])
 def test_generic_cell_loop_matches_keras(kind):
     """Activations without a fused kernel (elu) take the Python loop over the cell."""
@@ -521,3 +591,42 @@ def test_fit_learns_a_sequence_task():
         hist = model.fit(x, y, epochs=15, batch_size=32, verbose=0)
         assert hist.history["loss"][-1] < 0.5 * hist.history["loss"][0]
         assert hist.history["accuracy"][-1] > 0.85
+
+
+@pytest.mark.parametrize("name", ["lstm", "gru", "simple_rnn"])
+def test_bench_rnn_torch_model_is_the_same_model(name):
+    """The rnn suite's torch model, with the weights copied from fastnn, gives fastnn's loss."""
+    import argparse
+
+    from fastnn.bench import rnn as bench_rnn
+
+    args = argparse.Namespace(vocab=300, dim=7, batch=4, length=6)
+    m = bench_rnn._fastnn_model(args, name)
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, args.vocab, size=(args.batch, args.length))
+    y = (rng.random((args.batch, 1)) > 0.5).astype(np.float32)
+    want = m.test_on_batch(x, y)
+    want = float(want[0] if isinstance(want, (list, tuple)) else want)
+    net = bench_rnn._TorchNet(torch, name, m)
+    with torch.no_grad():
+        out, _ = net.rnn(net.emb(torch.from_numpy(x)))
+        got = float(net.lossf(torch.sigmoid(net.lin(out[:, -1])), torch.from_numpy(y)))
+    assert_close(np.float32(got), np.float32(want), name, "loss", **TOL["rnn"])
+
+
+def test_bench_rnn_suite_in_process(tmp_path, capsys):
+    """The harness runs (tiny sizes, one round): every row timed; speed is never asserted."""
+    import json
+
+    from fastnn import bench
+
+    out = tmp_path / "rnn.json"
+    assert bench.main(["rnn", "--quick", "--threads", "1", "--rounds", "1", "--target", "0.002", "--retries", "0",
+                       "--vocab", "300", "--dim", "7", "--batch", "4", "--length", "5", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "| LSTM(64)" in text and "| GRU(64)" in text and "| SimpleRNN(5)" in text
+    r = json.loads(out.read_text())
+    assert r["suite"] == "rnn" and r["length"] == 5 and set(r["rows"]) == {"lstm", "gru", "simple_rnn"}
+    for row in r["rows"].values():
+        assert row["1"]["fastnn"]["median_s"] > 0 and row["1"]["torch"]["median_s"] > 0
+        assert row["1"]["fastnn_speedup"] > 0

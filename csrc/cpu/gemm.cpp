@@ -19,6 +19,7 @@
 #include "core/cpu_features.h"
 #include "core/parallel.h"
 #include "cpu/gemm_kernels.h"
+#include "cpu/gemm_packed.h"
 #include "cpu/gemm_ref.h"
 #include "kernels/gemm.h"
 
@@ -160,6 +161,8 @@ struct Problem {
   float* C;
   int64_t ldc;
   Epilogue ep;
+  const float* Bpre = nullptr;  // op(B) packed by PackedB (then B and transB are unused)
+  Isa pre_isa = Isa::Generic;   // the micro-kernel the packing was laid out for
 };
 
 #ifdef _OPENMP
@@ -205,7 +208,11 @@ void run_share(const Arch& ar, const Problem& p, int tid, int nt, bool split_row
       // B: the shared block, packed cooperatively (each thread a slice of the panels), or read
       // in place with its last, partial panel copied (zero-padded) per thread.
       float* bedge = nullptr;
-      if (!direct_b) {
+      if (p.Bpre) {
+        // the whole op(B) was packed beforehand, block after block (PackedB): no copy and
+        // no barrier, every thread reads its panels in place
+        Bp = const_cast<float*>(p.Bpre) + jc * p.K + pc * npanels * NR;
+      } else if (!direct_b) {
         int64_t per = ceil_div(npanels, nt);
         int64_t s0 = std::min(npanels, tid * per), s1 = std::min(npanels, s0 + per);
         if (s0 < s1) ar.pack_b(Bp, p.transB, p.B, p.ldb, pc, kc, jc, nc, s0 * NR, std::min(s1 * NR, nc));
@@ -261,7 +268,7 @@ void run_share(const Arch& ar, const Problem& p, int tid, int nt, bool split_row
           }
         }
       }
-      if (!direct_b) team_barrier(nt);  // the next block overwrites the shared B
+      if (!direct_b && !p.Bpre) team_barrier(nt);  // the next block overwrites the shared B
     }
   }
 }
@@ -306,24 +313,24 @@ void sgemm_run(const Problem& p, bool threaded) {
     scale_c(p.M, p.N, p.beta, p.C, p.ldc, p.ep);
     return;
   }
-  if (p.M == 1 && !p.transB) {
+  if (p.M == 1 && !p.transB && !p.Bpre) {
     gemv_run(p, threaded);
     return;
   }
-  const Arch& ar = arch_for(active_isa());
+  const Arch& ar = arch_for(p.Bpre ? p.pre_isa : active_isa());
   // A packed block serves ceil(N / NR) tiles per row panel, a packed B block ceil(M / MR):
   // read in place what would be reused by at most two tiles (B only when not transposed, as
   // the kernel needs NR contiguous values per k). B of one panel (N <= NR) is also read in
   // place: its rows are what a packed panel holds, and threads then need no barrier per block.
   const bool direct_a = p.N <= 2 * ar.nr;
-  const bool direct_b = !p.transB && (p.M <= 2 * ar.mr || p.N <= ar.nr);
+  const bool direct_b = !p.Bpre && !p.transB && (p.M <= 2 * ar.mr || p.N <= ar.nr);
   int nt = threaded && p.M * p.N * p.K >= kParallelFlops ? get_num_threads() : 1;
 #ifdef _OPENMP
   if (omp_in_parallel()) nt = 1;
 #endif
   const bool split_rows = p.M >= (int64_t)nt * ar.mr * 4 || ceil_div(p.N, ar.nr) < nt;
   float* Bp = nullptr;
-  if (!direct_b) {
+  if (!direct_b && !p.Bpre) {
     int64_t nc = std::min(ar.nc, ceil_div(p.N, ar.nr) * ar.nr);
     Bp = tl_bpack.get(nc * std::min(ar.kc, p.K));
   }
@@ -370,6 +377,35 @@ void sgemm_batched(bool transA, bool transB, int64_t batch, int64_t M, int64_t N
   } else {
     for (int64_t b = 0; b < batch; ++b) one(b, true);
   }
+}
+
+// ---------------------------------------------------------------- op(B) packed once
+PackedB::PackedB(bool transB, int64_t K, int64_t N, const float* B, int64_t ldb) : isa_(active_isa()), K_(K), N_(N) {
+  const Arch& ar = arch_for(isa_);
+  // Blocks in the order the driver walks them: jc over N by NC, then pc over K by KC; block
+  // (jc, pc) starts at jc * K + pc * (its panels * NR) (every block before jc is NC wide).
+  int64_t size = 0;
+  for (int64_t jc = 0; jc < N; jc += ar.nc) size += ceil_div(std::min(ar.nc, N - jc), ar.nr) * ar.nr * K;
+  if (size == 0) return;
+  data_ = static_cast<float*>(std::aligned_alloc(64, (size * sizeof(float) + 63) / 64 * 64));
+  if (!data_) throw std::bad_alloc();
+  for (int64_t jc = 0; jc < N; jc += ar.nc) {
+    const int64_t nc = std::min(ar.nc, N - jc), width = ceil_div(nc, ar.nr) * ar.nr;
+    for (int64_t pc = 0; pc < K; pc += ar.kc)
+      ar.pack_b(data_ + jc * K + pc * width, transB, B, ldb, pc, std::min(ar.kc, K - pc), jc, nc, 0, nc);
+  }
+}
+
+PackedB::~PackedB() { std::free(data_); }
+
+void sgemm_packed(int64_t M, const PackedB& B, float alpha, const float* A, int64_t lda, float beta, float* C,
+                  int64_t ldc, const float* bias) {
+  Epilogue ep;
+  ep.bias = bias;
+  Problem p{false, false, M, B.N(), B.K(), alpha, A, lda, nullptr, 0, beta, C, ldc, ep};
+  p.Bpre = B.data();
+  p.pre_isa = B.isa();
+  sgemm_run(p, true);
 }
 
 }  // namespace fastnn::cpu

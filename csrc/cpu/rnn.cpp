@@ -157,11 +157,39 @@ FASTNN_SIMD void mul_row(float* y, const float* a, const float* b, int64_t n) {
 }
 }  // namespace
 
+namespace {
+// The default activations (tanh, sigmoid) in one pass over a processed row: gates, carry, a(c)
+// and output together, instead of eight passes over U-wide spans.
+FASTNN_SIMD void lstm_forward_row_ts(float* __restrict g, const float* __restrict cp, float* __restrict c,
+                                     float* __restrict tc, float* __restrict h, float* __restrict y, int64_t U) {
+  for (int64_t j = 0; j < U; ++j) {
+    const float i = vm::sigmoid(g[j]), f = vm::sigmoid(g[U + j]);
+    const float cc = vm::tanh(g[2 * U + j]), o = vm::sigmoid(g[3 * U + j]);
+    g[j] = i;
+    g[U + j] = f;
+    g[2 * U + j] = cc;
+    g[3 * U + j] = o;
+    const float cn = f * cp[j] + i * cc;
+    c[j] = cn;
+    const float t = vm::tanh(cn);
+    tc[j] = t;
+    h[j] = o * t;
+    y[j] = o * t;
+  }
+}
+}  // namespace
+
 void lstm_step_forward(const RnnStep& s) {
   const int64_t U = s.U;
+  const bool ts = s.act == RnnAct::Tanh && s.ract == RnnAct::Sigmoid;
   parallel_for(s.B, row_grain(4 * U), [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
       float* g = s.g + b * s.ldg;
+      if (ts && row_on(s.mask, s.ldm, b)) {
+        lstm_forward_row_ts(g, s.c_prev + b * s.ldp, s.c_next + b * s.ldn, s.tc + b * s.ldt, s.h_next + b * s.ldn,
+                            s.y + b * s.ldy, U);
+        continue;
+      }
       act_span(s.ract, g, g, 2 * U);  // i, f
       act_span(s.act, g + 2 * U, g + 2 * U, U);
       act_span(s.ract, g + 3 * U, g + 3 * U, U);
@@ -187,13 +215,50 @@ FASTNN_SIMD void add_row(float* y, const float* a, int64_t n) {
 }
 }  // namespace
 
+namespace {
+// A processed row with the default activations in one pass: the total dL/dh (dh + dy + carry,
+// the carry then cleared), dL/dc through a(c), every gate gradient, dc to the previous step, and
+// dh cleared for the recurrent GEMM. dy null: no output gradient at this step.
+template <bool HasDy>
+FASTNN_SIMD void lstm_backward_row_ts(float* __restrict dg, float* __restrict dh, float* __restrict dc,
+                                      float* __restrict carry, const float* __restrict dy,
+                                      const float* __restrict g, const float* __restrict tc,
+                                      const float* __restrict cp, int64_t U) {
+  for (int64_t j = 0; j < U; ++j) {
+    const float go = (HasDy ? dy[j] : 0.0f) + carry[j];
+    const float dht = dh[j] + go;
+    carry[j] = 0.0f;
+    dh[j] = 0.0f;
+    const float i = g[j], f = g[U + j], cc = g[2 * U + j], o = g[3 * U + j], t = tc[j];
+    const float d = dht * o * (1.0f - t * t) + dc[j];
+    dg[3 * U + j] = dht * t * (o * (1.0f - o));
+    dg[j] = d * cc * (i * (1.0f - i));
+    dg[2 * U + j] = d * i * (1.0f - cc * cc);
+    dg[U + j] = d * cp[j] * (f * (1.0f - f));
+    dc[j] = d * f;
+  }
+}
+}  // namespace
+
 void lstm_step_backward(const RnnStepGrad& s) {
   const int64_t U = s.U;
+  const bool ts = s.act == RnnAct::Tanh && s.ract == RnnAct::Sigmoid;
   parallel_for(s.B, row_grain(4 * U), [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
       float* dg = s.dg + b * s.lddg;
       float* dh = s.dh + b * U;
       float* dc = s.dc + b * U;
+      if (ts && row_on(s.mask, s.ldm, b)) {
+        const float* g = s.g + b * s.ldg;
+        const float* tc = s.tc + b * s.ldt;
+        const float* cp = s.c_prev + b * s.ldp;
+        float* carry = s.dcarry + b * U;
+        if (s.dy)
+          lstm_backward_row_ts<true>(dg, dh, dc, carry, s.dy + b * s.ldy, g, tc, cp, U);
+        else
+          lstm_backward_row_ts<false>(dg, dh, dc, carry, nullptr, g, tc, cp, U);
+        continue;
+      }
       // scratch in the gate slots: the total dL/dh in the o slot (its gradient, dht a(c), is
       // computed in place), dcv = dL/dc in the f slot (read before dg_f overwrites it)
       float* dht = dg + 3 * U;
@@ -249,14 +314,58 @@ FASTNN_SIMD void gru_grad_row(float* dz, float* dhh, float* dh, const float* dht
     dh[j] = d * z[j];
   }
 }
+
+// The default activations in one pass over a processed row (reset_after).
+FASTNN_SIMD void gru_forward_row_ts(float* __restrict g, const float* __restrict r, const float* __restrict hp,
+                                    float* __restrict h, float* __restrict y, int64_t U) {
+  for (int64_t j = 0; j < U; ++j) {
+    const float z = vm::sigmoid(g[j] + r[j]), rr = vm::sigmoid(g[U + j] + r[U + j]);
+    const float hh = vm::tanh(g[2 * U + j] + rr * r[2 * U + j]);
+    g[j] = z;
+    g[U + j] = rr;
+    g[2 * U + j] = hh;
+    const float v = z * hp[j] + (1.0f - z) * hh;
+    h[j] = v;
+    y[j] = v;
+  }
+}
+
+// Its backward on a processed row: total dL/dh as for the LSTM, then the gate gradients of both
+// projections and the part of dL/dh_prev that skips the recurrent kernel (dht z).
+template <bool HasDy>
+FASTNN_SIMD void gru_backward_row_ts(float* __restrict dg, float* __restrict dgr, float* __restrict dh,
+                                     float* __restrict carry, const float* __restrict dy, const float* __restrict g,
+                                     const float* __restrict r, const float* __restrict hp, int64_t U) {
+  for (int64_t j = 0; j < U; ++j) {
+    const float go = (HasDy ? dy[j] : 0.0f) + carry[j];
+    const float dht = dh[j] + go;
+    carry[j] = 0.0f;
+    const float z = g[j], rr = g[U + j], hh = g[2 * U + j];
+    const float dz = dht * (hp[j] - hh) * (z * (1.0f - z));
+    const float dah = dht * (1.0f - z) * (1.0f - hh * hh);
+    const float dr = dah * r[2 * U + j] * (rr * (1.0f - rr));
+    dh[j] = dht * z;
+    dg[j] = dz;
+    dg[U + j] = dr;
+    dg[2 * U + j] = dah;
+    dgr[j] = dz;
+    dgr[U + j] = dr;
+    dgr[2 * U + j] = dah * rr;
+  }
+}
 }  // namespace
 
 void gru_step_forward(const RnnStep& s) {
   const int64_t U = s.U;
+  const bool ts = s.act == RnnAct::Tanh && s.ract == RnnAct::Sigmoid;
   parallel_for(s.B, row_grain(3 * U), [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
       float* g = s.g + b * s.ldg;
       const float* r = s.r + b * s.ldr;
+      if (ts && row_on(s.mask, s.ldm, b)) {
+        gru_forward_row_ts(g, r, s.h_prev + b * s.ldp, s.h_next + b * s.ldn, s.y + b * s.ldy, U);
+        continue;
+      }
       add2_row(g, g, r, 2 * U);
       act_span(s.ract, g, g, 2 * U);
       fma_row(g + 2 * U, g + 2 * U, g + U, r + 2 * U, U);
@@ -274,11 +383,23 @@ void gru_step_forward(const RnnStep& s) {
 
 void gru_step_backward(const RnnStepGrad& s) {
   const int64_t U = s.U;
+  const bool ts = s.act == RnnAct::Tanh && s.ract == RnnAct::Sigmoid;
   parallel_for(s.B, row_grain(3 * U), [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
       float* dg = s.dg + b * s.lddg;
       float* dgr = s.dgr + b * s.lddgr;
       float* dh = s.dh + b * U;
+      if (ts && row_on(s.mask, s.ldm, b)) {
+        const float* g = s.g + b * s.ldg;
+        const float* r = s.r + b * s.ldr;
+        const float* hp = s.h_prev + b * s.ldp;
+        float* carry = s.dcarry + b * U;
+        if (s.dy)
+          gru_backward_row_ts<true>(dg, dgr, dh, carry, s.dy + b * s.ldy, g, r, hp, U);
+        else
+          gru_backward_row_ts<false>(dg, dgr, dh, carry, nullptr, g, r, hp, U);
+        continue;
+      }
       float* dht = dgr + 2 * U;  // scratch until the h slot is written
       const bool on = total_dh_row(s, b, dht);
       if (!on) {

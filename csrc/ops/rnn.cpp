@@ -1,6 +1,10 @@
 #include "ops/rnn.h"
 
+#include <memory>
+
 #include "core/device_array.h"
+#include "core/parallel.h"
+#include "cpu/gemm_packed.h"
 #include "kernels/gemm.h"
 #include "ops/rnn_loop.h"
 
@@ -22,6 +26,44 @@ struct Dev {
     Epilogue ep;
     ep.bias = bias;
     FASTNN_DISPATCH(d, sgemm_ex, false, false, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc, ep);
+  }
+  // f(b0, b1) over disjoint row ranges covering [0, B): on the CPU one range per thread (at
+  // least kRowsPerThread rows each) for the whole sequence; other devices take all rows at once.
+  static constexpr int64_t kRowsPerThread = 8;
+  template <class F>
+  void batch_rows(int64_t B, F&& f) const {
+    if (d == Device::CPU)
+      parallel_for(B, kRowsPerThread, f);
+    else
+      f(int64_t(0), B);
+  }
+  // A block of the recurrent kernel, op(B) (K x N), multiplied at every step: packed once per
+  // sequence on the CPU (cpu/gemm_packed.h); other devices read it in place.
+  struct RecB {
+    bool trans;
+    int64_t K, N;
+    const float* B;
+    int64_t ldb;
+    std::unique_ptr<cpu::PackedB> packed;
+  };
+  RecB pack_b(bool tb, int64_t K, int64_t N, const float* B, int64_t ldb) const {
+    RecB r{tb, K, N, B, ldb, nullptr};
+    if (d == Device::CPU && K > 0 && N > 0) r.packed = std::make_unique<cpu::PackedB>(tb, K, N, B, ldb);
+    return r;
+  }
+  // C (M x N) = A op(B) + beta C (+ bias, then beta must be 0).
+  void gemm_packed(const RecB& r, int64_t M, const float* A, int64_t lda, float beta, float* C, int64_t ldc,
+                   const float* bias = nullptr) const {
+    if (M == 0 || r.N == 0) return;
+    if (r.packed) {
+      cpu::sgemm_packed(M, *r.packed, 1.0f, A, lda, beta, C, ldc, bias);
+    } else if (bias) {
+      Epilogue ep;
+      ep.bias = bias;
+      FASTNN_DISPATCH(d, sgemm_ex, false, r.trans, M, r.N, r.K, 1.0f, A, lda, r.B, r.ldb, beta, C, ldc, ep);
+    } else {
+      gemm(false, r.trans, M, r.N, r.K, A, lda, r.B, r.ldb, beta, C, ldc);
+    }
   }
 #define FASTNN_RNN_FWD(name) \
   void name(const RnnStep& s) const { FASTNN_DISPATCH(d, name, s); }

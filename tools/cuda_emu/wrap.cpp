@@ -132,6 +132,11 @@ struct EmuRnn {
     if (M && N) c::sgemm(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc); }
   void gemm_bias(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc, const float* bias) const {
     Epilogue ep; ep.bias = bias; if (M && N) c::sgemm_ex(false, false, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc, ep); }
+  template <class F> void batch_rows(int64_t B, F&& f) const { f(int64_t(0), B); }
+  struct RecB { bool trans; int64_t K, N; const float* B; int64_t ldb; };
+  RecB pack_b(bool tb, int64_t K, int64_t N, const float* B, int64_t ldb) const { return {tb, K, N, B, ldb}; }
+  void gemm_packed(const RecB& r, int64_t M, const float* A, int64_t lda, float beta, float* C, int64_t ldc, const float* bias = nullptr) const {
+    Epilogue ep; ep.bias = bias; if (M && r.N) c::sgemm_ex(false, r.trans, M, r.N, r.K, 1.0f, A, lda, r.B, r.ldb, beta, C, ldc, ep); }
   void copy_rows(float* d, int64_t ldd, const float* s, int64_t lds, int64_t r, int64_t n) const { c::rnn_copy_rows(d, ldd, s, lds, r, n); }
   void bias_grad(float* db, const float* dg, int64_t ld, int64_t r, int64_t n) const { c::rnn_bias_grad(db, dg, ld, r, n, false); }
   void simple_rnn_step_forward(const RnnStep& s) const { c::simple_rnn_step_forward(s); }

@@ -59,6 +59,8 @@ register_suite("gemm", "SGEMM GFLOP/s: fastnn vs NumPy (OpenBLAS) vs torch (MKL)
 register_suite("mlp", "MLP training step and batch-1 inference: fastnn vs torch", "fastnn.bench.mlp")
 register_suite("embedding", "Embedding(20000, 50) training step and Adam step, sparse and dense: fastnn vs torch",
                "fastnn.bench.embedding")
+register_suite("rnn", "Embedding(20000, 50) + LSTM(64) / GRU(64) / SimpleRNN(5) training step: fastnn vs torch",
+               "fastnn.bench.rnn")
 register_suite("sklearn", "MLPClassifier.fit on digits, 200 epochs: fastnn.sklearn vs scikit-learn",
                "fastnn.bench.sklearn_mlp")
 register_suite("cnn", "course-notes CNN and LeNet-5 training steps: fastnn vs torch", "fastnn.bench.cnn")
