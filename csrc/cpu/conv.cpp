@@ -13,8 +13,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <vector>
 
+#include "core/cpu_features.h"
 #include "core/parallel.h"
+#include "cpu/conv_direct.h"
 #include "cpu/vec_math.h"
 #include "kernels/conv.h"
 #include "kernels/gemm.h"
@@ -41,7 +44,7 @@ struct Scratch {
   }
   ~Scratch() { std::free(ptr); }
 };
-thread_local Scratch tl_col, tl_batch, tl_out;
+thread_local Scratch tl_col, tl_batch, tl_out, tl_plane, tl_plane2;
 
 // Below this many output channels per group a GEMM with the channels as its N would fill a
 // fraction of the micro-kernel's width (16 or 32 columns): channels_last products are then
@@ -276,6 +279,179 @@ Mat col_operand(float* col, const float* xi, const ConvGeom& g, int64_t gi) {
   return g.channels_last ? Mat{col, g.Kc(), false} : Mat{col, g.P(), true};
 }
 
+
+// ---------------------------------------------------------------- direct kernels (conv_direct.h)
+// The direct kernels of the active ISA; none (vw == 0) on the portable build. Each ISA's table is
+// built on first use only, so no AVX-512 code runs on a CPU without it.
+const convd::Kernels& direct_kernels() {
+  static const convd::Kernels none{};
+  switch (active_isa()) {
+    case Isa::AVX512: {
+      static const convd::Kernels k = convd::avx512_kernels();
+      return k;
+    }
+    case Isa::AVX2: {
+      static const convd::Kernels k = convd::avx2_kernels();
+      return k;
+    }
+    default: return none;
+  }
+}
+
+// Planes are worth their copy while the input has few channels per output channel computed; wider
+// inputs go to the GEMM, which reads each im2col row once per output-channel block.
+constexpr int64_t kPlanarMaxC = 64;
+
+// The planar kernels: channels_last, one group, stride and dilation 1 along the width, few filters.
+bool planar_ok(const ConvGeom& g, const convd::Kernels& k) {
+  return k.vw && g.channels_last && g.groups == 1 && g.sw == 1 && g.dw == 1 && !g.direct() &&
+         g.OC <= k.planar_oc && g.C <= kPlanarMaxC;
+}
+
+// The OC kernel: channels_last, one group, filters one or two vectors wide.
+bool oc_ok(const ConvGeom& g, const convd::Kernels& k) {
+  return k.vw && g.channels_last && g.groups == 1 && !g.direct() && g.OC % k.vw == 0 &&
+         g.OC / k.vw >= 1 && g.OC / k.vw <= k.oc_vectors;
+}
+
+// Channel planes of a channels_last image (H x W x C): rows [0, rows) of ld zero-padded columns,
+// pixel (ih, iw) at row ih + top, column iw + left (parts outside the planes are dropped).
+void to_planes(float* xd, const float* xi, int64_t H, int64_t W, int64_t C, int64_t top,
+               int64_t left, int64_t rows, int64_t ld) {
+  std::fill(xd, xd + C * rows * ld, 0.0f);
+  const int64_t j0 = std::max<int64_t>(0, -left), j1 = std::min<int64_t>(W, ld - left);
+  for (int64_t ih = 0; ih < H; ++ih) {
+    const int64_t r = ih + top;
+    if (r < 0 || r >= rows || j1 <= j0) continue;
+    const float* src = xi + ih * W * C;
+    for (int64_t c = 0; c < C; ++c) {
+      float* d = xd + (c * rows + r) * ld + left;
+      if (C == 1)
+        std::memcpy(d + j0, src + j0, (j1 - j0) * sizeof(float));
+      else
+        for (int64_t iw = j0; iw < j1; ++iw) d[iw] = src[iw * C + c];
+    }
+  }
+}
+
+// Padded rows of the input that outputs read: (OH - 1) * sh + (KH - 1) * dh + 1.
+inline int64_t rows_read(const ConvGeom& g) { return (g.OH - 1) * g.sh + (g.KH - 1) * g.dh + 1; }
+
+void planar_forward_images(float* y, const float* x, const float* w, const float* bias,
+                           Activation act, const ConvGeom& g, const convd::Kernels& k) {
+  const int64_t bw = k.planar_block(g.OC, g.OW);
+  const int64_t ld = (g.OW + bw - 1) / bw * bw + g.KW - 1, rows = rows_read(g);
+  const int64_t xs = g.H * g.W * g.C, ys = g.P() * g.OC;
+  parallel_for(g.N, 1, [&](int64_t b0, int64_t b1) {
+    float* xd = tl_plane.get(g.C * rows * ld);
+    for (int64_t n = b0; n < b1; ++n) {
+      to_planes(xd, x + n * xs, g.H, g.W, g.C, g.pt, g.pl, rows, ld);
+      const convd::Planar p{xd, rows * ld, ld, g.C, g.OC, g.OH, g.OW, g.KH, g.KW, g.sh, g.dh, w};
+      k.planar_forward(y + n * ys, p, bias, act);
+    }
+  });
+}
+
+void oc_forward_images(float* y, const float* x, const float* w, const float* bias, Activation act,
+                       const ConvGeom& g, const convd::Kernels& k) {
+  const int64_t rows = rows_read(g), cols = (g.OW - 1) * g.sw + (g.KW - 1) * g.dw + 1;
+  const int64_t xs = g.H * g.W * g.C, ys = g.P() * g.OC;
+  // read in place when every pixel read is inside the image
+  const bool pad = g.pt > 0 || g.pl > 0 || rows > g.H || cols > g.W;
+  parallel_for(g.N, 1, [&](int64_t b0, int64_t b1) {
+    float* xp = pad ? tl_plane.get(rows * cols * g.C) : nullptr;
+    for (int64_t n = b0; n < b1; ++n) {
+      const float* xi = x + n * xs;
+      if (pad) {
+        std::fill(xp, xp + rows * cols * g.C, 0.0f);
+        const int64_t j0 = std::max<int64_t>(0, -g.pl), j1 = std::min<int64_t>(g.W, cols - g.pl);
+        for (int64_t ih = 0; ih < g.H; ++ih) {
+          const int64_t r = ih + g.pt;
+          if (r < 0 || r >= rows || j1 <= j0) continue;
+          std::memcpy(xp + (r * cols + g.pl + j0) * g.C, xi + (ih * g.W + j0) * g.C,
+                      (j1 - j0) * g.C * sizeof(float));
+        }
+      }
+      const convd::Implicit q{pad ? xp : xi, (pad ? cols : g.W) * g.C, g.C, g.OC, g.OH, g.OW,
+                              g.KH, g.KW, g.sh, g.sw, g.dh, g.dw, w};
+      k.oc_forward(y + n * ys, q, bias, act);
+    }
+  });
+}
+
+// Backward to the input of a stride-1, undilated convolution with few input channels: the
+// forward planar kernel run on dy with the kernel flipped (taps reversed, C and OC swapped) and
+// the complementary padding (KH - 1 - top, KW - 1 - left).
+bool planar_data_ok(const ConvGeom& g, const convd::Kernels& k) {
+  return k.vw && g.channels_last && g.groups == 1 && g.sh == 1 && g.sw == 1 && g.dh == 1 &&
+         g.dw == 1 && !g.direct() && g.C <= k.planar_oc && g.OC <= kPlanarMaxC &&
+         g.pt <= g.KH - 1 && g.pl <= g.KW - 1;
+}
+
+void planar_data_images(float* dx, const float* dy, const float* w, const float* bias,
+                        const ConvGeom& g, const convd::Kernels& k) {
+  // w2 (KH, KW, OC, C): w2[kh][kw][o][c] = w[KH-1-kh][KW-1-kw][c][o]
+  float* w2 = tl_out.get(g.Kc() * g.OC);
+  for (int64_t kh = 0; kh < g.KH; ++kh)
+    for (int64_t kw = 0; kw < g.KW; ++kw)
+      for (int64_t c = 0; c < g.C; ++c)
+        for (int64_t o = 0; o < g.OC; ++o)
+          w2[((kh * g.KW + kw) * g.OC + o) * g.C + c] =
+              w[(((g.KH - 1 - kh) * g.KW + (g.KW - 1 - kw)) * g.C + c) * g.OC + o];
+  const int64_t bw = k.planar_block(g.C, g.W);
+  const int64_t ld = (g.W + bw - 1) / bw * bw + g.KW - 1, rows = g.H + g.KH - 1;
+  const int64_t top = g.KH - 1 - g.pt, left = g.KW - 1 - g.pl;
+  const int64_t xs = g.H * g.W * g.C, ys = g.P() * g.OC;
+  parallel_for(g.N, 1, [&](int64_t b0, int64_t b1) {
+    float* yd = tl_plane.get(g.OC * rows * ld);
+    for (int64_t n = b0; n < b1; ++n) {
+      to_planes(yd, dy + n * ys, g.OH, g.OW, g.OC, top, left, rows, ld);
+      const convd::Planar p{yd, rows * ld, ld, g.OC, g.C, g.H, g.W, g.KH, g.KW, 1, 1, w2};
+      k.planar_forward(dx + n * xs, p, bias, Activation::None);
+    }
+  });
+}
+
+// Weight (and bias) gradient on the planar kernel: per fixed block of images a partial sum in
+// double, the blocks added in order, so the result does not depend on the thread count.
+void planar_weight_images(float* dw, float* db, const float* dy, const float* x, const ConvGeom& g,
+                          const convd::Kernels& k) {
+  constexpr int64_t kImages = 4;
+  const int64_t vw = k.vw, nv = (g.OW + vw - 1) / vw;
+  const int64_t ld = nv * vw + g.KW - 1, rows = rows_read(g), dld = nv * vw, dplane = g.OH * dld;
+  const int64_t KO = g.Kc() * g.OC, stride = KO + g.OC, P = g.P();
+  const int64_t xs = g.H * g.W * g.C, ys = P * g.OC;
+  const int64_t blocks = (g.N + kImages - 1) / kImages;
+  std::vector<double> part(blocks * stride, 0.0);
+  parallel_for(blocks, 1, [&](int64_t q0, int64_t q1) {
+    float* xd = tl_plane.get(g.C * rows * ld);
+    float* dyt = tl_plane2.get(g.OC * dplane);
+    float* t = tl_out.get(KO);
+    for (int64_t q = q0; q < q1; ++q) {
+      double* pq = part.data() + q * stride;
+      for (int64_t n = q * kImages; n < std::min(g.N, (q + 1) * kImages); ++n) {
+        const float* dyn = dy + n * ys;
+        to_planes(xd, x + n * xs, g.H, g.W, g.C, g.pt, g.pl, rows, ld);
+        to_planes(dyt, dyn, g.OH, g.OW, g.OC, 0, 0, g.OH, dld);
+        const convd::Planar p{xd, rows * ld, ld, g.C, g.OC, g.OH, g.OW, g.KH, g.KW, g.sh, g.dh, nullptr};
+        k.planar_weight(t, p, dyt, dld, dplane);
+        for (int64_t i = 0; i < KO; ++i) pq[i] += t[i];
+        if (db)
+          for (int64_t pix = 0; pix < P; ++pix)
+            for (int64_t o = 0; o < g.OC; ++o) pq[KO + o] += dyn[pix * g.OC + o];
+      }
+    }
+  });
+  for (int64_t i = 0; i < (db ? stride : KO); ++i) {
+    double s = 0.0;
+    for (int64_t q = 0; q < blocks; ++q) s += part[q * stride + i];
+    if (i < KO)
+      dw[i] = (float)s;
+    else
+      db[i - KO] = (float)s;
+  }
+}
+
 }  // namespace
 
 void conv2d_forward(float* y, const float* x, const float* w, const float* bias, Activation act,
@@ -283,6 +459,9 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* bias,
   const int64_t P = g.P(), Kc = g.Kc(), OCg = g.ocg();
   const int64_t xs = g.H * g.W * g.C, ys = P * g.OC;
   if (g.N == 0 || ys == 0) return;
+  const convd::Kernels& dk = direct_kernels();
+  if (planar_ok(g, dk)) return planar_forward_images(y, x, w, bias, act, g, dk);
+  if (oc_ok(g, dk)) return oc_forward_images(y, x, w, bias, act, g, dk);
   if (g.direct() && g.channels_last && g.groups == 1) {  // the whole batch is one GEMM
     Epilogue ep{bias, act};
     sgemm_ex(false, false, g.N * P, g.OC, g.C, 1.0f, x, g.C, w, g.OC, 0.0f, y, g.OC, ep);
@@ -322,6 +501,8 @@ void conv2d_backward_data(float* dx, const float* dy, const float* w, const floa
   const int64_t P = g.P(), Kc = g.Kc(), Cg = g.cg(), OCg = g.ocg();
   const int64_t HW = g.H * g.W, xs = HW * g.C, ys = P * g.OC;
   if (g.N == 0 || xs == 0) return;
+  const convd::Kernels& dk = direct_kernels();
+  if (P > 0 && planar_data_ok(g, dk)) return planar_data_images(dx, dy, w, bias, g, dk);
   const bool direct = g.direct();
   if (direct && g.channels_last && g.groups == 1) {
     sgemm(false, true, g.N * P, g.C, g.OC, 1.0f, dy, g.OC, w, g.OC, 0.0f, dx, g.C);
@@ -366,6 +547,9 @@ void conv2d_backward_weight(float* dw, float* db, const float* dy, const float* 
                             const ConvGeom& g) {
   const int64_t P = g.P(), Kc = g.Kc(), OCg = g.ocg();
   const int64_t xs = g.H * g.W * g.C, ys = P * g.OC;
+  const convd::Kernels& dk = direct_kernels();
+  if (g.N > 0 && P > 0 && Kc * g.OC > 0 && planar_ok(g, dk))
+    return planar_weight_images(dw, db, dy, x, g, dk);
   if (db) conv_bias_grad(db, dy, g.N, P, g.OC, g.channels_last);
   if (Kc * g.OC == 0) return;
   if (g.N == 0 || P == 0) {
