@@ -426,19 +426,15 @@ void planar_weight_images(float* dw, float* db, const float* dy, const float* x,
   parallel_for(blocks, 1, [&](int64_t q0, int64_t q1) {
     float* xd = tl_plane.get(g.C * rows * ld);
     float* dyt = tl_plane2.get(g.OC * dplane);
-    float* t = tl_out.get(KO);
+    float* t = tl_out.get(stride);
     for (int64_t q = q0; q < q1; ++q) {
       double* pq = part.data() + q * stride;
       for (int64_t n = q * kImages; n < std::min(g.N, (q + 1) * kImages); ++n) {
-        const float* dyn = dy + n * ys;
         to_planes(xd, x + n * xs, g.H, g.W, g.C, g.pt, g.pl, rows, ld);
-        to_planes(dyt, dyn, g.OH, g.OW, g.OC, 0, 0, g.OH, dld);
+        to_planes(dyt, dy + n * ys, g.OH, g.OW, g.OC, 0, 0, g.OH, dld);
         const convd::Planar p{xd, rows * ld, ld, g.C, g.OC, g.OH, g.OW, g.KH, g.KW, g.sh, g.dh, nullptr};
-        k.planar_weight(t, p, dyt, dld, dplane);
-        for (int64_t i = 0; i < KO; ++i) pq[i] += t[i];
-        if (db)
-          for (int64_t pix = 0; pix < P; ++pix)
-            for (int64_t o = 0; o < g.OC; ++o) pq[KO + o] += dyn[pix * g.OC + o];
+        k.planar_weight(t, db ? t + KO : nullptr, p, dyt, dld, dplane);
+        for (int64_t i = 0; i < (db ? stride : KO); ++i) pq[i] += t[i];
       }
     }
   });

@@ -47,9 +47,9 @@ struct Kernels {
   int oc_vectors = 0;  // the OC kernel takes OC == v * vw for v in [1, oc_vectors]
   // y (OH x OW x OC, channels_last) = act(conv + bias)
   void (*planar_forward)(float* y, const Planar& p, const float* bias, Activation act) = nullptr;
-  // dw (KH, KW, C, OC) of one image: dy in planes dyt[o * dplane + oh * dld + ow], columns
-  // from OW to the next multiple of vw zero
-  void (*planar_weight)(float* dw, const Planar& p, const float* dyt, int64_t dld,
+  // dw (KH, KW, C, OC) and db (OC, or null: not computed) of one image: dy in planes
+  // dyt[o * dplane + oh * dld + ow], columns from OW to the next multiple of vw zero
+  void (*planar_weight)(float* dw, float* db, const Planar& p, const float* dyt, int64_t dld,
                         int64_t dplane) = nullptr;
   void (*oc_forward)(float* y, const Implicit& q, const float* bias, Activation act) = nullptr;
   // columns per planar forward block for this OC and OW (the padded planes must cover them)
@@ -57,16 +57,6 @@ struct Kernels {
 };
 Kernels avx512_kernels();  // cpu/conv_avx512.cpp
 Kernels avx2_kernels();    // cpu/conv_avx2.cpp
-
-// always inlined: an out-of-line copy compiled for AVX-512 must not serve the AVX2 file
-FASTNN_INLINE float activate(float v, Activation act) {
-  switch (act) {
-    case Activation::Relu: return v < 0.0f ? 0.0f : v;  // NaN passes
-    case Activation::Sigmoid: return vm::sigmoid(v);
-    case Activation::Tanh: return vm::tanh(v);
-    default: return v;
-  }
-}
 
 // V: a GCC vector of VW floats, VI of VW int32; RMAX: most pixels per OC-kernel block for 1 and
 // 2 vectors.
@@ -80,6 +70,13 @@ struct Impl {
     return v;
   }
   static inline __attribute__((always_inline)) void store(float* p, V v) { std::memcpy(p, &v, sizeof v); }
+  // sigmoid / tanh of n floats, one loop per function so that each vectorises
+  static void activate_rows(float* v, int64_t n, Activation act) {
+    if (act == Activation::Sigmoid)
+      for (int64_t i = 0; i < n; ++i) v[i] = vm::sigmoid(v[i]);
+    else
+      for (int64_t i = 0; i < n; ++i) v[i] = vm::tanh(v[i]);
+  }
   // lanes added in a fixed tree
   static inline float hsum(V v) {
     float a[VW];
@@ -115,23 +112,35 @@ struct Impl {
           }
         }
         for (int o = 0; o < OC; ++o)
-          for (int b = 0; b < NB; ++b) store(&tmp[o][b * VW], acc[o][b]);
+          for (int b = 0; b < NB; ++b) {
+            V t = acc[o][b];
+            if (bias) t += bias[o];
+            if (act == Activation::Relu) t = t < 0.0f ? V{} : t;  // NaN passes
+            store(&tmp[o][b * VW], t);
+          }
+        if (act == Activation::Sigmoid || act == Activation::Tanh) activate_rows(&tmp[0][0], OC * BW, act);
+        // columns to channels_last pixels
         const int64_t n = std::min<int64_t>(BW, p.OW - ow0);
         float* yr = y + (oh * p.OW + ow0) * OC;
         for (int64_t i = 0; i < n; ++i)
-          for (int o = 0; o < OC; ++o) {
-            float v = tmp[o][i];
-            if (bias) v += bias[o];
-            yr[i * OC + o] = activate(v, act);
-          }
+          for (int o = 0; o < OC; ++o) yr[i * OC + o] = tmp[o][i];
       }
     }
   }
 
   // ------------------------------------------------------------ planar weight gradient
   template <int OC>
-  static void planar_wt(float* dw, const Planar& p, const float* dyt, int64_t dld, int64_t dplane) {
+  static void planar_wt(float* dw, float* db, const Planar& p, const float* dyt, int64_t dld,
+                        int64_t dplane) {
     const int64_t nv = (p.OW + VW - 1) / VW, rem = p.OW - (nv - 1) * VW;
+    if (db) {
+      V acc[OC];
+      for (int o = 0; o < OC; ++o) acc[o] = V{};
+      for (int64_t oh = 0; oh < p.OH; ++oh)
+        for (int64_t v = 0; v < nv; ++v)
+          for (int o = 0; o < OC; ++o) acc[o] += load(dyt + o * dplane + oh * dld + v * VW);
+      for (int o = 0; o < OC; ++o) db[o] = hsum(acc[o]);
+    }
     VI lane;
     for (int l = 0; l < VW; ++l) lane[l] = l;
     const VI keep = lane < (int32_t)rem;  // the last vector's columns inside the output
@@ -191,9 +200,8 @@ struct Impl {
         if (act == Activation::Relu) t = t < 0.0f ? V{} : t;  // NaN passes
         store(yo + r * OC + v * VW, t);
       }
-      if (act == Activation::Sigmoid || act == Activation::Tanh)
-        for (int o = 0; o < OC; ++o) yo[r * OC + o] = activate(yo[r * OC + o], act);
     }
+    if (act == Activation::Sigmoid || act == Activation::Tanh) activate_rows(yo, R * OC, act);
   }
 
   using OcFn = void (*)(float*, const Implicit&, const float*, const float*, Activation);
@@ -221,7 +229,7 @@ struct Impl {
 
   // ------------------------------------------------------------ dispatch on OC
   using PfFn = void (*)(float*, const Planar&, const float*, Activation);
-  using PwFn = void (*)(float*, const Planar&, const float*, int64_t, int64_t);
+  using PwFn = void (*)(float*, float*, const Planar&, const float*, int64_t, int64_t);
   static constexpr int kPlanarOC = 8;
 
   // two column vectors per block while the accumulators (OC x 2) and loads fit the registers
@@ -242,14 +250,14 @@ struct Impl {
   }
 
   template <int... I>
-  static void planar_weight_t(float* dw, const Planar& p, const float* dyt, int64_t dld,
+  static void planar_weight_t(float* dw, float* db, const Planar& p, const float* dyt, int64_t dld,
                               int64_t dplane, std::integer_sequence<int, I...>) {
     static const PwFn t[] = {&planar_wt<I + 1>...};
-    t[p.OC - 1](dw, p, dyt, dld, dplane);
+    t[p.OC - 1](dw, db, p, dyt, dld, dplane);
   }
-  static void planar_weight(float* dw, const Planar& p, const float* dyt, int64_t dld,
+  static void planar_weight(float* dw, float* db, const Planar& p, const float* dyt, int64_t dld,
                             int64_t dplane) {
-    planar_weight_t(dw, p, dyt, dld, dplane, std::make_integer_sequence<int, kPlanarOC>{});
+    planar_weight_t(dw, db, p, dyt, dld, dplane, std::make_integer_sequence<int, kPlanarOC>{});
   }
 
   static Kernels kernels() {
