@@ -52,6 +52,8 @@ struct Kernels {
   void (*planar_weight)(float* dw, float* db, const Planar& p, const float* dyt, int64_t dld,
                         int64_t dplane) = nullptr;
   void (*oc_forward)(float* y, const Implicit& q, const float* bias, Activation act) = nullptr;
+  // dw (KH, KW, C, OC) and db (OC, or null) of one image from its dy (OH x OW x OC)
+  void (*oc_weight)(float* dw, float* db, const Implicit& q, const float* dy) = nullptr;
   // columns per planar forward block for this OC and OW (the padded planes must cover them)
   int (*planar_block)(int64_t OC, int64_t OW) = nullptr;
 };
@@ -227,6 +229,66 @@ struct Impl {
     }
   }
 
+  // ------------------------------------------------------------ OC-vectorised weight gradient
+  // T consecutive taps of one run (the first at xk's offset in every window) times NV vectors of
+  // channels, summed over the image's pixels in order.
+  template <int T, int NV>
+  static void oc_wblock(float* dwo, const Implicit& q, const float* xk, const float* dy) {
+    constexpr int OC = NV * VW;
+    V acc[T][NV];
+    for (int t = 0; t < T; ++t)
+      for (int v = 0; v < NV; ++v) acc[t][v] = V{};
+    const int64_t ps = q.sw * q.C;
+    for (int64_t oh = 0; oh < q.OH; ++oh) {
+      const float* xr = xk + oh * q.sh * q.ldr;
+      const float* dr = dy + oh * q.OW * OC;
+      for (int64_t ow = 0; ow < q.OW; ++ow) {
+        V g[NV];
+        for (int v = 0; v < NV; ++v) g[v] = load(dr + ow * OC + v * VW);
+        const float* xp = xr + ow * ps;
+        for (int t = 0; t < T; ++t) {
+          const float xs = xp[t];
+          for (int v = 0; v < NV; ++v) acc[t][v] += xs * g[v];
+        }
+      }
+    }
+    for (int t = 0; t < T; ++t)
+      for (int v = 0; v < NV; ++v) store(dwo + t * OC + v * VW, acc[t][v]);
+  }
+
+  using OwFn = void (*)(float*, const Implicit&, const float*, const float*);
+  template <int NV, int... I>
+  static const OwFn* ow_table(std::integer_sequence<int, I...>) {
+    static const OwFn t[] = {&oc_wblock<I + 1, NV>...};
+    return t;
+  }
+
+  static void oc_weight(float* dw, float* db, const Implicit& q, const float* dy) {
+    const int NV = (int)(q.OC / VW);
+    const int tmax = NV == 1 ? RMAX1 : RMAX2;
+    const OwFn* table = NV == 1 ? ow_table<1>(std::make_integer_sequence<int, RMAX1>{})
+                                : ow_table<2>(std::make_integer_sequence<int, RMAX2>{});
+    const int64_t run = q.dw == 1 ? q.KW * q.C : q.C, nruns = q.dw == 1 ? 1 : q.KW;
+    const int64_t blocks = (run + tmax - 1) / tmax, per = (run + blocks - 1) / blocks;
+    float* d = dw;
+    for (int64_t kh = 0; kh < q.KH; ++kh)
+      for (int64_t k = 0; k < nruns; ++k) {
+        const float* xk = q.x + kh * q.dh * q.ldr + k * q.dw * q.C;
+        for (int64_t j0 = 0; j0 < run; j0 += per) {
+          const int64_t t = std::min(per, run - j0);
+          table[t - 1](d, q, xk + j0, dy);
+          d += t * q.OC;
+        }
+      }
+    if (db) {
+      for (int v = 0; v < NV; ++v) {
+        V acc = V{};
+        for (int64_t p = 0; p < q.OH * q.OW; ++p) acc += load(dy + p * q.OC + v * VW);
+        store(db + v * VW, acc);
+      }
+    }
+  }
+
   // ------------------------------------------------------------ dispatch on OC
   using PfFn = void (*)(float*, const Planar&, const float*, Activation);
   using PwFn = void (*)(float*, float*, const Planar&, const float*, int64_t, int64_t);
@@ -268,6 +330,7 @@ struct Impl {
     k.planar_forward = &planar_forward;
     k.planar_weight = &planar_weight;
     k.oc_forward = &oc_forward;
+    k.oc_weight = &oc_weight;
     k.planar_block = &planar_block;
     return k;
   }
