@@ -382,7 +382,8 @@ void planar_forward_images(float* y, const float* x, const float* w, const float
     float* xd = tl_plane.get(g.C * rows * ld);
     for (int64_t n = b0; n < b1; ++n) {
       to_planes(xd, x + n * xs, g.H, g.W, g.C, g.pt, g.pl, rows, ld);
-      const convd::Planar p{xd, rows * ld, ld, g.C, g.OC, g.OH, g.OW, g.KH, g.KW, g.sh, g.dh, w};
+      const convd::Planar p{xd, rows * ld, ld, g.C, g.OC, g.OH, g.OW, g.KH, g.KW, g.sh, g.dh, w,
+                            g.pt, g.pt + g.H};
       k.planar_forward(y + n * ys, p, bias, act);
     }
   });
@@ -461,7 +462,7 @@ void planar_data_images(float* dx, const float* dy, const float* w, const float*
     float* yd = tl_plane.get(g.OC * rows * ld);
     for (int64_t n = b0; n < b1; ++n) {
       to_planes(yd, dy + n * ys, g.OH, g.OW, g.OC, top, left, rows, ld);
-      const convd::Planar p{yd, rows * ld, ld, g.OC, g.C, g.H, g.W, g.KH, g.KW, 1, 1, w2};
+      const convd::Planar p{yd, rows * ld, ld, g.OC, g.C, g.H, g.W, g.KH, g.KW, 1, 1, w2, top, top + g.OH};
       k.planar_forward(dx + n * xs, p, bias, Activation::None);
     }
   });
@@ -487,7 +488,8 @@ void planar_weight_images(float* dw, float* db, const float* dy, const float* x,
       for (int64_t n = q * kImages; n < std::min(g.N, (q + 1) * kImages); ++n) {
         to_planes(xd, x + n * xs, g.H, g.W, g.C, g.pt, g.pl, rows, ld);
         to_planes(dyt, dy + n * ys, g.OH, g.OW, g.OC, 0, 0, g.OH, dld);
-        const convd::Planar p{xd, rows * ld, ld, g.C, g.OC, g.OH, g.OW, g.KH, g.KW, g.sh, g.dh, nullptr};
+        const convd::Planar p{xd,   rows * ld, ld,   g.C,  g.OC,    g.OH, g.OW, g.KH,
+                              g.KW, g.sh,      g.dh, nullptr, g.pt, g.pt + g.H};
         k.planar_weight(t, db ? t + KO : nullptr, p, dyt, dld, dplane);
         add_partial(pq, t, db ? stride : KO);
       }

@@ -30,6 +30,7 @@ struct Planar {
   int64_t plane, ld;
   int64_t C, OC, OH, OW, KH, KW, sh, dh;
   const float* w;  // Keras (KH, KW, C, OC)
+  int64_t r0, r1;  // rows [r0, r1) hold pixels; taps on the other (zero) rows are skipped
 };
 
 // One channels_last image, padded: pixel (r, j) channel c at x[r * ldr + j * C + c]; output pixel
@@ -100,7 +101,9 @@ struct Impl {
           for (int b = 0; b < NB; ++b) acc[o][b] = V{};
         for (int64_t c = 0; c < p.C; ++c) {
           for (int64_t kh = 0; kh < p.KH; ++kh) {
-            const float* row = p.xd + c * p.plane + (oh * p.sh + kh * p.dh) * p.ld + ow0;
+            const int64_t r = oh * p.sh + kh * p.dh;
+            if (r < p.r0 || r >= p.r1) continue;
+            const float* row = p.xd + c * p.plane + r * p.ld + ow0;
             const float* wk = p.w + (kh * p.KW * p.C + c) * OC;
             for (int64_t kw = 0; kw < p.KW; ++kw) {
               V xv[NB];
@@ -151,8 +154,12 @@ struct Impl {
         for (int64_t c = 0; c < p.C; ++c) {
           V acc[OC];
           for (int o = 0; o < OC; ++o) acc[o] = V{};
-          for (int64_t oh = 0; oh < p.OH; ++oh) {
-            const float* xr = p.xd + c * p.plane + (oh * p.sh + kh * p.dh) * p.ld + kw;
+          // the outputs whose row for this tap holds pixels
+          const int64_t rk = kh * p.dh;
+          const int64_t lo = p.r0 > rk ? (p.r0 - rk + p.sh - 1) / p.sh : 0;
+          const int64_t hi = p.r1 > rk ? std::min(p.OH, (p.r1 - rk + p.sh - 1) / p.sh) : 0;
+          for (int64_t oh = lo; oh < hi; ++oh) {
+            const float* xr = p.xd + c * p.plane + (oh * p.sh + rk) * p.ld + kw;
             const float* dr = dyt + oh * dld;
             for (int64_t v = 0; v < nv; ++v) {
               V xv = load(xr + v * VW);
