@@ -6,8 +6,14 @@
 // its transpose Kc x P (each row a strided walk over one input row), and the GEMM's transA /
 // transB flags absorb the difference, so no operand is ever transposed in memory. A 1x1
 // convolution with stride 1 and no padding skips im2col: the input is the matrix.
+// channels_last layers with few filters (<= 8) or filters one or two SIMD vectors wide (16, 32 on
+// AVX-512; 8, 16 on AVX2) skip im2col: the direct kernels of cpu/conv_direct.h read the image
+// (zero-padded copies, per channel planes for the few-filter kernels) in place, for the forward,
+// the stride-1 backward to the input (few input channels) and the weight and bias gradient (few
+// input channels); the portable build and every other shape take im2col + GEMM.
 // Threads: forward and backward-data split the batch (one image per task, scratch per thread);
-// backward-weight is one GEMM over the batch (its K is never split), so every output is the
+// backward-weight is one GEMM over the batch (its K is never split), or on the direct kernels
+// per fixed block of 4 images with the blocks' partials added in order, so every output is the
 // same sequence of operations for any number of threads.
 #include <algorithm>
 #include <cstdlib>
