@@ -52,6 +52,9 @@ CASES = [
     (4, 8, 8, 17, 33, (2, 2), (1, 1), ((1, 0), (2, 1)), (1, 1), 1),  # explicit padding
     (3, 28, 28, 1, 6, (5, 5), (1, 1), "same", (1, 1), 1),  # LeNet-5: few filters, product transposed
     (2, 14, 14, 6, 16, (5, 5), (1, 1), "valid", (1, 1), 1),
+    (2, 11, 10, 16, 16, (3, 3), (2, 1), "same", (1, 2), 16),  # depthwise, multiplier 1: direct
+    (3, 9, 9, 7, 7, (5, 5), (1, 1), "valid", (1, 1), 7),
+    (2, 6, 5, 3, 3, (1, 1), (1, 1), "valid", (1, 1), 3),
 ]
 
 
@@ -313,6 +316,7 @@ def test_planar_weight_gradient_ignores_pixels_no_output_reads(isa):
 _THREAD_CASES = [
     CASES[1], CASES[4], CASES[7], CASES[12], CASES[13], (7, 16, 16, 3, 32, (5, 5), (2, 2), "same", (1, 1), 1),
     (9, 10, 37, 3, 8, (3, 4), (1, 1), "valid", (1, 1), 1),  # planar, blocks of images for the weights
+    (9, 11, 10, 16, 16, (3, 3), (2, 1), "same", (1, 2), 16),  # depthwise
 ]
 
 

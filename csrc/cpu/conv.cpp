@@ -379,6 +379,102 @@ void sum_blocks(float* dw, float* db, const std::vector<double>& part, int64_t b
   }
 }
 
+// ---------------------------------------------------------------- depthwise, multiplier 1
+// One filter per channel (groups == C == OC), channels_last: each tap is a product of the
+// pixel's C channels with the tap's C weights, vectorised over the channels, instead of one
+// GEMM of a single column per group.
+bool depthwise_ok(const ConvGeom& g) {
+  return g.channels_last && g.groups > 1 && g.groups == g.C && g.OC == g.C;
+}
+
+// The first and one-past-last tap index k with ih = base + k * d inside [0, n).
+inline void tap_range(int64_t base, int64_t d, int64_t K, int64_t n, int64_t& lo, int64_t& hi) {
+  lo = base >= 0 ? 0 : (-base + d - 1) / d;
+  hi = base >= n ? 0 : std::min<int64_t>(K, (n - 1 - base) / d + 1);
+  if (hi < lo) hi = lo;
+}
+
+// y of one image = act(depthwise conv + bias)
+FASTNN_SIMD void depthwise_forward_image(float* __restrict y, const float* __restrict x,
+                                         const float* __restrict w, const float* bias,
+                                         Activation act, const ConvGeom& g) {
+  const int64_t C = g.C;
+  for (int64_t oh = 0; oh < g.OH; ++oh) {
+    int64_t kh0, kh1;
+    tap_range(oh * g.sh - g.pt, g.dh, g.KH, g.H, kh0, kh1);
+    for (int64_t ow = 0; ow < g.OW; ++ow) {
+      int64_t kw0, kw1;
+      tap_range(ow * g.sw - g.pl, g.dw, g.KW, g.W, kw0, kw1);
+      float* __restrict yr = y + (oh * g.OW + ow) * C;
+      for (int64_t c = 0; c < C; ++c) yr[c] = 0.0f;
+      for (int64_t kh = kh0; kh < kh1; ++kh) {
+        const int64_t ih = oh * g.sh - g.pt + kh * g.dh;
+        for (int64_t kw = kw0; kw < kw1; ++kw) {
+          const float* xp = x + (ih * g.W + ow * g.sw - g.pl + kw * g.dw) * C;
+          const float* wp = w + (kh * g.KW + kw) * C;
+          for (int64_t c = 0; c < C; ++c) yr[c] += xp[c] * wp[c];
+        }
+      }
+      if (bias)
+        for (int64_t c = 0; c < C; ++c) yr[c] += bias[c];
+      if (act == Activation::Relu)
+        for (int64_t c = 0; c < C; ++c) yr[c] = yr[c] < 0.0f ? 0.0f : yr[c];  // NaN passes
+      else if (act != Activation::None)
+        for (int64_t c = 0; c < C; ++c) yr[c] = activate(yr[c], act);
+    }
+  }
+}
+
+// dx of one image (zeroed here) from dy: every output pixel's taps added in order.
+FASTNN_SIMD void depthwise_data_image(float* __restrict dx, const float* __restrict dy,
+                                      const float* __restrict w, const ConvGeom& g) {
+  const int64_t C = g.C;
+  std::fill(dx, dx + g.H * g.W * C, 0.0f);
+  for (int64_t oh = 0; oh < g.OH; ++oh) {
+    int64_t kh0, kh1;
+    tap_range(oh * g.sh - g.pt, g.dh, g.KH, g.H, kh0, kh1);
+    for (int64_t ow = 0; ow < g.OW; ++ow) {
+      int64_t kw0, kw1;
+      tap_range(ow * g.sw - g.pl, g.dw, g.KW, g.W, kw0, kw1);
+      const float* dr = dy + (oh * g.OW + ow) * C;
+      for (int64_t kh = kh0; kh < kh1; ++kh) {
+        const int64_t ih = oh * g.sh - g.pt + kh * g.dh;
+        for (int64_t kw = kw0; kw < kw1; ++kw) {
+          float* xp = dx + (ih * g.W + ow * g.sw - g.pl + kw * g.dw) * C;
+          const float* wp = w + (kh * g.KW + kw) * C;
+          for (int64_t c = 0; c < C; ++c) xp[c] += dr[c] * wp[c];
+        }
+      }
+    }
+  }
+}
+
+// t (KH * KW * C weights, then C biases when db) = one image's gradient, overwritten.
+FASTNN_SIMD void depthwise_weight_image(float* __restrict t, bool db, const float* __restrict dy,
+                                        const float* __restrict x, const ConvGeom& g) {
+  const int64_t C = g.C, KO = g.KH * g.KW * C;
+  std::fill(t, t + KO + (db ? C : 0), 0.0f);
+  for (int64_t oh = 0; oh < g.OH; ++oh) {
+    int64_t kh0, kh1;
+    tap_range(oh * g.sh - g.pt, g.dh, g.KH, g.H, kh0, kh1);
+    for (int64_t ow = 0; ow < g.OW; ++ow) {
+      int64_t kw0, kw1;
+      tap_range(ow * g.sw - g.pl, g.dw, g.KW, g.W, kw0, kw1);
+      const float* dr = dy + (oh * g.OW + ow) * C;
+      for (int64_t kh = kh0; kh < kh1; ++kh) {
+        const int64_t ih = oh * g.sh - g.pt + kh * g.dh;
+        for (int64_t kw = kw0; kw < kw1; ++kw) {
+          const float* xp = x + (ih * g.W + ow * g.sw - g.pl + kw * g.dw) * C;
+          float* tp = t + (kh * g.KW + kw) * C;
+          for (int64_t c = 0; c < C; ++c) tp[c] += xp[c] * dr[c];
+        }
+      }
+      if (db)
+        for (int64_t c = 0; c < C; ++c) t[KO + c] += dr[c];
+    }
+  }
+}
+
 void planar_forward_images(float* y, const float* x, const float* w, const float* bias,
                            Activation act, const ConvGeom& g, const convd::Kernels& k) {
   const int64_t bw = k.planar_block(g.OC, g.OW);
@@ -411,6 +507,25 @@ void oc_forward_images(float* y, const float* x, const float* w, const float* bi
       k.oc_forward(y + n * ys, q, bias, act);
     }
   });
+}
+
+// Depthwise weight (and bias) gradient, per fixed blocks of images as the planar one.
+void depthwise_weight_images(float* dw, float* db, const float* dy, const float* x,
+                             const ConvGeom& g) {
+  constexpr int64_t kImages = 4;
+  const int64_t KO = g.Kc() * g.OC, stride = KO + g.OC;
+  const int64_t xs = g.H * g.W * g.C, ys = g.P() * g.OC;
+  const int64_t blocks = (g.N + kImages - 1) / kImages;
+  std::vector<double> part(blocks * stride, 0.0);
+  parallel_for(blocks, 1, [&](int64_t q0, int64_t q1) {
+    float* t = tl_out.get(stride);
+    for (int64_t q = q0; q < q1; ++q)
+      for (int64_t n = q * kImages; n < std::min(g.N, (q + 1) * kImages); ++n) {
+        depthwise_weight_image(t, db != nullptr, dy + n * ys, x + n * xs, g);
+        add_partial(part.data() + q * stride, t, db ? stride : KO);
+      }
+  });
+  sum_blocks(dw, db, part, blocks, KO, g.OC);
 }
 
 // Weight (and bias) gradient on the OC kernel, per fixed blocks of images as the planar one.
@@ -514,6 +629,13 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* bias,
   const convd::Kernels& dk = direct_kernels();
   if (planar_ok(g, dk)) return planar_forward_images(y, x, w, bias, act, g, dk);
   if (oc_ok(g, dk)) return oc_forward_images(y, x, w, bias, act, g, dk);
+  if (depthwise_ok(g)) {
+    parallel_for(g.N, 1, [&](int64_t b0, int64_t b1) {
+      for (int64_t n = b0; n < b1; ++n)
+        depthwise_forward_image(y + n * ys, x + n * xs, w, bias, act, g);
+    });
+    return;
+  }
   if (g.direct() && g.channels_last && g.groups == 1) {  // the whole batch is one GEMM
     Epilogue ep{bias, act};
     sgemm_ex(false, false, g.N * P, g.OC, g.C, 1.0f, x, g.C, w, g.OC, 0.0f, y, g.OC, ep);
@@ -555,6 +677,15 @@ void conv2d_backward_data(float* dx, const float* dy, const float* w, const floa
   if (g.N == 0 || xs == 0) return;
   const convd::Kernels& dk = direct_kernels();
   if (P > 0 && planar_data_ok(g, dk)) return planar_data_images(dx, dy, w, bias, g, dk);
+  if (depthwise_ok(g)) {
+    parallel_for(g.N, 1, [&](int64_t b0, int64_t b1) {
+      for (int64_t n = b0; n < b1; ++n) {
+        depthwise_data_image(dx + n * xs, dy + n * ys, w, g);
+        if (bias) add_channel_bias(dx + n * xs, bias, HW, g.C, true);
+      }
+    });
+    return;
+  }
   const bool direct = g.direct();
   if (direct && g.channels_last && g.groups == 1) {
     sgemm(false, true, g.N * P, g.C, g.OC, 1.0f, dy, g.OC, w, g.OC, 0.0f, dx, g.C);
@@ -604,6 +735,8 @@ void conv2d_backward_weight(float* dw, float* db, const float* dy, const float* 
     return planar_weight_images(dw, db, dy, x, g, dk);
   if (g.N > 0 && P > 0 && Kc * g.OC > 0 && oc_ok(g, dk) && g.C <= kOcWeightMaxC)
     return oc_weight_images(dw, db, dy, x, g, dk);
+  if (g.N > 0 && P > 0 && Kc * g.OC > 0 && depthwise_ok(g))
+    return depthwise_weight_images(dw, db, dy, x, g);
   if (db) conv_bias_grad(db, dy, g.N, P, g.OC, g.channels_last);
   if (Kc * g.OC == 0) return;
   if (g.N == 0 || P == 0) {
