@@ -52,6 +52,9 @@ CASES = [
     (4, 8, 8, 17, 33, (2, 2), (1, 1), ((1, 0), (2, 1)), (1, 1), 1),  # explicit padding
     (3, 28, 28, 1, 6, (5, 5), (1, 1), "same", (1, 1), 1),  # LeNet-5: few filters, product transposed
     (2, 14, 14, 6, 16, (5, 5), (1, 1), "valid", (1, 1), 1),
+    (2, 11, 10, 16, 16, (3, 3), (2, 1), "same", (1, 2), 16),  # depthwise, multiplier 1: direct
+    (3, 9, 9, 7, 7, (5, 5), (1, 1), "valid", (1, 1), 7),
+    (2, 6, 5, 3, 3, (1, 1), (1, 1), "valid", (1, 1), 3),
 ]
 
 
@@ -230,8 +233,95 @@ def test_depthwise_and_separable_match_torch(multiplier, data_format):
     )
 
 
+_LEVELS = ["generic", "avx2", "avx512"]
+ISAS = _LEVELS[: _LEVELS.index(_C.detected_isa()) + 1]
+
+
+@pytest.fixture(params=ISAS)
+def isa(request):
+    """Runs the test with the kernels of one ISA (direct kernels on AVX2 / AVX-512, im2col + GEMM
+    on the portable level), then restores the previous one."""
+    before = _C.active_isa()
+    _C.set_isa(request.param)
+    yield request.param
+    _C.set_isa(before)
+
+
+# Shapes of the direct kernels (csrc/cpu/conv_direct.h), channels_last, one group. Planar: up to 8
+# filters, stride and dilation 1 along the width (one or two column vectors per block, tails);
+# its backward to the input needs stride and dilation 1 and at most 8 input channels. OC kernel:
+# 8 (AVX2), 16 or 32 filters (rows of pixels split into equal blocks, strides, dilation, padding).
+# (N, H, W, C, OC, (kh, kw), strides, padding, dilation, activation)
+DIRECT_CASES = [
+    (3, 28, 28, 1, 6, (5, 5), (1, 1), "same", (1, 1), "relu"),  # LeNet-5 conv1
+    (2, 9, 37, 3, 8, (3, 4), (1, 1), "valid", (1, 1), None),  # three column blocks, a tail
+    (2, 11, 7, 2, 1, (2, 3), (2, 1), "same", (1, 1), "tanh"),  # stride along the height only
+    (2, 12, 19, 5, 3, (3, 3), (1, 1), "same", (2, 1), "sigmoid"),  # dilation along the height
+    (1, 6, 40, 4, 5, (1, 5), (1, 1), ((0, 0), (3, 1)), (1, 1), None),  # explicit padding
+    (2, 14, 14, 6, 16, (5, 5), (1, 1), "valid", (1, 1), "relu"),  # LeNet-5 conv2
+    (2, 32, 32, 3, 32, (5, 5), (2, 2), "same", (1, 1), "relu"),  # course conv1
+    (2, 16, 16, 32, 32, (5, 5), (2, 2), "valid", (1, 1), None),  # course conv2
+    (2, 13, 29, 3, 16, (3, 3), (1, 2), "same", (2, 3), "tanh"),  # dilation along the width
+    (2, 9, 31, 4, 8, (3, 3), (1, 1), "same", (1, 1), "sigmoid"),  # one vector on AVX2
+    # 24 filters: not whole vectors on AVX-512, three of them on AVX2: the GEMM on both
+    (2, 7, 10, 2, 24, (2, 2), (1, 1), "valid", (1, 1), None),
+]
+
+
+@pytest.mark.parametrize("case", DIRECT_CASES, ids=[f"d{i}" for i in range(len(DIRECT_CASES))])
+def test_direct_kernels_match_torch(case, isa):
+    n, h, w, c, oc, ks, s, padding, d, act = case
+    x, k, b = randn(n, h, w, c, seed=40), randn(ks[0], ks[1], c, oc, seed=41), randn(oc, seed=42)
+    if padding == "same":
+        pads = tf_same(h, ks[0], s[0], d[0]) + tf_same(w, ks[1], s[1], d[1])
+    elif padding == "valid":
+        pads = (0, 0, 0, 0)
+    else:
+        pads = padding[0] + padding[1]
+    tol = conv_tol(ks[0] * ks[1] * c, n * h * w)
+    check_op(
+        lambda x_, k_, b_: F.conv2d(x_, k_, b_, s, padding, "channels_last", d, 1, act),
+        lambda x_, k_, b_: torch_conv2d(x_, k_, b_, s, pads, d, 1, True, act),
+        [x, k, b],
+        name=f"conv2d[{isa}]",
+        tol=TOL["transcendental"] if act in ("sigmoid", "tanh") else tol,
+        grad_tol=tol,
+    )
+
+
+def test_direct_transpose_with_bias(isa):
+    """Conv2DTranspose's forward is the backward-to-input kernel with a bias: the planar path."""
+    x, w, b = randn(2, 9, 11, 12, seed=43), randn(5, 5, 3, 12, seed=44), randn(3, seed=45)
+    check_op(
+        lambda x_, w_, b_: F.conv2d_transpose(x_, w_, b_, 1, "same"),
+        lambda x_, w_, b_: tf_transpose_ref(x_, w_, b_, (1, 1), "same", None, (1, 1), True),
+        [x, w, b], name=f"conv2d_transpose[{isa}]", tol=conv_tol(300, 2 * 99),
+    )
+
+
+def test_planar_weight_gradient_ignores_pixels_no_output_reads(isa):
+    """Columns past the last output's window never meet dy: an infinite pixel there leaves the
+    other taps' gradients finite, as in torch."""
+    x, k = randn(2, 6, 21, 1, seed=46), randn(3, 3, 1, 4, seed=47)
+    x[:, :, -1, :] = np.inf  # read only by the last column of taps
+    g = randn(2, 4, 19, 4, seed=48)
+    dk, _ = _C.conv2d_backward_weight(g, x, k.shape, (1, 1), (0, 0, 0, 0), (1, 1), 1, True, False)
+    want = torch.nn.grad.conv2d_weight(
+        torch.from_numpy(x).permute(0, 3, 1, 2), (4, 1, 3, 3), torch.from_numpy(g).permute(0, 3, 1, 2)
+    ).permute(2, 3, 1, 0).numpy()
+    np.testing.assert_array_equal(np.isfinite(dk), np.isfinite(want))
+    assert np.isfinite(dk[:, :2]).all() and not np.isfinite(dk[:, 2]).all()
+
+
+_THREAD_CASES = [
+    CASES[1], CASES[4], CASES[7], CASES[12], CASES[13], (7, 16, 16, 3, 32, (5, 5), (2, 2), "same", (1, 1), 1),
+    (9, 10, 37, 3, 8, (3, 4), (1, 1), "valid", (1, 1), 1),  # planar, blocks of images for the weights
+    (9, 11, 10, 16, 16, (3, 3), (2, 1), "same", (1, 2), 16),  # depthwise
+]
+
+
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
-@pytest.mark.parametrize("case", [CASES[1], CASES[4], CASES[7], CASES[12], (7, 16, 16, 3, 32, (5, 5), (2, 2), "same", (1, 1), 1)])
+@pytest.mark.parametrize("case", _THREAD_CASES)
 def test_results_do_not_depend_on_thread_count(case, data_format):
     n, h, w, c, oc, ks, s, padding, d, groups = case
     cl = data_format == "channels_last"

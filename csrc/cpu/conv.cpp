@@ -6,15 +6,24 @@
 // its transpose Kc x P (each row a strided walk over one input row), and the GEMM's transA /
 // transB flags absorb the difference, so no operand is ever transposed in memory. A 1x1
 // convolution with stride 1 and no padding skips im2col: the input is the matrix.
+// channels_last layers with few filters (<= 8) or filters one or two SIMD vectors wide (16, 32 on
+// AVX-512; 8, 16 on AVX2) skip im2col: the direct kernels of cpu/conv_direct.h read the image
+// (zero-padded copies, per channel planes for the few-filter kernels) in place, for the forward,
+// the stride-1 backward to the input (few input channels) and the weight and bias gradient (few
+// input channels); the portable build and every other shape take im2col + GEMM.
 // Threads: forward and backward-data split the batch (one image per task, scratch per thread);
-// backward-weight is one GEMM over the batch (its K is never split), so every output is the
+// backward-weight is one GEMM over the batch (its K is never split), or on the direct kernels
+// per fixed block of 4 images with the blocks' partials added in order, so every output is the
 // same sequence of operations for any number of threads.
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <vector>
 
+#include "core/cpu_features.h"
 #include "core/parallel.h"
+#include "cpu/conv_direct.h"
 #include "cpu/vec_math.h"
 #include "kernels/conv.h"
 #include "kernels/gemm.h"
@@ -41,7 +50,7 @@ struct Scratch {
   }
   ~Scratch() { std::free(ptr); }
 };
-thread_local Scratch tl_col, tl_batch, tl_out;
+thread_local Scratch tl_col, tl_batch, tl_out, tl_plane, tl_plane2;
 
 // Below this many output channels per group a GEMM with the channels as its N would fill a
 // fraction of the micro-kernel's width (16 or 32 columns): channels_last products are then
@@ -276,6 +285,340 @@ Mat col_operand(float* col, const float* xi, const ConvGeom& g, int64_t gi) {
   return g.channels_last ? Mat{col, g.Kc(), false} : Mat{col, g.P(), true};
 }
 
+
+// ---------------------------------------------------------------- direct kernels (conv_direct.h)
+// The direct kernels of the active ISA; none (vw == 0) on the portable build. Each ISA's table is
+// built on first use only, so no AVX-512 code runs on a CPU without it.
+const convd::Kernels& direct_kernels() {
+  static const convd::Kernels none{};
+  switch (active_isa()) {
+    case Isa::AVX512: {
+      static const convd::Kernels k = convd::avx512_kernels();
+      return k;
+    }
+    case Isa::AVX2: {
+      static const convd::Kernels k = convd::avx2_kernels();
+      return k;
+    }
+    default: return none;
+  }
+}
+
+// Planes are worth their copy while the input has few channels per output channel computed; wider
+// inputs go to the GEMM, which reads each im2col row once per output-channel block.
+constexpr int64_t kPlanarMaxC = 64;
+// The OC kernel's weight gradient walks all pixels once per block of taps, which stays ahead of
+// the GEMM for few input channels only (measured: 3 and 6 ahead, 32 behind).
+constexpr int64_t kOcWeightMaxC = 16;
+
+// The planar kernels: channels_last, one group, stride and dilation 1 along the width, few filters.
+bool planar_ok(const ConvGeom& g, const convd::Kernels& k) {
+  return k.vw && g.channels_last && g.groups == 1 && g.sw == 1 && g.dw == 1 && !g.direct() &&
+         g.OC <= k.planar_oc && g.C <= kPlanarMaxC;
+}
+
+// The OC kernel: channels_last, one group, filters one or two vectors wide.
+bool oc_ok(const ConvGeom& g, const convd::Kernels& k) {
+  return k.vw && g.channels_last && g.groups == 1 && !g.direct() && g.OC % k.vw == 0 &&
+         g.OC / k.vw >= 1 && g.OC / k.vw <= k.oc_vectors;
+}
+
+// Channel planes of a channels_last image (H x W x C): rows [0, rows) of ld zero-padded columns,
+// pixel (ih, iw) at row ih + top, column iw + left (parts outside the planes are dropped).
+FASTNN_SIMD void to_planes(float* xd, const float* xi, int64_t H, int64_t W, int64_t C, int64_t top,
+               int64_t left, int64_t rows, int64_t ld) {
+  std::fill(xd, xd + C * rows * ld, 0.0f);
+  const int64_t j0 = std::max<int64_t>(0, -left), j1 = std::min<int64_t>(W, ld - left);
+  for (int64_t ih = 0; ih < H; ++ih) {
+    const int64_t r = ih + top;
+    if (r < 0 || r >= rows || j1 <= j0) continue;
+    const float* src = xi + ih * W * C;
+    for (int64_t c = 0; c < C; ++c) {
+      float* d = xd + (c * rows + r) * ld + left;
+      if (C == 1)
+        std::memcpy(d + j0, src + j0, (j1 - j0) * sizeof(float));
+      else
+        for (int64_t iw = j0; iw < j1; ++iw) d[iw] = src[iw * C + c];
+    }
+  }
+}
+
+// Padded rows of the input that outputs read: (OH - 1) * sh + (KH - 1) * dh + 1.
+inline int64_t rows_read(const ConvGeom& g) { return (g.OH - 1) * g.sh + (g.KH - 1) * g.dh + 1; }
+
+// A zero-padded copy of a channels_last image: rows x cols pixels, pixel (ih, iw) at
+// (ih + pt, iw + pl); what lies outside is dropped.
+void pad_image(float* xp, const float* xi, const ConvGeom& g, int64_t rows, int64_t cols) {
+  std::fill(xp, xp + rows * cols * g.C, 0.0f);
+  const int64_t j0 = std::max<int64_t>(0, -g.pl), j1 = std::min<int64_t>(g.W, cols - g.pl);
+  if (j1 <= j0) return;
+  for (int64_t ih = 0; ih < g.H; ++ih) {
+    const int64_t r = ih + g.pt;
+    if (r < 0 || r >= rows) continue;
+    std::memcpy(xp + (r * cols + g.pl + j0) * g.C, xi + (ih * g.W + j0) * g.C,
+                (j1 - j0) * g.C * sizeof(float));
+  }
+}
+
+// acc[0, n) += t[0, n) in double (one image's partial into its block's sum)
+FASTNN_SIMD void add_partial(double* acc, const float* t, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) acc[i] += t[i];
+}
+
+// dw (KO values) and db (OC, or null) = the blocks' partial sums (KO + OC each) added in order.
+void sum_blocks(float* dw, float* db, const std::vector<double>& part, int64_t blocks, int64_t KO,
+                int64_t OC) {
+  const int64_t stride = KO + OC;
+  for (int64_t i = 0; i < (db ? stride : KO); ++i) {
+    double s = 0.0;
+    for (int64_t q = 0; q < blocks; ++q) s += part[q * stride + i];
+    if (i < KO)
+      dw[i] = (float)s;
+    else
+      db[i - KO] = (float)s;
+  }
+}
+
+// ---------------------------------------------------------------- depthwise, multiplier 1
+// One filter per channel (groups == C == OC), channels_last: each tap is a product of the
+// pixel's C channels with the tap's C weights, vectorised over the channels, instead of one
+// GEMM of a single column per group.
+bool depthwise_ok(const ConvGeom& g) {
+  return g.channels_last && g.groups > 1 && g.groups == g.C && g.OC == g.C;
+}
+
+// The first and one-past-last tap index k with ih = base + k * d inside [0, n).
+inline void tap_range(int64_t base, int64_t d, int64_t K, int64_t n, int64_t& lo, int64_t& hi) {
+  lo = base >= 0 ? 0 : (-base + d - 1) / d;
+  hi = base >= n ? 0 : std::min<int64_t>(K, (n - 1 - base) / d + 1);
+  if (hi < lo) hi = lo;
+}
+
+// y of one image = act(depthwise conv + bias)
+FASTNN_SIMD void depthwise_forward_image(float* __restrict y, const float* __restrict x,
+                                         const float* __restrict w, const float* bias,
+                                         Activation act, const ConvGeom& g) {
+  const int64_t C = g.C;
+  for (int64_t oh = 0; oh < g.OH; ++oh) {
+    int64_t kh0, kh1;
+    tap_range(oh * g.sh - g.pt, g.dh, g.KH, g.H, kh0, kh1);
+    for (int64_t ow = 0; ow < g.OW; ++ow) {
+      int64_t kw0, kw1;
+      tap_range(ow * g.sw - g.pl, g.dw, g.KW, g.W, kw0, kw1);
+      float* __restrict yr = y + (oh * g.OW + ow) * C;
+      for (int64_t c = 0; c < C; ++c) yr[c] = 0.0f;
+      for (int64_t kh = kh0; kh < kh1; ++kh) {
+        const int64_t ih = oh * g.sh - g.pt + kh * g.dh;
+        for (int64_t kw = kw0; kw < kw1; ++kw) {
+          const float* xp = x + (ih * g.W + ow * g.sw - g.pl + kw * g.dw) * C;
+          const float* wp = w + (kh * g.KW + kw) * C;
+          for (int64_t c = 0; c < C; ++c) yr[c] += xp[c] * wp[c];
+        }
+      }
+      if (bias)
+        for (int64_t c = 0; c < C; ++c) yr[c] += bias[c];
+      if (act == Activation::Relu)
+        for (int64_t c = 0; c < C; ++c) yr[c] = yr[c] < 0.0f ? 0.0f : yr[c];  // NaN passes
+      else if (act != Activation::None)
+        for (int64_t c = 0; c < C; ++c) yr[c] = activate(yr[c], act);
+    }
+  }
+}
+
+// dx of one image (zeroed here) from dy: every output pixel's taps added in order.
+FASTNN_SIMD void depthwise_data_image(float* __restrict dx, const float* __restrict dy,
+                                      const float* __restrict w, const ConvGeom& g) {
+  const int64_t C = g.C;
+  std::fill(dx, dx + g.H * g.W * C, 0.0f);
+  for (int64_t oh = 0; oh < g.OH; ++oh) {
+    int64_t kh0, kh1;
+    tap_range(oh * g.sh - g.pt, g.dh, g.KH, g.H, kh0, kh1);
+    for (int64_t ow = 0; ow < g.OW; ++ow) {
+      int64_t kw0, kw1;
+      tap_range(ow * g.sw - g.pl, g.dw, g.KW, g.W, kw0, kw1);
+      const float* dr = dy + (oh * g.OW + ow) * C;
+      for (int64_t kh = kh0; kh < kh1; ++kh) {
+        const int64_t ih = oh * g.sh - g.pt + kh * g.dh;
+        for (int64_t kw = kw0; kw < kw1; ++kw) {
+          float* xp = dx + (ih * g.W + ow * g.sw - g.pl + kw * g.dw) * C;
+          const float* wp = w + (kh * g.KW + kw) * C;
+          for (int64_t c = 0; c < C; ++c) xp[c] += dr[c] * wp[c];
+        }
+      }
+    }
+  }
+}
+
+// t (KH * KW * C weights, then C biases when db) = one image's gradient, overwritten.
+FASTNN_SIMD void depthwise_weight_image(float* __restrict t, bool db, const float* __restrict dy,
+                                        const float* __restrict x, const ConvGeom& g) {
+  const int64_t C = g.C, KO = g.KH * g.KW * C;
+  std::fill(t, t + KO + (db ? C : 0), 0.0f);
+  for (int64_t oh = 0; oh < g.OH; ++oh) {
+    int64_t kh0, kh1;
+    tap_range(oh * g.sh - g.pt, g.dh, g.KH, g.H, kh0, kh1);
+    for (int64_t ow = 0; ow < g.OW; ++ow) {
+      int64_t kw0, kw1;
+      tap_range(ow * g.sw - g.pl, g.dw, g.KW, g.W, kw0, kw1);
+      const float* dr = dy + (oh * g.OW + ow) * C;
+      for (int64_t kh = kh0; kh < kh1; ++kh) {
+        const int64_t ih = oh * g.sh - g.pt + kh * g.dh;
+        for (int64_t kw = kw0; kw < kw1; ++kw) {
+          const float* xp = x + (ih * g.W + ow * g.sw - g.pl + kw * g.dw) * C;
+          float* tp = t + (kh * g.KW + kw) * C;
+          for (int64_t c = 0; c < C; ++c) tp[c] += xp[c] * dr[c];
+        }
+      }
+      if (db)
+        for (int64_t c = 0; c < C; ++c) t[KO + c] += dr[c];
+    }
+  }
+}
+
+void planar_forward_images(float* y, const float* x, const float* w, const float* bias,
+                           Activation act, const ConvGeom& g, const convd::Kernels& k) {
+  const int64_t bw = k.planar_block(g.OC, g.OW);
+  const int64_t ld = (g.OW + bw - 1) / bw * bw + g.KW - 1, rows = rows_read(g);
+  const int64_t xs = g.H * g.W * g.C, ys = g.P() * g.OC;
+  parallel_for(g.N, 1, [&](int64_t b0, int64_t b1) {
+    float* xd = tl_plane.get(g.C * rows * ld);
+    for (int64_t n = b0; n < b1; ++n) {
+      to_planes(xd, x + n * xs, g.H, g.W, g.C, g.pt, g.pl, rows, ld);
+      const convd::Planar p{xd, rows * ld, ld, g.C, g.OC, g.OH, g.OW, g.KH, g.KW, g.sh, g.dh, w,
+                            g.pt, g.pt + g.H};
+      k.planar_forward(y + n * ys, p, bias, act);
+    }
+  });
+}
+
+void oc_forward_images(float* y, const float* x, const float* w, const float* bias, Activation act,
+                       const ConvGeom& g, const convd::Kernels& k) {
+  const int64_t rows = rows_read(g), cols = (g.OW - 1) * g.sw + (g.KW - 1) * g.dw + 1;
+  const int64_t xs = g.H * g.W * g.C, ys = g.P() * g.OC;
+  // read in place when every pixel read is inside the image
+  const bool pad = g.pt > 0 || g.pl > 0 || rows > g.H || cols > g.W;
+  parallel_for(g.N, 1, [&](int64_t b0, int64_t b1) {
+    float* xp = pad ? tl_plane.get(rows * cols * g.C) : nullptr;
+    for (int64_t n = b0; n < b1; ++n) {
+      const float* xi = x + n * xs;
+      if (pad) pad_image(xp, xi, g, rows, cols);
+      const convd::Implicit q{pad ? xp : xi, (pad ? cols : g.W) * g.C, g.C, g.OC, g.OH, g.OW,
+                              g.KH, g.KW, g.sh, g.sw, g.dh, g.dw, w};
+      k.oc_forward(y + n * ys, q, bias, act);
+    }
+  });
+}
+
+// Depthwise weight (and bias) gradient, per fixed blocks of images as the planar one.
+void depthwise_weight_images(float* dw, float* db, const float* dy, const float* x,
+                             const ConvGeom& g) {
+  constexpr int64_t kImages = 4;
+  const int64_t KO = g.Kc() * g.OC, stride = KO + g.OC;
+  const int64_t xs = g.H * g.W * g.C, ys = g.P() * g.OC;
+  const int64_t blocks = (g.N + kImages - 1) / kImages;
+  std::vector<double> part(blocks * stride, 0.0);
+  parallel_for(blocks, 1, [&](int64_t q0, int64_t q1) {
+    float* t = tl_out.get(stride);
+    for (int64_t q = q0; q < q1; ++q)
+      for (int64_t n = q * kImages; n < std::min(g.N, (q + 1) * kImages); ++n) {
+        depthwise_weight_image(t, db != nullptr, dy + n * ys, x + n * xs, g);
+        add_partial(part.data() + q * stride, t, db ? stride : KO);
+      }
+  });
+  sum_blocks(dw, db, part, blocks, KO, g.OC);
+}
+
+// Weight (and bias) gradient on the OC kernel, per fixed blocks of images as the planar one.
+void oc_weight_images(float* dw, float* db, const float* dy, const float* x, const ConvGeom& g,
+                      const convd::Kernels& k) {
+  constexpr int64_t kImages = 4;
+  const int64_t rows = rows_read(g), cols = (g.OW - 1) * g.sw + (g.KW - 1) * g.dw + 1;
+  const bool pad = g.pt > 0 || g.pl > 0 || rows > g.H || cols > g.W;
+  const int64_t KO = g.Kc() * g.OC, stride = KO + g.OC;
+  const int64_t xs = g.H * g.W * g.C, ys = g.P() * g.OC;
+  const int64_t blocks = (g.N + kImages - 1) / kImages;
+  std::vector<double> part(blocks * stride, 0.0);
+  parallel_for(blocks, 1, [&](int64_t q0, int64_t q1) {
+    float* xp = pad ? tl_plane.get(rows * cols * g.C) : nullptr;
+    float* t = tl_out.get(stride);
+    for (int64_t q = q0; q < q1; ++q) {
+      double* pq = part.data() + q * stride;
+      for (int64_t n = q * kImages; n < std::min(g.N, (q + 1) * kImages); ++n) {
+        const float* xi = x + n * xs;
+        if (pad) pad_image(xp, xi, g, rows, cols);
+        const convd::Implicit im{pad ? xp : xi, (pad ? cols : g.W) * g.C, g.C, g.OC, g.OH, g.OW,
+                                 g.KH, g.KW, g.sh, g.sw, g.dh, g.dw, nullptr};
+        k.oc_weight(t, db ? t + KO : nullptr, im, dy + n * ys);
+        add_partial(pq, t, db ? stride : KO);
+      }
+    }
+  });
+  sum_blocks(dw, db, part, blocks, KO, g.OC);
+}
+
+// Backward to the input of a stride-1, undilated convolution with few input channels: the
+// forward planar kernel run on dy with the kernel flipped (taps reversed, C and OC swapped) and
+// the complementary padding (KH - 1 - top, KW - 1 - left).
+bool planar_data_ok(const ConvGeom& g, const convd::Kernels& k) {
+  return k.vw && g.channels_last && g.groups == 1 && g.sh == 1 && g.sw == 1 && g.dh == 1 &&
+         g.dw == 1 && !g.direct() && g.C <= k.planar_oc && g.OC <= kPlanarMaxC &&
+         g.pt <= g.KH - 1 && g.pl <= g.KW - 1;
+}
+
+void planar_data_images(float* dx, const float* dy, const float* w, const float* bias,
+                        const ConvGeom& g, const convd::Kernels& k) {
+  // w2 (KH, KW, OC, C): w2[kh][kw][o][c] = w[KH-1-kh][KW-1-kw][c][o]
+  float* w2 = tl_out.get(g.Kc() * g.OC);
+  for (int64_t kh = 0; kh < g.KH; ++kh)
+    for (int64_t kw = 0; kw < g.KW; ++kw)
+      for (int64_t c = 0; c < g.C; ++c)
+        for (int64_t o = 0; o < g.OC; ++o)
+          w2[((kh * g.KW + kw) * g.OC + o) * g.C + c] =
+              w[(((g.KH - 1 - kh) * g.KW + (g.KW - 1 - kw)) * g.C + c) * g.OC + o];
+  const int64_t bw = k.planar_block(g.C, g.W);
+  const int64_t ld = (g.W + bw - 1) / bw * bw + g.KW - 1, rows = g.H + g.KH - 1;
+  const int64_t top = g.KH - 1 - g.pt, left = g.KW - 1 - g.pl;
+  const int64_t xs = g.H * g.W * g.C, ys = g.P() * g.OC;
+  parallel_for(g.N, 1, [&](int64_t b0, int64_t b1) {
+    float* yd = tl_plane.get(g.OC * rows * ld);
+    for (int64_t n = b0; n < b1; ++n) {
+      to_planes(yd, dy + n * ys, g.OH, g.OW, g.OC, top, left, rows, ld);
+      const convd::Planar p{yd, rows * ld, ld, g.OC, g.C, g.H, g.W, g.KH, g.KW, 1, 1, w2, top, top + g.OH};
+      k.planar_forward(dx + n * xs, p, bias, Activation::None);
+    }
+  });
+}
+
+// Weight (and bias) gradient on the planar kernel: per fixed block of images a partial sum in
+// double, the blocks added in order, so the result does not depend on the thread count.
+void planar_weight_images(float* dw, float* db, const float* dy, const float* x, const ConvGeom& g,
+                          const convd::Kernels& k) {
+  constexpr int64_t kImages = 4;
+  const int64_t vw = k.vw, nv = (g.OW + vw - 1) / vw;
+  const int64_t ld = nv * vw + g.KW - 1, rows = rows_read(g), dld = nv * vw, dplane = g.OH * dld;
+  const int64_t KO = g.Kc() * g.OC, stride = KO + g.OC, P = g.P();
+  const int64_t xs = g.H * g.W * g.C, ys = P * g.OC;
+  const int64_t blocks = (g.N + kImages - 1) / kImages;
+  std::vector<double> part(blocks * stride, 0.0);
+  parallel_for(blocks, 1, [&](int64_t q0, int64_t q1) {
+    float* xd = tl_plane.get(g.C * rows * ld);
+    float* dyt = tl_plane2.get(g.OC * dplane);
+    float* t = tl_out.get(stride);
+    for (int64_t q = q0; q < q1; ++q) {
+      double* pq = part.data() + q * stride;
+      for (int64_t n = q * kImages; n < std::min(g.N, (q + 1) * kImages); ++n) {
+        to_planes(xd, x + n * xs, g.H, g.W, g.C, g.pt, g.pl, rows, ld);
+        to_planes(dyt, dy + n * ys, g.OH, g.OW, g.OC, 0, 0, g.OH, dld);
+        const convd::Planar p{xd,   rows * ld, ld,   g.C,  g.OC,    g.OH, g.OW, g.KH,
+                              g.KW, g.sh,      g.dh, nullptr, g.pt, g.pt + g.H};
+        k.planar_weight(t, db ? t + KO : nullptr, p, dyt, dld, dplane);
+        add_partial(pq, t, db ? stride : KO);
+      }
+    }
+  });
+  sum_blocks(dw, db, part, blocks, KO, g.OC);
+}
+
 }  // namespace
 
 void conv2d_forward(float* y, const float* x, const float* w, const float* bias, Activation act,
@@ -283,6 +626,16 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* bias,
   const int64_t P = g.P(), Kc = g.Kc(), OCg = g.ocg();
   const int64_t xs = g.H * g.W * g.C, ys = P * g.OC;
   if (g.N == 0 || ys == 0) return;
+  const convd::Kernels& dk = direct_kernels();
+  if (planar_ok(g, dk)) return planar_forward_images(y, x, w, bias, act, g, dk);
+  if (oc_ok(g, dk)) return oc_forward_images(y, x, w, bias, act, g, dk);
+  if (depthwise_ok(g)) {
+    parallel_for(g.N, 1, [&](int64_t b0, int64_t b1) {
+      for (int64_t n = b0; n < b1; ++n)
+        depthwise_forward_image(y + n * ys, x + n * xs, w, bias, act, g);
+    });
+    return;
+  }
   if (g.direct() && g.channels_last && g.groups == 1) {  // the whole batch is one GEMM
     Epilogue ep{bias, act};
     sgemm_ex(false, false, g.N * P, g.OC, g.C, 1.0f, x, g.C, w, g.OC, 0.0f, y, g.OC, ep);
@@ -322,6 +675,17 @@ void conv2d_backward_data(float* dx, const float* dy, const float* w, const floa
   const int64_t P = g.P(), Kc = g.Kc(), Cg = g.cg(), OCg = g.ocg();
   const int64_t HW = g.H * g.W, xs = HW * g.C, ys = P * g.OC;
   if (g.N == 0 || xs == 0) return;
+  const convd::Kernels& dk = direct_kernels();
+  if (P > 0 && planar_data_ok(g, dk)) return planar_data_images(dx, dy, w, bias, g, dk);
+  if (depthwise_ok(g)) {
+    parallel_for(g.N, 1, [&](int64_t b0, int64_t b1) {
+      for (int64_t n = b0; n < b1; ++n) {
+        depthwise_data_image(dx + n * xs, dy + n * ys, w, g);
+        if (bias) add_channel_bias(dx + n * xs, bias, HW, g.C, true);
+      }
+    });
+    return;
+  }
   const bool direct = g.direct();
   if (direct && g.channels_last && g.groups == 1) {
     sgemm(false, true, g.N * P, g.C, g.OC, 1.0f, dy, g.OC, w, g.OC, 0.0f, dx, g.C);
@@ -366,6 +730,13 @@ void conv2d_backward_weight(float* dw, float* db, const float* dy, const float* 
                             const ConvGeom& g) {
   const int64_t P = g.P(), Kc = g.Kc(), OCg = g.ocg();
   const int64_t xs = g.H * g.W * g.C, ys = P * g.OC;
+  const convd::Kernels& dk = direct_kernels();
+  if (g.N > 0 && P > 0 && Kc * g.OC > 0 && planar_ok(g, dk))
+    return planar_weight_images(dw, db, dy, x, g, dk);
+  if (g.N > 0 && P > 0 && Kc * g.OC > 0 && oc_ok(g, dk) && g.C <= kOcWeightMaxC)
+    return oc_weight_images(dw, db, dy, x, g, dk);
+  if (g.N > 0 && P > 0 && Kc * g.OC > 0 && depthwise_ok(g))
+    return depthwise_weight_images(dw, db, dy, x, g);
   if (db) conv_bias_grad(db, dy, g.N, P, g.OC, g.channels_last);
   if (Kc * g.OC == 0) return;
   if (g.N == 0 || P == 0) {
