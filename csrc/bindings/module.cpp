@@ -1,6 +1,7 @@
 // fastnn._C: the extension module. Each op family registers its bindings from its own file.
 #include "bindings/common.h"
 #include "core/cpu_features.h"
+#include "core/malloc_tuning.h"
 #include "core/parallel.h"
 
 #ifndef FASTNN_VERSION
@@ -30,6 +31,8 @@ PYBIND11_MODULE(_C, m) {
     FASTNN_CHECK(n >= 1, ValueError, "set_num_threads: n must be a positive integer, got " << n);
     set_num_threads(n);
   });
+  m.def("tune_malloc", &tune_malloc, py::arg("mmap_threshold"), py::arg("trim_threshold"),
+        "Fix glibc's mmap and trim thresholds (bytes); False where the C library has no mallopt.");
   m.def("detected_isa", [] { return std::string(isa_name(detected_isa())); });
   m.def("active_isa", [] { return std::string(isa_name(active_isa())); });
   m.def("set_isa", [](const std::string& name) { set_isa(isa_from_name(name)); });

@@ -12,6 +12,7 @@ Example::
 # The functional star import binds fastnn.activations / fastnn.losses to the functional
 # submodules of those names; import the real modules so that the attributes point at them.
 import importlib as _importlib  # noqa: E402
+import os as _os
 
 from . import _C, cuda, functional, random, sparse
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
@@ -27,6 +28,17 @@ for _name in ("losses", "metrics", "optimizers", "callbacks", "saving", "utils",
 del _name
 
 __version__ = _C.__version__
+
+# Training steps free and re-allocate the same large buffers every step; with glibc's default,
+# adaptive thresholds each of them comes back as fresh mmap()ed pages to fault in (up to half of
+# a small CNN's step). Fixed thresholds keep them in the heap (process-wide; see
+# csrc/core/malloc_tuning.h). FASTNN_MALLOC_TUNING=0, or malloc settings of one's own in
+# GLIBC_TUNABLES, leave the C library as it is.
+MALLOC_MMAP_THRESHOLD = 32 << 20  # glibc's maximum on 64-bit
+MALLOC_TRIM_THRESHOLD = 256 << 20
+malloc_tuned: bool = (_os.environ.get("FASTNN_MALLOC_TUNING", "1") != "0"
+                      and "glibc.malloc." not in _os.environ.get("GLIBC_TUNABLES", "")
+                      and _C.tune_malloc(MALLOC_MMAP_THRESHOLD, MALLOC_TRIM_THRESHOLD))
 
 
 def get_num_threads() -> int:
