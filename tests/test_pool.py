@@ -97,12 +97,20 @@ def test_same_padding_puts_the_extra_cell_at_the_end():
     assert F.avg_pool2d(x, (1, 2), (1, 3), "same").numpy().ravel().tolist() == [0.5, 3.0]
 
 
-def test_max_pool_nan_and_ties_follow_torch():
-    x = randn(1, 2, 6, 6)
+@pytest.mark.parametrize("channels", [3, 20])  # channels_last: scalar path below 16 channels, vector path above
+@pytest.mark.parametrize("cl", [False, True])
+def test_max_pool_nan_ties_and_inf_follow_torch(cl, channels):
+    x = randn(1, channels, 6, 6)
     x[0, 0, 1, 1] = np.nan
     x[0, 1] = 1.0  # every window a tie: the gradient goes to the first maximum
-    check_op(lambda t: F.max_pool2d(t, 2, data_format="channels_first"), lambda t: TF.max_pool2d(t, 2), [x],
-             name="max_pool2d", tol=TOL["exact"])
+    x[0, 2, :2, :2] = -np.inf  # a window of -inf only: its first element is the argmax
+    x[0, 2, 4, 5] = -np.inf
+    fmt = "channels_last" if cl else "channels_first"
+    xin = np.ascontiguousarray(x.transpose(0, 2, 3, 1)) if cl else x
+    check_op(lambda t: F.max_pool2d(t, 3, 2, "same", fmt),
+             lambda t: torch_pool2d("max", t, (3, 3), (2, 2), "same", cl), [xin], name="max_pool2d", tol=TOL["exact"])
+    check_op(lambda t: F.max_pool2d(t, 2, data_format=fmt),
+             lambda t: torch_pool2d("max", t, (2, 2), (2, 2), "valid", cl), [xin], name="max_pool2d", tol=TOL["exact"])
 
 
 @pytest.mark.parametrize("cl", [True, False])

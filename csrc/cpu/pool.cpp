@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "core/parallel.h"
 
@@ -64,6 +65,51 @@ FASTNN_SIMD void max_window_cl(float* y, int64_t* am, const float* xs, int64_t C
   }
 }
 
+// channels_last max pooling of output rows [b, e) (of N * OH) when C < kFewChannels. A window of
+// so few channels is too small for a vector call, and a scalar window loop is one long dependency
+// chain per output; so the loop runs over window offsets outermost and, for each, over the whole
+// output row, whose elements are independent. Every output still sees its window in h-major
+// order, so maxima and argmaxes (ties, NaN) are those of the per-window loop.
+void max_pool_rows_few_channels(float* __restrict y, int64_t* __restrict argmax, const float* __restrict x,
+                                const PoolGeom g, int64_t b, int64_t e) {
+  const int64_t C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW, RC = OW * C;
+  std::vector<int32_t> best((size_t)RC);
+  for (int64_t r = b; r < e; ++r) {
+    const int64_t n = r / OH, oh = r % OH;
+    const float* xs = x + n * H * W * C;
+    float* yo = y + r * RC;
+    int32_t* id = best.data();
+    for (int64_t j = 0; j < RC; ++j) {
+      yo[j] = 0.0f;
+      id[j] = -1;  // no element seen yet: the first one wins whatever its value
+    }
+    for (int64_t kh = 0; kh < g.KH; ++kh) {
+      const int64_t h = oh * g.SH - g.PT + kh;
+      if (h < 0 || h >= H) continue;
+      for (int64_t kw = 0; kw < g.KW; ++kw) {
+        const int64_t off = kw - g.PL;  // w = ow * SW + off must lie in [0, W)
+        const int64_t o0 = off >= 0 ? 0 : (-off + g.SW - 1) / g.SW;
+        const int64_t o1 = W - 1 - off < 0 ? 0 : std::min(OW, (W - 1 - off) / g.SW + 1);
+        for (int64_t ow = o0; ow < o1; ++ow) {
+          const int64_t w = ow * g.SW + off;
+          const int32_t k = (int32_t)(h * W + w);
+          const float* p = xs + (h * W + w) * C;
+          float* m = yo + ow * C;
+          int32_t* ix = id + ow * C;
+          for (int64_t c = 0; c < C; ++c) {
+            const float v = p[c];
+            const bool take = (v > m[c]) | (v != v) | (ix[c] < 0);
+            m[c] = take ? v : m[c];
+            ix[c] = take ? k : ix[c];
+          }
+        }
+      }
+    }
+    int64_t* ao = argmax + r * RC;
+    for (int64_t j = 0; j < RC; ++j) ao[j] = id[j];
+  }
+}
+
 FASTNN_SIMD void sum_window_cl(float* y, const float* xs, int64_t C, int64_t W, Window wd, int64_t cc) {
   float acc[kChanBlock];
   for (int64_t c = 0; c < cc; ++c) acc[c] = 0.0f;
@@ -103,6 +149,11 @@ FASTNN_SIMD void lerp4_cl(float* y, const float* a, const float* b, const float*
 
 void max_pool2d_forward(float* y, int64_t* argmax, const float* x, const PoolGeom& g) {
   const int64_t C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW;
+  if (g.channels_last && C < kFewChannels) {
+    parallel_for(g.N * OH, grain_for(OW * g.KH * g.KW * C),
+                 [&](int64_t b, int64_t e) { max_pool_rows_few_channels(y, argmax, x, g, b, e); });
+    return;
+  }
   if (g.channels_last) {
     parallel_for(g.N * OH, grain_for(OW * g.KH * g.KW * C), [&](int64_t b, int64_t e) {
       for (int64_t r = b; r < e; ++r) {
