@@ -66,6 +66,17 @@ def test_pool2d_against_torch(kind, k, s, padding, cl):
 
 
 @pytest.mark.parametrize("kind", ["max", "avg"])
+@pytest.mark.parametrize("k,s,padding", [(3, 2, "same"), (2, 2, "valid"), (4, 1, "same"), (3, 3, "same")])
+def test_pool2d_many_channels_last_against_torch(kind, k, s, padding):
+    # 20 channels: the channels_last vector paths (fewer than 16 channels take the scalar ones)
+    x = randn(2, 7, 9, 20, seed=k + s)
+    fn = F.max_pool2d if kind == "max" else F.avg_pool2d
+    tol = TOL["exact"] if kind == "max" else TOL["reduction"](k * k)
+    check_op(lambda t: fn(t, k, s, padding, "channels_last"),
+             lambda t: torch_pool2d(kind, t, (k, k), (s, s), padding, True), [x], name=f"{kind}_pool2d", tol=tol)
+
+
+@pytest.mark.parametrize("kind", ["max", "avg"])
 @pytest.mark.parametrize("k,s,padding,cl", [(2, None, "valid", True), (3, 2, "same", True), (4, 3, "same", False),
                                             (1, 1, "valid", False), (5, 1, "same", True)])
 def test_pool1d_against_torch(kind, k, s, padding, cl):

@@ -65,6 +65,14 @@ FASTNN_SIMD void max_window_cl(float* y, int64_t* am, const float* xs, int64_t C
   }
 }
 
+// For window column offset kw: the outputs [o0, o1) whose input column ow * SW + kw - PL lies in
+// the image (the others see that offset as padding).
+inline void offset_outputs(const PoolGeom& g, int64_t kw, int64_t& o0, int64_t& o1) {
+  const int64_t off = kw - g.PL;
+  o0 = off >= 0 ? 0 : (-off + g.SW - 1) / g.SW;
+  o1 = g.W - 1 - off < 0 ? 0 : std::min(g.OW, (g.W - 1 - off) / g.SW + 1);
+}
+
 // channels_last max pooling of output rows [b, e) (of N * OH) when C < kFewChannels. A window of
 // so few channels is too small for a vector call, and a scalar window loop is one long dependency
 // chain per output; so the loop runs over window offsets outermost and, for each, over the whole
@@ -87,11 +95,10 @@ void max_pool_rows_few_channels(float* __restrict y, int64_t* __restrict argmax,
       const int64_t h = oh * g.SH - g.PT + kh;
       if (h < 0 || h >= H) continue;
       for (int64_t kw = 0; kw < g.KW; ++kw) {
-        const int64_t off = kw - g.PL;  // w = ow * SW + off must lie in [0, W)
-        const int64_t o0 = off >= 0 ? 0 : (-off + g.SW - 1) / g.SW;
-        const int64_t o1 = W - 1 - off < 0 ? 0 : std::min(OW, (W - 1 - off) / g.SW + 1);
+        int64_t o0, o1;
+        offset_outputs(g, kw, o0, o1);
         for (int64_t ow = o0; ow < o1; ++ow) {
-          const int64_t w = ow * g.SW + off;
+          const int64_t w = ow * g.SW + kw - g.PL;
           const int32_t k = (int32_t)(h * W + w);
           const float* p = xs + (h * W + w) * C;
           float* m = yo + ow * C;
@@ -110,6 +117,70 @@ void max_pool_rows_few_channels(float* __restrict y, int64_t* __restrict argmax,
   }
 }
 
+// channels_last average pooling of output rows [b, e) when C < kFewChannels, ordered like
+// max_pool_rows_few_channels: each output's window is summed in h-major order, as per window.
+void avg_pool_rows_few_channels(float* __restrict y, const float* __restrict x, const PoolGeom g, int64_t b,
+                                int64_t e) {
+  const int64_t C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW, RC = OW * C;
+  for (int64_t r = b; r < e; ++r) {
+    const int64_t n = r / OH, oh = r % OH;
+    const float* xs = x + n * H * W * C;
+    float* yo = y + r * RC;
+    for (int64_t j = 0; j < RC; ++j) yo[j] = 0.0f;
+    for (int64_t kh = 0; kh < g.KH; ++kh) {
+      const int64_t h = oh * g.SH - g.PT + kh;
+      if (h < 0 || h >= H) continue;
+      for (int64_t kw = 0; kw < g.KW; ++kw) {
+        int64_t o0, o1;
+        offset_outputs(g, kw, o0, o1);
+        for (int64_t ow = o0; ow < o1; ++ow) {
+          const float* p = xs + (h * W + ow * g.SW + kw - g.PL) * C;
+          float* acc = yo + ow * C;
+          for (int64_t c = 0; c < C; ++c) acc[c] += p[c];
+        }
+      }
+    }
+    for (int64_t ow = 0; ow < OW; ++ow) {
+      const Window wd = window(g, oh, ow);
+      const float cnt = (float)((wd.he - wd.hs) * (wd.we - wd.ws));
+      for (int64_t c = 0; c < C; ++c) yo[ow * C + c] /= cnt;
+    }
+  }
+}
+
+// channels_last average-pooling gradient of samples [b, e): dy / count spread over each window,
+// window offsets outermost so the inner loops run over a whole output row.
+void avg_pool_backward_samples(float* __restrict dx, const float* __restrict dy, const PoolGeom g, int64_t b,
+                               int64_t e) {
+  const int64_t C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW;
+  std::vector<float> scaled((size_t)(OW * C));
+  for (int64_t n = b; n < e; ++n) {
+    float* dxs = dx + n * H * W * C;
+    std::memset(dxs, 0, sizeof(float) * H * W * C);
+    for (int64_t oh = 0; oh < OH; ++oh) {
+      const float* gr = dy + (n * OH + oh) * OW * C;
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        const Window wd = window(g, oh, ow);
+        const float cnt = (float)((wd.he - wd.hs) * (wd.we - wd.ws));
+        for (int64_t c = 0; c < C; ++c) scaled[ow * C + c] = gr[ow * C + c] / cnt;
+      }
+      for (int64_t kh = 0; kh < g.KH; ++kh) {
+        const int64_t h = oh * g.SH - g.PT + kh;
+        if (h < 0 || h >= H) continue;
+        for (int64_t kw = 0; kw < g.KW; ++kw) {
+          int64_t o0, o1;
+          offset_outputs(g, kw, o0, o1);
+          for (int64_t ow = o0; ow < o1; ++ow) {
+            float* p = dxs + (h * W + ow * g.SW + kw - g.PL) * C;
+            const float* v = scaled.data() + ow * C;
+            for (int64_t c = 0; c < C; ++c) p[c] += v[c];
+          }
+        }
+      }
+    }
+  }
+}
+
 FASTNN_SIMD void sum_window_cl(float* y, const float* xs, int64_t C, int64_t W, Window wd, int64_t cc) {
   float acc[kChanBlock];
   for (int64_t c = 0; c < cc; ++c) acc[c] = 0.0f;
@@ -120,15 +191,6 @@ FASTNN_SIMD void sum_window_cl(float* y, const float* xs, int64_t C, int64_t W, 
     }
   const float cnt = (float)((wd.he - wd.hs) * (wd.we - wd.ws));
   for (int64_t c = 0; c < cc; ++c) y[c] = acc[c] / cnt;
-}
-
-FASTNN_SIMD void spread_window_cl(float* dxs, const float* dy, int64_t C, int64_t W, Window wd) {
-  const float cnt = (float)((wd.he - wd.hs) * (wd.we - wd.ws));
-  for (int64_t h = wd.hs; h < wd.he; ++h)
-    for (int64_t w = wd.ws; w < wd.we; ++w) {
-      float* p = dxs + (h * W + w) * C;
-      for (int64_t c = 0; c < C; ++c) p[c] += dy[c] / cnt;
-    }
 }
 
 // Half-pixel source coordinate of output index d: neighbours i0, i1 and the weight l1 of i1.
@@ -218,6 +280,11 @@ void max_pool2d_backward(float* dx, const float* dy, const int64_t* argmax, cons
 
 void avg_pool2d_forward(float* y, const float* x, const PoolGeom& g) {
   const int64_t C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW;
+  if (g.channels_last && C < kFewChannels) {
+    parallel_for(g.N * OH, grain_for(OW * g.KH * g.KW * C),
+                 [&](int64_t b, int64_t e) { avg_pool_rows_few_channels(y, x, g, b, e); });
+    return;
+  }
   if (g.channels_last) {
     parallel_for(g.N * OH, grain_for(OW * g.KH * g.KW * C), [&](int64_t b, int64_t e) {
       for (int64_t r = b; r < e; ++r) {
@@ -226,16 +293,6 @@ void avg_pool2d_forward(float* y, const float* x, const PoolGeom& g) {
         for (int64_t ow = 0; ow < OW; ++ow) {
           const Window wd = window(g, oh, ow);
           const int64_t o = (r * OW + ow) * C;
-          if (C < kFewChannels) {  // a vector call per window would cost more than the window
-            const float cnt = (float)((wd.he - wd.hs) * (wd.we - wd.ws));
-            for (int64_t c = 0; c < C; ++c) {
-              float acc = 0.0f;
-              for (int64_t h = wd.hs; h < wd.he; ++h)
-                for (int64_t w = wd.ws; w < wd.we; ++w) acc += xs[(h * W + w) * C + c];
-              y[o + c] = acc / cnt;
-            }
-            continue;
-          }
           for (int64_t c0 = 0; c0 < C; c0 += kChanBlock)
             sum_window_cl(y + o + c0, xs + c0, C, W, wd, std::min(kChanBlock, C - c0));
         }
@@ -262,15 +319,8 @@ void avg_pool2d_forward(float* y, const float* x, const PoolGeom& g) {
 void avg_pool2d_backward(float* dx, const float* dy, const PoolGeom& g) {
   const int64_t C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW;
   if (g.channels_last) {
-    parallel_for(g.N, grain_for(OH * OW * g.KH * g.KW * C), [&](int64_t b, int64_t e) {
-      for (int64_t n = b; n < e; ++n) {
-        float* dxs = dx + n * H * W * C;
-        std::memset(dxs, 0, sizeof(float) * H * W * C);
-        for (int64_t oh = 0; oh < OH; ++oh)
-          for (int64_t ow = 0; ow < OW; ++ow)
-            spread_window_cl(dxs, dy + ((n * OH + oh) * OW + ow) * C, C, W, window(g, oh, ow));
-      }
-    });
+    parallel_for(g.N, grain_for(OH * OW * g.KH * g.KW * C),
+                 [&](int64_t b, int64_t e) { avg_pool_backward_samples(dx, dy, g, b, e); });
     return;
   }
   parallel_for(g.N * C, grain_for(OH * OW * g.KH * g.KW), [&](int64_t b, int64_t e) {
