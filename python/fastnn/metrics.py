@@ -1011,7 +1011,16 @@ class AUC(Metric):
             self._shape = (self.num_thresholds,)
         elif self.num_labels:
             self._shape = (self.num_thresholds, self.num_labels)
+            self._check_label_weights(self.num_labels)
         self.reset_state()
+
+    def _check_label_weights(self, n_labels: int) -> None:
+        # one weight per label: Keras would broadcast a single weight into a sum, not an average
+        if self.label_weights is not None and self.label_weights.shape[0] != n_labels:
+            raise ValueError(
+                f"{self.name}: label_weights has {self.label_weights.shape[0]} values "
+                f"({self.label_weights.tolist()}) but there are {n_labels} labels"
+            )
 
     @property
     def thresholds(self) -> list[float]:
@@ -1037,6 +1046,7 @@ class AUC(Metric):
                     f"{self.name}: `y_pred` must have rank 2 when `multi_label=True`, got shape {p.shape}"
                 )
             if self._shape is None:
+                self._check_label_weights(p.shape[1])
                 self._shape = (self.num_thresholds, p.shape[1])
                 self.reset_state()
             elif self._shape[1] != p.shape[1]:
