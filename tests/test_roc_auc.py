@@ -137,6 +137,16 @@ def test_multiclass_labels_superset_of_y_true(multi_class):
     _same(np.array(["b", "c"])[yb], p3, multi_class=multi_class, labels=["a", "b", "c"])
 
 
+def test_multiclass_one_class_in_y_true_is_undefined():
+    rng = _rng(21)
+    p = rng.dirichlet(np.ones(3), 20)
+    y = np.ones(20, int)
+    _same(y, p, multi_class="ovr", labels=[0, 1, 2])  # every class's AUC NaN with a warning
+    for average in ("macro", "weighted"):
+        with pytest.warns(M.UndefinedMetricWarning, match="Only one class is present"):
+            assert np.isnan(M.roc_auc_score(y, p, multi_class="ovo", labels=[0, 1, 2], average=average))
+
+
 # -------------------------------------------------------------------------- multilabel
 @pytest.mark.parametrize("n_labels", [2, 3, 5])
 @pytest.mark.parametrize("average", ["macro", "weighted", "micro", "samples", None])

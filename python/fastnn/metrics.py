@@ -1701,7 +1701,7 @@ def _multiclass_roc_auc(t: np.ndarray, s: np.ndarray, labels: Any, multi_class: 
         )
     code = _encode(t, classes)
     present = np.unique(code)
-    if present.size < 2:
+    if present.size < 2:  # no pair of classes to score (scikit-learn averages an empty list here)
         warnings.warn("Only one class is present in y_true. ROC AUC score is not defined in that case.",
                       UndefinedMetricWarning, stacklevel=3)
         return float("nan")
