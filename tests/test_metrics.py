@@ -204,6 +204,68 @@ def test_auc_multi_label_and_label_weights_equal_keras_formula(curve):
     np.testing.assert_allclose(flat.result(), _keras_auc(*counts, curve, "interpolation"), **EXACT)
 
 
+@pytest.mark.parametrize("curve", ["ROC", "PR"])
+@pytest.mark.parametrize("method", ["interpolation", "minoring", "majoring"])
+@pytest.mark.parametrize("multi_label", [False, True])
+@pytest.mark.parametrize("thresholds", [None, [0.1, 0.3, 0.5, 0.8]])
+def test_auc_every_curve_and_summation_with_and_without_multi_label(curve, method, multi_label, thresholds):
+    rng = _rng(6)
+    n, lab = 173, 4
+    y = rng.integers(0, 2, (n, lab))
+    y[:, 3] = 0  # a label without positives
+    s = _scores_with_edges(rng, (n, lab))
+    s[::19, 1], s[1::23, 2] = 1.25, -0.25  # outside [0, 1]: Keras clips them on the bucket path only
+    w = rng.integers(0, 9, n) / 4.0  # dyadic weights and label weights: exact sums in any order
+    lw = np.array([1.0, 0.5, 2.0, 1.5])
+    m = M.AUC(num_thresholds=41, curve=curve, summation_method=method, thresholds=thresholds,
+              multi_label=multi_label, num_labels=lab if multi_label else None, label_weights=lw)
+    for sl in _batches(n, 60):
+        m.update_state(y[sl], s[sl], sample_weight=w[sl])
+    counts = _keras_confusion(y, s, m.thresholds, thresholds is None, sample_weight=w, multi_label=multi_label,
+                              label_weights=lw)
+    n_t = 41 if thresholds is None else len(thresholds) + 2
+    assert m.true_positives.shape == ((n_t, lab) if multi_label else (n_t,))
+    for got, want in zip((m.true_positives, m.false_positives, m.true_negatives, m.false_negatives), counts):
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got, want, **EXACT)
+    want = _keras_auc(*counts, curve, method, multi_label, lw if multi_label else None)
+    np.testing.assert_allclose(m.result(), want, **EXACT)
+    if multi_label:
+        # the label-weighted mean of one single-label AUC per column
+        per = []
+        for j in range(lab):
+            one = M.AUC(num_thresholds=41, curve=curve, summation_method=method, thresholds=thresholds)
+            one.update_state(y[:, j], s[:, j], sample_weight=w)
+            per.append(one.result())
+        np.testing.assert_allclose(m.result(), np.sum(np.array(per) * lw) / lw.sum(), **FP64)
+
+
+@pytest.mark.parametrize("curve", ["ROC", "PR"])
+def test_auc_from_logits_multi_label_is_auc_of_the_sigmoid(curve):
+    rng = _rng(7)
+    logits = (rng.normal(size=(64, 3)) * 3).astype(np.float32)
+    y = rng.integers(0, 2, (64, 3))
+    a = M.AUC(curve=curve, multi_label=True, from_logits=True)
+    b = M.AUC(curve=curve, multi_label=True)
+    a.update_state(y, logits)
+    b.update_state(y, (1 / (1 + np.exp(-logits.astype(np.float64)))).astype(np.float32))
+    assert a.result() == b.result()
+    assert 0.0 < a.result() < 1.0
+
+
+def test_auc_pr_interpolation_worked_example():
+    # 3 thresholds [-eps, 0.5, 1 + eps]: tp = [2, 1, 0], fp = [2, 0, 0], fn = [0, 1, 2]; over the
+    # first interval P goes 4 -> 1 and TP 2 -> 1, slope 1/3, intercept 2/3: area
+    # slope * (dTP + intercept * log(4 / 1)) / (TP + FN) = (1 + 2/3 * log 4) / 3 / 2; the second
+    # interval (P from 1 to 0) adds slope 1 * dTP 1 / 2
+    m = M.AUC(num_thresholds=3, curve="PR")
+    m.update_state([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+    np.testing.assert_array_equal(m.true_positives, [2, 1, 0])
+    np.testing.assert_array_equal(m.false_positives, [2, 0, 0])
+    want = (1 + 2 / 3 * np.log(4.0)) / 3 / 2 + 0.5
+    np.testing.assert_allclose(m.result(), want, **FP64)
+
+
 @pytest.mark.parametrize("num_thresholds", [200, 2000, 20001])
 def test_auc_approaches_sklearn_roc_auc(num_thresholds):
     rng = _rng(num_thresholds)
@@ -355,6 +417,10 @@ def test_confusion_metrics_bad_arguments():
     m.update_state(np.zeros((2, 3)), np.zeros((2, 3)))
     with pytest.raises(ValueError, match="4 labels.*built for 3"):
         m.update_state(np.zeros((2, 4)), np.zeros((2, 4)))
+    with pytest.raises(ValueError, match=r"label_weights has 2 values \(\[1.0, 2.0\]\) but there are 3 labels"):
+        M.AUC(multi_label=True, num_labels=3, label_weights=[1.0, 2.0])
+    with pytest.raises(ValueError, match="label_weights has 1 values.*4 labels"):
+        M.AUC(multi_label=True, label_weights=[2.0]).update_state(np.zeros((2, 4)), np.zeros((2, 4)))
 
 
 # -------------------------------------------------------------------- configs and lookup

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from functools import partial
 from typing import Any, Callable
 
 import numpy as np
@@ -1010,7 +1011,16 @@ class AUC(Metric):
             self._shape = (self.num_thresholds,)
         elif self.num_labels:
             self._shape = (self.num_thresholds, self.num_labels)
+            self._check_label_weights(self.num_labels)
         self.reset_state()
+
+    def _check_label_weights(self, n_labels: int) -> None:
+        # one weight per label: Keras would broadcast a single weight into a sum, not an average
+        if self.label_weights is not None and self.label_weights.shape[0] != n_labels:
+            raise ValueError(
+                f"{self.name}: label_weights has {self.label_weights.shape[0]} values "
+                f"({self.label_weights.tolist()}) but there are {n_labels} labels"
+            )
 
     @property
     def thresholds(self) -> list[float]:
@@ -1036,6 +1046,7 @@ class AUC(Metric):
                     f"{self.name}: `y_pred` must have rank 2 when `multi_label=True`, got shape {p.shape}"
                 )
             if self._shape is None:
+                self._check_label_weights(p.shape[1])
                 self._shape = (self.num_thresholds, p.shape[1])
                 self.reset_state()
             elif self._shape[1] != p.shape[1]:
@@ -1307,13 +1318,18 @@ def _weights(sample_weight: Any, n: int) -> np.ndarray | None:
 
 
 def _target_type(y: np.ndarray) -> str:
-    """scikit-learn's type_of_target for the cases these functions meet."""
-    if y.ndim == 2 and y.shape[1] > 1:
-        if y.dtype.kind in "biuf" and np.all(np.isin(y, (0, 1))):
-            return "multilabel-indicator"
-        return "multiclass-multioutput"
-    if y.ndim > 2:
+    """scikit-learn's type_of_target for the cases these functions meet: a 2-D array of at most
+    two integral values (0/1, -1/1, booleans) is a multilabel indicator."""
+    if y.ndim > 2 or (y.ndim == 2 and y.shape[1] == 0):
         return "unknown"
+    if y.ndim == 2 and y.shape[1] > 1:
+        values = np.unique(y)
+        integral = y.dtype.kind in "biu" or (y.dtype.kind == "f" and bool(np.all(values == np.round(values))))
+        if values.size < 3 and integral:
+            return "multilabel-indicator"
+        if y.dtype.kind == "f" and not integral:
+            return "continuous-multioutput"
+        return "multiclass-multioutput"
     if y.dtype.kind == "f" and y.size and np.any(y != np.round(y)):
         return "continuous"
     return "multiclass" if np.unique(y).size > 2 else "binary"
@@ -1575,39 +1591,216 @@ def auc(x, y) -> float:
     return direction * _trapezoid(y, x)
 
 
-def roc_auc_score(y_true, y_score, *, sample_weight=None, max_fpr: float | None = None) -> float:
-    """Area under the ROC curve of a binary classifier, as scikit-learn's roc_auc_score (the
-    larger of the two labels is the positive class). With one class only in y_true the score
-    is undefined: NaN with an UndefinedMetricWarning. max_fpr gives the McClish-standardised
-    partial AUC over fpr in [0, max_fpr].
+_AVERAGES = (None, "micro", "macro", "weighted", "samples")
 
-    Example::
 
-        fastnn.metrics.roc_auc_score([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])   # 0.75
-    """
-    t = _column(y_true, "y_true")
-    kind = _target_type(t)
-    if kind != "binary":
-        raise ValueError(
-            f"roc_auc_score supports binary labels, got {kind} labels {np.unique(t).tolist()[:10]}"
-        )
-    if max_fpr is not None and not 0 < max_fpr <= 1:
-        raise ValueError(f"Expected max_fpr in range (0, 1], got: {max_fpr!r}")
-    classes = np.unique(t)
-    if classes.size != 2:
+def _binary_roc_auc(y: np.ndarray, s: np.ndarray, w: np.ndarray | None = None,
+                    max_fpr: float | None = None) -> float:
+    """ROC AUC of 0/1 labels y against scores s (scikit-learn's _binary_roc_auc_score): NaN with
+    an UndefinedMetricWarning when y holds one class; with max_fpr the partial AUC over
+    fpr in [0, max_fpr], McClish-standardised so that chance gives 0.5 and a perfect ranking 1."""
+    if np.unique(y).size != 2:
         warnings.warn("Only one class is present in y_true. ROC AUC score is not defined in that case.",
-                      UndefinedMetricWarning, stacklevel=2)
+                      UndefinedMetricWarning, stacklevel=3)
         return float("nan")
-    y = (t == classes[1]).astype(np.int64)
-    fpr, tpr, _ = roc_curve(y, y_score, sample_weight=sample_weight)
+    fpr, tpr, _ = roc_curve(y, s, sample_weight=w)
     if max_fpr is None or max_fpr == 1:
         return auc(fpr, tpr)
+    # close the curve at max_fpr by linear interpolation between its two neighbouring points
     stop = np.searchsorted(fpr, max_fpr, "right")
     tpr = np.append(tpr[:stop], np.interp(max_fpr, [fpr[stop - 1], fpr[stop]], [tpr[stop - 1], tpr[stop]]))
     fpr = np.append(fpr[:stop], max_fpr)
     partial = auc(fpr, tpr)
     min_area, max_area = 0.5 * max_fpr**2, max_fpr
     return float(0.5 * (1 + (partial - min_area) / (max_area - min_area)))
+
+
+def _average_binary_score(metric: Callable, y: np.ndarray, s: np.ndarray, average: str | None,
+                          w: np.ndarray | None) -> float | np.ndarray:
+    """A binary metric over the columns of an (N, L) indicator y and scores s, averaged as
+    scikit-learn's _average_binary_score: 'macro' (plain mean over labels), 'weighted' (by each
+    label's weighted support; labels without support count 0), 'micro' (all entries as one
+    binary problem), 'samples' (over rows, weighted by sample_weight), None (one score a label)."""
+    score_w, avg_w = w, None
+    if average == "micro":
+        return float(metric(y.ravel(), s.ravel(), None if w is None else np.repeat(w, y.shape[1])))
+    if average == "weighted":
+        avg_w = np.sum(y * (1.0 if w is None else w[:, None]), axis=0, dtype=np.float64)
+        if np.isclose(avg_w.sum(), 0.0):
+            return 0.0
+    if average == "samples":
+        score_w, avg_w = None, w
+        y, s = y.T, s.T
+    scores = np.array([metric(y[:, c], s[:, c], score_w) for c in range(s.shape[1])], dtype=np.float64)
+    if average is None:
+        return scores
+    if avg_w is None:
+        return float(np.mean(scores))
+    if avg_w.sum() == 0:
+        raise ValueError(f"roc_auc_score: the weights of the {average!r} average sum to zero ({avg_w.tolist()[:10]})")
+    scores[avg_w == 0] = 0.0  # a NaN score of weight 0 must not turn the average into NaN
+    return float(np.average(scores, weights=avg_w))
+
+
+def _multiclass_roc_auc(t: np.ndarray, s: np.ndarray, labels: Any, multi_class: str, average: str | None,
+                        w: np.ndarray | None) -> float | np.ndarray:
+    """scikit-learn's _multiclass_roc_auc_score: one-vs-rest (as multilabel, on the binarised
+    labels) or one-vs-one (Hand & Till 2001: the mean over class pairs of the two AUCs of each
+    pair, on the samples of that pair only, weighted by the pair's prevalence for 'weighted')."""
+    if s.ndim != 2:
+        raise ValueError(
+            "`y_score` needs to be of shape `(n_samples, n_classes)`, since `y_true` contains multiple classes. "
+            f"Got `y_score.shape={s.shape}`."
+        )
+    sums = s.sum(axis=1)
+    if not np.allclose(1, sums):
+        bad = int(np.argmax(np.abs(sums - 1)))
+        raise ValueError(
+            "Target scores need to be probabilities for multiclass roc_auc, i.e. they should sum up to 1.0 over "
+            f"classes (row {bad} of y_score sums to {float(sums[bad])!r})"
+        )
+    options: tuple = ("macro", "weighted", None)
+    if multi_class == "ovr":
+        options = ("micro",) + options
+    if average not in options:
+        raise ValueError(f"average must be one of {options} for multiclass problems, got average={average!r}")
+    if average is None and multi_class == "ovo":
+        raise NotImplementedError("average=None is not implemented for multi_class='ovo'.")
+    if labels is not None:
+        given = _column(labels, "labels")
+        classes = np.unique(given)
+        if classes.size != given.size:
+            raise ValueError(f"Parameter 'labels' must be unique, got labels={given.tolist()}")
+        if not np.array_equal(classes, given):
+            raise ValueError(f"Parameter 'labels' must be ordered, got labels={given.tolist()}")
+        if classes.size != s.shape[1]:
+            raise ValueError(
+                f"Number of given labels, {classes.size}, not equal to the number of columns in 'y_score', "
+                f"{s.shape[1]} (y_score has shape {s.shape})"
+            )
+        missing = np.setdiff1d(t, classes)
+        if missing.size:
+            raise ValueError(
+                f"'y_true' contains labels not in parameter 'labels': {missing.tolist()[:10]} "
+                f"(labels={classes.tolist()})"
+            )
+    else:
+        classes = np.unique(t)
+        if classes.size != s.shape[1]:
+            raise ValueError(
+                "Number of classes in y_true not equal to the number of columns in 'y_score': y_true has "
+                f"{classes.size} classes {classes.tolist()[:10]}, y_score has shape {s.shape}"
+            )
+    if multi_class == "ovr":
+        onehot = (t[:, None] == classes[None, :]).astype(np.int64)
+        return _average_binary_score(_binary_roc_auc, onehot, s, average, w)
+    if w is not None:
+        raise ValueError(
+            "sample_weight is not supported for multiclass one-vs-one ROC AUC, 'sample_weight' must be None in "
+            "this case."
+        )
+    code = _encode(t, classes)
+    present = np.unique(code)
+    if present.size < 2:  # no pair of classes to score (scikit-learn averages an empty list here)
+        warnings.warn("Only one class is present in y_true. ROC AUC score is not defined in that case.",
+                      UndefinedMetricWarning, stacklevel=3)
+        return float("nan")
+    pair_scores, prevalence = [], []
+    for i, a in enumerate(present):
+        for b in present[i + 1:]:
+            in_a, in_b = code == a, code == b
+            pair = in_a | in_b
+            prevalence.append(np.mean(pair))
+            score_a = _binary_roc_auc(in_a[pair].astype(np.int64), s[pair, a])
+            score_b = _binary_roc_auc(in_b[pair].astype(np.int64), s[pair, b])
+            pair_scores.append((score_a + score_b) / 2)
+    return float(np.average(pair_scores, weights=prevalence if average == "weighted" else None))
+
+
+def roc_auc_score(
+    y_true,
+    y_score,
+    *,
+    average: str | None = "macro",
+    sample_weight=None,
+    max_fpr: float | None = None,
+    multi_class: str = "raise",
+    labels=None,
+) -> float | np.ndarray:
+    """Area under the ROC curve, as scikit-learn's roc_auc_score.
+
+    - Binary labels (any two values; the larger is the positive class): the AUC of y_score
+      (shape (N,), (N, 1), or predict_proba's (N, 2), whose second column is used). max_fpr
+      gives the McClish-standardised partial AUC over fpr in [0, max_fpr].
+    - Multilabel indicators (N, L) with scores (N, L): one AUC per label, averaged by
+      ``average``: 'macro', 'weighted' (by support), 'micro' (every entry as one binary
+      problem), 'samples' (one AUC per row) or None (the per-label AUCs).
+    - Multiclass labels (N,) with probabilities (N, C) that sum to 1 over the classes: needs
+      ``multi_class='ovr'`` (one class against the rest; average 'macro', 'weighted', 'micro'
+      or None) or ``'ovo'`` (Hand & Till: every pair of classes; 'macro' or 'weighted', no
+      sample_weight). The columns of y_score are the sorted classes of y_true, or ``labels``
+      (sorted, unique, one per column) when given.
+
+    A label set with one class only gives NaN with an UndefinedMetricWarning.
+
+    Example::
+
+        fastnn.metrics.roc_auc_score([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])   # 0.75
+        probs = [[0.7, 0.2, 0.1], [0.2, 0.5, 0.3], [0.1, 0.3, 0.6], [0.3, 0.4, 0.3]]
+        fastnn.metrics.roc_auc_score([0, 1, 2, 1], probs, multi_class="ovr")
+    """
+    if average not in _AVERAGES:
+        raise ValueError(
+            f"roc_auc_score: average must be one of {_AVERAGES}, got average={average!r}"
+        )
+    if multi_class not in ("raise", "ovr", "ovo"):
+        raise ValueError(
+            f"roc_auc_score: multi_class must be one of ('raise', 'ovr', 'ovo'), got multi_class={multi_class!r}"
+        )
+    if max_fpr is not None and (
+        isinstance(max_fpr, bool) or not isinstance(max_fpr, (int, float, np.integer, np.floating))
+        or not 0 < max_fpr <= 1
+    ):
+        raise ValueError(f"Expected max_fpr in range (0, 1], got: {max_fpr!r}")
+    t = _np(y_true)
+    s = _np(y_score)
+    if s.dtype.kind not in "biuf":
+        raise TypeError(f"roc_auc_score: y_score must be numeric, got dtype {s.dtype}")
+    if t.ndim == 0 or t.shape[0] == 0:
+        raise ValueError(f"roc_auc_score: y_true must hold at least one sample, got shape {t.shape}")
+    if s.ndim == 0 or s.ndim > 2 or s.shape[0] != t.shape[0]:
+        raise ValueError(
+            f"roc_auc_score: y_score of shape {s.shape} does not match y_true of shape {t.shape} "
+            "(expected (n_samples,) or (n_samples, n_columns) with the same n_samples)"
+        )
+    if s.dtype.kind != "f":
+        s = s.astype(np.float64)
+    if not np.all(np.isfinite(s)):
+        raise ValueError("Input y_score contains NaN or infinity.")
+    w = _weights(sample_weight, t.shape[0])
+    kind = _target_type(t)
+    if kind == "multiclass" or (kind == "binary" and s.ndim == 2 and s.shape[1] > 2):
+        if max_fpr is not None and max_fpr != 1:
+            raise ValueError(
+                "Partial AUC computation not available in multiclass setting, 'max_fpr' must be set to `None`, "
+                f"received `max_fpr={max_fpr}` instead"
+            )
+        if multi_class == "raise":
+            raise ValueError(
+                f"multi_class must be in ('ovo', 'ovr'): y_true has {np.unique(t).size} classes and y_score has "
+                f"shape {s.shape}"
+            )
+        return _multiclass_roc_auc(_column(t, "y_true"), s, labels, multi_class, average, w)
+    if kind == "binary":
+        t = _column(t, "y_true")
+        classes = np.unique(t)
+        y = (t == classes[1]).astype(np.int64) if classes.size == 2 else np.zeros(t.shape[0], np.int64)
+        return _binary_roc_auc(y, _score_column(s), w, max_fpr)
+    if kind != "multilabel-indicator":
+        raise ValueError(f"roc_auc_score: {kind} format is not supported (y_true of shape {t.shape})")
+    if s.shape != t.shape:
+        raise ValueError(f"roc_auc_score: y_true has shape {t.shape} but y_score has shape {s.shape}; they must match")
+    return _average_binary_score(partial(_binary_roc_auc, max_fpr=max_fpr), t, s, average, w)
 
 
 def average_precision_score(y_true, y_score, *, pos_label=1, sample_weight=None) -> float:
