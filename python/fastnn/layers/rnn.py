@@ -33,6 +33,7 @@ import numpy as np
 
 from .. import _C, _raw
 from .. import activations as _activations
+from .. import constraints as _constraints
 from .. import functional as F
 from .. import initializers as _initializers
 from .. import random as _random
@@ -75,12 +76,6 @@ def _ser(obj, module):
     return module.serialize(obj) if obj is not None and hasattr(obj, "get_config") else None
 
 
-def _no_constraints(owner: str, **constraints) -> None:
-    given = [k for k, v in constraints.items() if v is not None]
-    if given:
-        raise NotImplementedError(f"{owner}: weight constraints are not supported yet, got {given}")
-
-
 def _dropout_mask(shape, rate: float, gen, like: Tensor) -> Tensor:
     """A constant inverted-dropout mask (0 or 1 / (1 - rate)) from the Philox generator."""
     g = gen if gen is not None else _random.default_generator
@@ -119,8 +114,6 @@ class _Cell(Layer):
     ):
         super().__init__(**kwargs)
         owner = type(self).__name__
-        _no_constraints(owner, kernel_constraint=kernel_constraint, recurrent_constraint=recurrent_constraint,
-                        bias_constraint=bias_constraint)
         self.units = _units(units, owner)
         self.activation = _activations.get(activation)
         self.recurrent_activation = _activations.get(recurrent_activation)
@@ -131,6 +124,9 @@ class _Cell(Layer):
         self.kernel_regularizer = _regularizers.get(kernel_regularizer)
         self.recurrent_regularizer = _regularizers.get(recurrent_regularizer)
         self.bias_regularizer = _regularizers.get(bias_regularizer)
+        self.kernel_constraint = _constraints.get(kernel_constraint)
+        self.recurrent_constraint = _constraints.get(recurrent_constraint)
+        self.bias_constraint = _constraints.get(bias_constraint)
         self.dropout = _rate(dropout, "dropout", owner)
         self.recurrent_dropout = _rate(recurrent_dropout, "recurrent_dropout", owner)
         self.seed = seed
@@ -158,12 +154,13 @@ class _Cell(Layer):
             raise ValueError(f"{type(self).__name__} '{self.name}': the feature size must be known, got {input_shape}")
         k = self._gates * self.units
         self.kernel = self.add_weight("kernel", (int(input_shape[-1]), k), self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer)
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
         self.recurrent_kernel = self.add_weight("recurrent_kernel", (self.units, k), self.recurrent_initializer,
-                                                regularizer=self.recurrent_regularizer)
+                                                regularizer=self.recurrent_regularizer,
+                                                constraint=self.recurrent_constraint)
         if self.use_bias:
             self.bias = self.add_weight("bias", self._bias_shape(), self._bias_init(),
-                                        regularizer=self.bias_regularizer)
+                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
         self.built = True
 
     def get_initial_state(self, batch_size: int) -> list[Tensor]:
@@ -211,6 +208,9 @@ class _Cell(Layer):
             kernel_regularizer=_ser(self.kernel_regularizer, _regularizers),
             recurrent_regularizer=_ser(self.recurrent_regularizer, _regularizers),
             bias_regularizer=_ser(self.bias_regularizer, _regularizers),
+            kernel_constraint=_constraints.serialize(self.kernel_constraint),
+            recurrent_constraint=_constraints.serialize(self.recurrent_constraint),
+            bias_constraint=_constraints.serialize(self.bias_constraint),
             dropout=self.dropout,
             recurrent_dropout=self.recurrent_dropout,
             seed=self.seed,
@@ -714,7 +714,8 @@ class SimpleRNN(_BuiltinRNN):
         activation: 'tanh' (default), 'relu', ... (fused in C++ for tanh, relu, sigmoid,
             hard_sigmoid, linear).
         use_bias, kernel_initializer='glorot_uniform', recurrent_initializer='orthogonal',
-        bias_initializer='zeros', kernel/recurrent/bias/activity regularizers, dropout,
+        bias_initializer='zeros', kernel/recurrent/bias/activity regularizers, kernel/recurrent/bias
+        constraints (fastnn.constraints, applied after each optimizer step), dropout,
         recurrent_dropout, seed, return_sequences, return_state, go_backwards, stateful, unroll.
 
     Example::
@@ -734,7 +735,7 @@ class LSTM(_BuiltinRNN):
         units: output size.
         activation='tanh', recurrent_activation='sigmoid', use_bias=True,
         kernel_initializer='glorot_uniform', recurrent_initializer='orthogonal',
-        bias_initializer='zeros', unit_forget_bias=True, regularizers, dropout,
+        bias_initializer='zeros', unit_forget_bias=True, regularizers, constraints, dropout,
         recurrent_dropout, seed, return_sequences, return_state, go_backwards, stateful, unroll.
 
     Example::
