@@ -327,6 +327,23 @@ def test_frozen_layer_is_not_projected():
     np.testing.assert_array_equal(m.layers[0].kernel.numpy(), before)
 
 
+def test_bidirectional_copies_carry_the_constraints():
+    class Clip(C.Constraint):  # not registered: a config could not name it
+        def __call__(self, w):
+            return fastnn.clip(w, -0.1, 0.1)
+
+    def halve_big(w):
+        a = w.numpy()
+        return np.where(np.abs(a) > 0.2, a * 0.5, a)
+
+    b = L.Bidirectional(L.LSTM(3, kernel_constraint=Clip(), recurrent_constraint=halve_big))
+    m = fastnn.models.Sequential([L.Input((5, 4)), b])
+    _train(m, _w(8, 5, 4), _w(8, 6, seed=1), "train_on_batch", steps=2)
+    for lyr in (b.forward_layer, b.backward_layer):
+        assert isinstance(lyr.cell.kernel.constraint, Clip) and lyr.cell.recurrent_kernel.constraint is halve_big
+        assert np.abs(lyr.cell.kernel.numpy()).max() <= 0.1
+
+
 def test_normalization_and_attention_constraints_are_on_the_weights():
     bn = L.BatchNormalization(gamma_constraint="non_neg", beta_constraint=C.MaxNorm(1.0))
     bn.build((None, 4))

@@ -76,6 +76,9 @@ def _ser(obj, module):
     return module.serialize(obj) if obj is not None and hasattr(obj, "get_config") else None
 
 
+_CONSTRAINT_ARGS = ("kernel_constraint", "recurrent_constraint", "bias_constraint")
+
+
 def _dropout_mask(shape, rate: float, gen, like: Tensor) -> Tensor:
     """A constant inverted-dropout mask (0 or 1 / (1 - rate)) from the Philox generator."""
     g = gen if gen is not None else _random.default_generator
@@ -800,10 +803,23 @@ class Bidirectional(Layer):
         from . import deserialize, serialize
 
         def clone(src, go_backwards, prefix):
-            conf = serialize(src)
+            # The copy shares the source's constraint objects: a config would need them
+            # registered (custom classes) or could not describe them at all (functions).
+            cell = getattr(src, "cell", None)
+            held = {k: getattr(cell, k) for k in _CONSTRAINT_ARGS if getattr(cell, k, None) is not None}
+            for k in held:
+                setattr(cell, k, None)
+            try:
+                conf = serialize(src)
+            finally:
+                for k, v in held.items():
+                    setattr(cell, k, v)
             conf["config"] = dict(conf["config"], go_backwards=go_backwards, name=f"{prefix}_{src.name}")
             conf["config"].pop("batch_input_shape", None)
-            return deserialize(conf)
+            out = deserialize(conf)
+            for k, v in held.items():
+                setattr(out.cell, k, v)
+            return out
 
         self.forward_layer = clone(layer, layer.go_backwards, "forward")
         if backward_layer is None:
