@@ -341,8 +341,8 @@ class Conv2DTranspose(_Conv):
         c = int(input_shape[self._channel_axis])
         self._channels = c
         self.kernel = self.add_weight(
-            "kernel", self.kernel_size + (self.filters, c), self.kernel_initializer, regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
+            "kernel", self.kernel_size + (self.filters, c), self.kernel_initializer,
+            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
         )
         self.bias = (
             self.add_weight(
@@ -530,8 +530,8 @@ class SeparableConv2D(_Conv):
         self._channels = c
         dm = self.depth_multiplier
         self.depthwise_kernel = self.add_weight(
-            "depthwise_kernel", self.kernel_size + (c, dm), self.kernel_initializer, regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
+            "depthwise_kernel", self.kernel_size + (c, dm), self.kernel_initializer,
+            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
         )
         self.pointwise_kernel = self.add_weight(
             "pointwise_kernel", (1, 1, c * dm, self.filters), self.pointwise_initializer,

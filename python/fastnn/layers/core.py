@@ -418,7 +418,8 @@ def _check_noise_shape(noise_shape) -> tuple | None:
         return None
     if isinstance(noise_shape, (str, bytes)) or not isinstance(noise_shape, (tuple, list)):
         raise ValueError(
-            f"Dropout: noise_shape must be a tuple or list of positive integers or None, got noise_shape={noise_shape!r}"
+            "Dropout: noise_shape must be a tuple or list of positive integers or None, "
+            f"got noise_shape={noise_shape!r}"
         )
     out = []
     for i, d in enumerate(noise_shape):
