@@ -117,21 +117,59 @@ def _like(w: Any, raw):
     return raw
 
 
-def _scalar(value: float, like):
-    return _raw.full((), value, _raw.device_of(like))
+# The formulas run on NumPy for host weights (its broadcasting loops are the fast ones on the
+# CPU, and the final product can be written straight into the weight) and on fastnn's
+# device-neutral kernels for CUDA weights; both in float32.
+_NP_BINARY = {"add": np.add, "mul": np.multiply, "div": np.divide, "maximum": np.maximum}
+
+
+def _on_device(value, like):
+    return value if isinstance(value, _C.DeviceArray) else _raw.full((), float(value), _raw.device_of(like))
+
+
+def _copy_into(dst, src) -> None:
+    """Copy the raw array `src` into `dst` (same shape), which keeps its identity."""
+    if isinstance(dst, np.ndarray):
+        np.copyto(dst, src if isinstance(src, np.ndarray) else _C.to_host(src))
+        return
+    if not isinstance(src, _C.DeviceArray):
+        src = _C.to_device(np.ascontiguousarray(src, dtype=np.float32))
+    shape = tuple(dst.shape)
+    strides = _raw.contiguous_strides(shape)
+    _C.strided_copy(dst, 0, strides, src, 0, strides, shape)
+
+
+def _binary(op: str, a, b, like, out=None):
+    """a op b (broadcasting; a Python float is a scalar); written into `out` when given."""
+    if isinstance(like, np.ndarray):
+        a = np.float32(a) if isinstance(a, float) else a
+        b = np.float32(b) if isinstance(b, float) else b
+        return _NP_BINARY[op](a, b) if out is None else _NP_BINARY[op](a, b, out=out)
+    r = _C.binary_forward(_raw.BINARY[op], _on_device(a, like), _on_device(b, like))
+    if out is None:
+        return r
+    _copy_into(out, r)
+    return out
+
+
+def _clip(a, lo: float, hi: float):
+    if isinstance(a, np.ndarray):
+        return np.clip(a, np.float32(lo), np.float32(hi))
+    return _C.unary_forward(_raw.UNARY["clip"], a, lo, hi)
 
 
 def _norms(raw, axes: list[int]):
     """sqrt(sum(w^2, axes, keepdims=True)), as Keras computes it."""
+    if isinstance(raw, np.ndarray):
+        return np.sqrt(np.sum(np.square(raw), axis=tuple(axes), keepdims=True))
     sq = _C.unary_forward(_raw.UNARY["square"], raw)
     return _C.unary_forward(_raw.UNARY["sqrt"], _raw.reduce("sum", sq, axes, keepdims=True))
 
 
-def _rescale(raw, norms, desired):
+def _rescale(raw, norms, desired, out=None):
     """w * (desired / (epsilon + norms)), Keras's order of operations."""
-    denom = _C.binary_forward(_raw.BINARY["add"], _scalar(EPSILON, raw), norms)
-    factor = _C.binary_forward(_raw.BINARY["div"], desired, denom)
-    return _C.binary_forward(_raw.BINARY["mul"], raw, factor)
+    factor = _binary("div", desired, _binary("add", EPSILON, norms, raw), raw)
+    return _binary("mul", raw, factor, raw, out)
 
 
 class Constraint:
@@ -173,9 +211,10 @@ class Constraint:
 
 
 class _RawConstraint(Constraint):
-    """A built-in constraint: ``_project(raw) -> raw`` on the raw storage, wrapped by __call__."""
+    """A built-in constraint: ``_project(raw, out=None) -> raw`` on the raw storage (the result
+    written into `out` when given: the optimizers pass the weight itself), wrapped by __call__."""
 
-    def _project(self, raw):  # pragma: no cover - abstract
+    def _project(self, raw, out=None):  # pragma: no cover - abstract
         raise NotImplementedError
 
     def __call__(self, w: Any) -> Any:
@@ -205,10 +244,9 @@ class MaxNorm(_RawConstraint):
         self.max_value = _number(max_value, "max_value", "MaxNorm", lo=0.0)
         self.axis = _check_axis(axis, "MaxNorm")
 
-    def _project(self, raw):
+    def _project(self, raw, out=None):
         norms = _norms(raw, _axes_for(self.axis, raw.shape, "MaxNorm"))
-        desired = _C.unary_forward(_raw.UNARY["clip"], norms, 0.0, self.max_value)
-        return _rescale(raw, norms, desired)
+        return _rescale(raw, norms, _clip(norms, 0.0, self.max_value), out)
 
     def get_config(self) -> dict:
         return {"max_value": self.max_value, "axis": self.axis}
@@ -242,16 +280,13 @@ class MinMaxNorm(_RawConstraint):
         self.rate = _number(rate, "rate", "MinMaxNorm", lo=0.0, hi=1.0)
         self.axis = _check_axis(axis, "MinMaxNorm")
 
-    def _project(self, raw):
+    def _project(self, raw, out=None):
         norms = _norms(raw, _axes_for(self.axis, raw.shape, "MinMaxNorm"))
-        clipped = _C.unary_forward(_raw.UNARY["clip"], norms, self.min_value, self.max_value)
-        mul, add = _raw.BINARY["mul"], _raw.BINARY["add"]
-        desired = _C.binary_forward(
-            add,
-            _C.binary_forward(mul, _scalar(self.rate, raw), clipped),
-            _C.binary_forward(mul, _scalar(1.0 - self.rate, raw), norms),
+        clipped = _clip(norms, self.min_value, self.max_value)
+        desired = _binary(
+            "add", _binary("mul", self.rate, clipped, raw), _binary("mul", 1.0 - self.rate, norms, raw), raw
         )
-        return _rescale(raw, norms, desired)
+        return _rescale(raw, norms, desired, out)
 
     def get_config(self) -> dict:
         return {"min_value": self.min_value, "max_value": self.max_value, "rate": self.rate, "axis": self.axis}
@@ -266,8 +301,8 @@ class NonNeg(_RawConstraint):
         fastnn.layers.Dense(4, kernel_constraint="non_neg")
     """
 
-    def _project(self, raw):
-        return _C.binary_forward(_raw.BINARY["maximum"], raw, _scalar(0.0, raw))
+    def _project(self, raw, out=None):
+        return _binary("maximum", raw, 0.0, raw, out)
 
 
 class UnitNorm(_RawConstraint):
@@ -284,10 +319,9 @@ class UnitNorm(_RawConstraint):
     def __init__(self, axis: Axis = 0):
         self.axis = _check_axis(axis, "UnitNorm")
 
-    def _project(self, raw):
+    def _project(self, raw, out=None):
         norms = _norms(raw, _axes_for(self.axis, raw.shape, "UnitNorm"))
-        denom = _C.binary_forward(_raw.BINARY["add"], _scalar(EPSILON, raw), norms)
-        return _C.binary_forward(_raw.BINARY["div"], raw, denom)
+        return _binary("div", raw, _binary("add", EPSILON, norms, raw), raw, out)
 
     def get_config(self) -> dict:
         return {"axis": self.axis}
@@ -352,20 +386,6 @@ def get(identifier: Any) -> Constraint | Callable | None:
                     "a callable)")
 
 
-def _write_into(variable: Tensor, new) -> None:
-    """Copy `new` (raw, same shape) into the variable's storage, which keeps its identity."""
-    dst = variable._data
-    if new is dst:
-        return
-    if isinstance(dst, np.ndarray):
-        np.copyto(dst, new if isinstance(new, np.ndarray) else _C.to_host(new))
-        return
-    src = new if isinstance(new, _C.DeviceArray) else _C.to_device(np.ascontiguousarray(new, dtype=np.float32))
-    shape = tuple(dst.shape)
-    strides = _raw.contiguous_strides(shape)
-    _C.strided_copy(dst, 0, strides, src, 0, strides, shape)
-
-
 def apply_to_variable(variable: Tensor, constraint: Any = None) -> None:
     """Project `variable` in place with `constraint` (default: ``variable.constraint``), as the
     optimizers do after each step (Keras: ``variable.assign(variable.constraint(variable))``)."""
@@ -375,7 +395,7 @@ def apply_to_variable(variable: Tensor, constraint: Any = None) -> None:
     if c is None or variable.size == 0:
         return
     if isinstance(c, _RawConstraint):
-        _write_into(variable, c._project(variable._data))
+        c._project(variable._data, out=variable._data)
         return
     with no_grad():
         out = c(Tensor._wrap(variable._data))
@@ -392,4 +412,5 @@ def apply_to_variable(variable: Tensor, constraint: Any = None) -> None:
             f"constraint {c!r} of variable '{getattr(variable, 'path', '?')}' returned a value of shape "
             f"{tuple(new.shape)} for a variable of shape {tuple(variable.shape)}"
         )
-    _write_into(variable, new)
+    if new is not variable._data:
+        _copy_into(variable._data, new)
