@@ -236,3 +236,37 @@ def test_dropout_same_mask_on_both_devices(n):
 def test_embedding(v, d, idx_shape):
     idx = np.random.default_rng(0).integers(0, v, idx_shape).astype(np.int64)  # repeats: scatter-add
     check(lambda w: F.embedding(fastnn.tensor(idx).to(w.device), w), randn(v, d))
+
+
+# ---- weight constraints and noise-shaped dropout
+
+
+@pytest.mark.parametrize(
+    "constraint",
+    [
+        fastnn.constraints.MaxNorm(0.5),
+        fastnn.constraints.MaxNorm(1.0, axis=[0, 1, 2]),
+        fastnn.constraints.MinMaxNorm(0.2, 0.6, rate=0.5, axis=-1),
+        fastnn.constraints.UnitNorm(axis=None),
+        fastnn.constraints.NonNeg(),
+    ],
+)
+def test_constraint_after_an_optimizer_step(constraint):
+    w0, g = randn(3, 3, 4, 5, scale=2.0), randn(3, 3, 4, 5, seed=1)
+    out = []
+    for device in ("cpu", "cuda"):
+        v = fastnn.Variable(fastnn.tensor(w0.copy()).to(device), constraint=constraint)
+        storage = v._data
+        fastnn.optimizers.SGD(0.1).apply_gradients([(fastnn.tensor(g).to(device), v)])
+        assert v._data is storage  # projected in place on both devices
+        out.append(v.numpy())
+    np.testing.assert_allclose(out[1], out[0], rtol=RTOL, atol=ATOL)
+
+
+def test_dropout_noise_shape_same_mask_on_both_devices():
+    check(
+        lambda t: fastnn.layers.Dropout(0.3, noise_shape=(None, 1, None), seed=7)(t, training=True),
+        randn(4, 6, 5),
+        rtol=0,
+        atol=0,
+    )

@@ -358,8 +358,8 @@ def test_errors():
         layers.Embedding(0, 3)
     with pytest.raises(ValueError, match="output_dim must be a positive integer"):
         layers.Embedding(3, 2.5)
-    with pytest.raises(NotImplementedError, match="embeddings_constraint"):
-        layers.Embedding(3, 2, embeddings_constraint=lambda w: w)
+    with pytest.raises(ValueError, match="'maxnorm'"):
+        layers.Embedding(3, 2, embeddings_constraint="maxnorm")
     with pytest.raises(ValueError, match="expects 1 weight arrays"):
         layer.set_weights([np.zeros((10, 3)), np.zeros(3)])
     with pytest.raises(ValueError, match=r"has shape \(10, 3\), got an array of shape \(4, 3\)"):

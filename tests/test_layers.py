@@ -1,12 +1,15 @@
 """Layers: output shapes (symbolic and concrete), weight counts, get_config round trips,
 initializers, regularizers, error cases."""
 
+import math
+
 import fastnn
 import numpy as np
 import pytest
 from fastnn import initializers, regularizers
 from fastnn import layers as L
 from fastnn.layers.base import clear_session
+from oracle import TOL, assert_close
 
 
 @pytest.fixture(autouse=True)
@@ -88,6 +91,97 @@ def test_dropout_only_in_training_and_inverted():
     m1, m2 = a(x, training=True).numpy(), b(x, training=True).numpy()
     np.testing.assert_array_equal(m1, m2)
     assert not np.array_equal(m1, a(x, training=True).numpy())
+
+
+@pytest.mark.parametrize(
+    "shape,noise_shape",
+    [
+        ((6, 40, 5), (None, 1, None)),  # the same features dropped at every time step
+        ((6, 40, 5), (6, 1, 5)),
+        ((6, 40, 5), (1, None, 1)),
+        ((6, 40, 5), (None, 1, 1)),  # whole samples
+        ((4, 5, 7, 3), (None, 1, 1, None)),  # SpatialDropout2D's mask
+        ((4, 5, 7, 3), (1, 5, 1, 3)),
+    ],
+)
+def test_dropout_noise_shape_mask_is_constant_along_broadcast_axes(shape, noise_shape):
+    rate = 0.4
+    d = L.Dropout(rate, noise_shape=noise_shape, seed=11)
+    x = fastnn.tensor(_x(*shape), requires_grad=True)
+    y = d(x, training=True)
+    # dropout is linear in its input: the gradient of sum(y) is the mask itself
+    y.backward(fastnn.ones(*shape))
+    mask = x.grad.numpy()
+    np.testing.assert_array_equal(y.numpy(), x.numpy() * mask)
+    kept = np.unique(mask[mask != 0])
+    assert kept.size == 1 and abs(kept[0] - 1 / (1 - rate)) < 1e-6 and (mask == 0).any()
+    concrete = tuple(s if n is None else n for n, s in zip(noise_shape, shape))
+    for ax, n in enumerate(concrete):
+        if n == 1:  # every slice along a broadcast axis equals the first
+            first = np.take(mask, [0], axis=ax)
+            np.testing.assert_array_equal(mask, np.broadcast_to(first, mask.shape))
+    # inference is the identity, also through predict
+    np.testing.assert_array_equal(d(x).numpy(), x.numpy())
+    np.testing.assert_array_equal(d(x, training=False).numpy(), x.numpy())
+    m = fastnn.models.Sequential([L.Input(shape[1:]), d])
+    np.testing.assert_array_equal(m.predict(x.numpy(), verbose=0), x.numpy())
+
+
+def test_dropout_noise_shape_keep_fraction_and_expected_value():
+    rate = 0.3
+    d = L.Dropout(rate, noise_shape=(None, 1, None), seed=5)
+    x = np.ones((400, 7, 50), np.float32)
+    y = d(x, training=True).numpy()
+    draws = y[:, 0, :]  # one independent draw per (sample, feature)
+    n = draws.size
+    kept = (draws != 0).mean()
+    assert_close(kept, 1 - rate, "noise_shape keep fraction", **TOL["sample_mean"](math.sqrt(rate * (1 - rate)), n))
+    sigma = math.sqrt(rate / (1 - rate))  # std of a mask entry: 0 or 1 / (1 - rate), mean 1
+    assert_close(draws.mean(), 1.0, "noise_shape expected value", **TOL["sample_mean"](sigma, n))
+    # seeded layers repeat their masks; successive calls differ
+    a, b = L.Dropout(rate, noise_shape=(None, 1, None), seed=2), L.Dropout(rate, noise_shape=(None, 1, None), seed=2)
+    m1 = a(x, training=True).numpy()
+    np.testing.assert_array_equal(m1, b(x, training=True).numpy())
+    assert not np.array_equal(m1, a(x, training=True).numpy())
+
+
+def test_dropout_full_noise_shape_is_plain_dropout():
+    x = _x(8, 9)
+    full = L.Dropout(0.5, noise_shape=(None, 9), seed=4)(x, training=True).numpy()
+    plain = L.Dropout(0.5, seed=4)(x, training=True).numpy()
+    np.testing.assert_array_equal(full, plain)
+
+
+def test_dropout_noise_shape_config_and_training():
+    d = L.Dropout(0.25, noise_shape=[None, 1, 4], seed=1)
+    assert d.noise_shape == (None, 1, 4)
+    config = d.get_config()
+    assert config["noise_shape"] == [None, 1, 4]
+    clone = L.Dropout.from_config(config)
+    assert clone.noise_shape == (None, 1, 4) and clone.get_config() == config
+    assert L.Dropout(0.5).get_config()["noise_shape"] is None
+    m = fastnn.models.Sequential([L.Input((6, 4)), L.Dropout(0.3, noise_shape=(None, 1, None)), L.LSTM(3)])
+    m.compile(optimizer="adam", loss="mse")
+    hist = m.fit(_x(16, 6, 4), _x(16, 3), epochs=2, batch_size=5, verbose=0)
+    assert all(np.isfinite(v) for v in hist.history["loss"])
+
+
+def test_dropout_bad_noise_shape():
+    d = L.Dropout(0.5, noise_shape=(None, 1, None))
+    with pytest.raises(ValueError, match=r"noise_shape=\(None, 1, None\) has 3 entries .*input shape \(4, 5\)"):
+        d(_x(4, 5), training=True)
+    with pytest.raises(ValueError, match=r"input shape \(4, 5\)"):
+        d(_x(4, 5))  # checked at inference too, so a bad shape does not wait for training
+    bad = L.Dropout(0.5, noise_shape=(None, 2, None))
+    with pytest.raises(ValueError, match=r"noise_shape=\(None, 2, None\) does not broadcast to the input shape "
+                                         r"\(4, 5, 3\): axis 1 has size 2"):
+        bad(_x(4, 5, 3), training=True)
+    with pytest.raises(ValueError, match=r"noise_shape=\(None, 2, None\) does not broadcast.*\(None, 5, 3\)"):
+        bad(L.Input((5, 3)))
+    for value, msg in [((None, 0), r"got 0 at index 1"), ((2, -1), r"got -1 at index 1"),
+                       ((None, 1.5), r"got 1.5 at index 1"), ("abc", r"noise_shape='abc'"), (3, r"noise_shape=3")]:
+        with pytest.raises(ValueError, match=msg):
+            L.Dropout(0.5, noise_shape=value)
 
 
 def test_normalization_adapt_and_invert():

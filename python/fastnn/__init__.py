@@ -23,7 +23,7 @@ from .tensor import Tensor, float32, int64
 from .variables import Variable
 
 for _name in ("losses", "metrics", "optimizers", "callbacks", "saving", "utils", "activations", "initializers",
-              "regularizers", "layers", "models", "datasets", "preprocessing"):
+              "regularizers", "constraints", "layers", "models", "datasets", "preprocessing"):
     _importlib.import_module(f"{__name__}.{_name}")
 del _name
 

@@ -287,7 +287,8 @@ _GLOBAL_CUSTOM_OBJECTS: dict[str, Any] = {}
 _scope = threading.local()
 _BUILTIN_MODULES = (
     "fastnn.models", "fastnn.layers", "fastnn.losses", "fastnn.metrics", "fastnn.optimizers",
-    "fastnn.optimizers.schedules", "fastnn.initializers", "fastnn.regularizers", "fastnn.activations",
+    "fastnn.optimizers.schedules", "fastnn.initializers", "fastnn.regularizers", "fastnn.constraints",
+    "fastnn.activations",
 )
 
 

@@ -31,6 +31,8 @@ class Variable(Tensor):
         name: the weight's name ('kernel', 'bias', ...); `path` adds the owning layer's name.
         trainable: whether optimizers may update it.
         regularizer: a callable giving a penalty (added to the owning layer's losses).
+        constraint: a callable projecting the value (fastnn.constraints); the optimizers apply
+            it in place after each update of the variable.
 
     Example::
 
@@ -38,9 +40,17 @@ class Variable(Tensor):
         w.numpy()[:] = 1.0       # in place, shared with the tensor
     """
 
-    __slots__ = ("name", "_trainable", "regularizer", "path")
+    __slots__ = ("name", "_trainable", "regularizer", "constraint", "path")
 
-    def __init__(self, value: Any, name: str = "variable", trainable: bool = True, regularizer=None, dtype=None):
+    def __init__(
+        self,
+        value: Any,
+        name: str = "variable",
+        trainable: bool = True,
+        regularizer=None,
+        dtype=None,
+        constraint=None,
+    ):
         if isinstance(value, Tensor):
             super().__init__(value, dtype=dtype, device=value.device)
         else:
@@ -48,6 +58,9 @@ class Variable(Tensor):
         self.name = str(name)
         self.path = self.name
         self.regularizer = regularizer
+        if constraint is not None and not callable(constraint):
+            raise TypeError(f"constraint of variable '{self.name}' must be callable, got constraint={constraint!r}")
+        self.constraint = constraint
         self._trainable = bool(trainable)
         self.requires_grad = bool(trainable) and self.dtype == float32
 

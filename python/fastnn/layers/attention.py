@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import constraints as _constraints
 from .. import functional as F
 from .. import initializers as _initializers
 from .. import random as _random
@@ -347,15 +348,20 @@ class _Projection(Layer):
     EinsumDense in the forms MultiHeadAttention uses, with its weight shapes."""
 
     def __init__(self, in_dims: tuple, out_dims: tuple, use_bias: bool, kernel_initializer, bias_initializer,
-                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None, **kwargs):
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.in_dims, self.out_dims = tuple(in_dims), tuple(out_dims)
         self.use_bias = use_bias
         self.kernel = self.add_weight(
-            "kernel", self.in_dims + self.out_dims, kernel_initializer, regularizer=kernel_regularizer
+            "kernel", self.in_dims + self.out_dims, kernel_initializer, regularizer=kernel_regularizer,
+            constraint=kernel_constraint,
         )
         self.bias = (
-            self.add_weight("bias", self.out_dims, bias_initializer, regularizer=bias_regularizer) if use_bias else None
+            self.add_weight("bias", self.out_dims, bias_initializer, regularizer=bias_regularizer,
+                            constraint=bias_constraint)
+            if use_bias
+            else None
         )
         self.built = True
 
@@ -390,6 +396,8 @@ class MultiHeadAttention(_PackedCall, Layer):
             same axes spelled out; other choices are not supported.
         kernel_initializer / bias_initializer: 'glorot_uniform' and 'zeros'.
         kernel_regularizer / bias_regularizer / activity_regularizer: on each projection.
+        kernel_constraint / bias_constraint: on each projection's kernel and bias
+            (fastnn.constraints, applied after each optimizer step).
         seed: seeds the dropout.
 
     Call arguments: ``layer(query, value, key=None, attention_mask=None, query_mask=None,
@@ -438,8 +446,6 @@ class MultiHeadAttention(_PackedCall, Layer):
             isinstance(value_dim, bool) or not isinstance(value_dim, (int, np.integer)) or value_dim <= 0
         ):
             raise ValueError(f"MultiHeadAttention: value_dim must be None or a positive integer, got {value_dim!r}")
-        if kernel_constraint is not None or bias_constraint is not None:
-            raise NotImplementedError("MultiHeadAttention: weight constraints are not supported yet")
         if flash_attention:
             raise NotImplementedError("MultiHeadAttention: flash_attention is not available in fastnn")
         self._num_heads = int(num_heads)
@@ -473,6 +479,8 @@ class MultiHeadAttention(_PackedCall, Layer):
         self._kernel_regularizer = _regularizers.get(kernel_regularizer)
         self._bias_regularizer = _regularizers.get(bias_regularizer)
         self._activity_regularizer = _regularizers.get(activity_regularizer)
+        self._kernel_constraint = _constraints.get(kernel_constraint)
+        self._bias_constraint = _constraints.get(bias_constraint)
         self.seed = seed
         self._gen = None if seed is None else _random.Generator(seed)
         self._inverse_sqrt_key_dim = 1.0 / math.sqrt(float(self._key_dim))
@@ -557,6 +565,8 @@ class MultiHeadAttention(_PackedCall, Layer):
             kernel_regularizer=self._kernel_regularizer,
             bias_regularizer=self._bias_regularizer,
             activity_regularizer=self._activity_regularizer,
+            kernel_constraint=self._kernel_constraint,
+            bias_constraint=self._bias_constraint,
         )
         n = self._num_heads
         self._query_dense = _Projection((q[-1],), (n, self._key_dim), name="query", **common)
@@ -673,6 +683,8 @@ class MultiHeadAttention(_PackedCall, Layer):
             kernel_regularizer=_serialize_or_none(self._kernel_regularizer, _regularizers),
             bias_regularizer=_serialize_or_none(self._bias_regularizer, _regularizers),
             activity_regularizer=_serialize_or_none(self._activity_regularizer, _regularizers),
+            kernel_constraint=_constraints.serialize(self._kernel_constraint),
+            bias_constraint=_constraints.serialize(self._bias_constraint),
             seed=self.seed,
         )
         return config

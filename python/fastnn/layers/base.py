@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import constraints as _constraints
 from .. import initializers as _initializers
 from .. import regularizers as _regularizers
 from ..autograd import no_grad
@@ -212,6 +213,8 @@ class Layer:
             initializer: a name ('zeros', 'glorot_uniform', ...), an Initializer or a callable
                 ``(shape, dtype) -> array``.
             regularizer: a name, a Regularizer or a callable; its penalty joins ``losses``.
+            constraint: a name ('max_norm', ...), a Constraint or a callable ``w -> w``; the
+                optimizers project the weight with it after each update.
         """
         shape = standardize_shape(shape, "shape")
         if any(s is None for s in shape):
@@ -222,7 +225,13 @@ class Layer:
         if tuple(arr.shape) != shape:
             raise ValueError(f"initializer of weight {name!r} returned shape {tuple(arr.shape)}, expected {shape}")
         arr = np.array(arr, dtype=np.float32, copy=True, order="C")
-        v = Variable(arr, name=name or "variable", trainable=trainable, regularizer=_regularizers.get(regularizer))
+        v = Variable(
+            arr,
+            name=name or "variable",
+            trainable=trainable,
+            regularizer=_regularizers.get(regularizer),
+            constraint=_constraints.get(constraint),
+        )
         v.path = f"{self.name}/{v.name}"
         self._own_weights.append(v)
         return v

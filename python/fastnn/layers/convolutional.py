@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import activations as _activations
+from .. import constraints as _constraints
 from .. import functional as F
 from .. import initializers as _initializers
 from .. import regularizers as _regularizers
@@ -116,8 +117,8 @@ class _Conv(Layer):
         self.bias_initializer = _initializers.get(bias_initializer)
         self.kernel_regularizer = _regularizers.get(kernel_regularizer)
         self.bias_regularizer = _regularizers.get(bias_regularizer)
-        if kernel_constraint is not None or bias_constraint is not None:
-            raise NotImplementedError(f"{cls}: weight constraints are not supported yet")
+        self.kernel_constraint = _constraints.get(kernel_constraint)
+        self.bias_constraint = _constraints.get(bias_constraint)
         self._channels = None
 
     # ------------------------------------------------------------------ shapes
@@ -200,8 +201,8 @@ class _Conv(Layer):
             bias_initializer=_ser(self.bias_initializer, _initializers),
             kernel_regularizer=_ser(self.kernel_regularizer, _regularizers),
             bias_regularizer=_ser(self.bias_regularizer, _regularizers),
-            kernel_constraint=None,
-            bias_constraint=None,
+            kernel_constraint=_constraints.serialize(self.kernel_constraint),
+            bias_constraint=_constraints.serialize(self.bias_constraint),
         )
         return config
 
@@ -219,9 +220,13 @@ class _Conv(Layer):
             self.kernel_size + (c // self.groups, self.filters),
             self.kernel_initializer,
             regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
         )
         self.bias = (
-            self.add_weight("bias", (self.filters,), self.bias_initializer, regularizer=self.bias_regularizer)
+            self.add_weight(
+                "bias", (self.filters,), self.bias_initializer, regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
             if self.use_bias
             else None
         )
@@ -245,7 +250,7 @@ class Conv2D(_Conv):
         padding: 'valid' or 'same' (TensorFlow's rule, also with strides).
         data_format: 'channels_last' (default, (batch, h, w, c)) or 'channels_first'.
         groups: channels split into groups convolved separately (filters divisible by it).
-        activation, use_bias, kernel/bias initializers and regularizers: as Dense.
+        activation, use_bias, kernel/bias initializers, regularizers and constraints: as Dense.
     The kernel is (kh, kw, c / groups, filters), the bias (filters,); relu, sigmoid and tanh
     run fused into the convolution kernel.
 
@@ -336,10 +341,14 @@ class Conv2DTranspose(_Conv):
         c = int(input_shape[self._channel_axis])
         self._channels = c
         self.kernel = self.add_weight(
-            "kernel", self.kernel_size + (self.filters, c), self.kernel_initializer, regularizer=self.kernel_regularizer
+            "kernel", self.kernel_size + (self.filters, c), self.kernel_initializer,
+            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
         )
         self.bias = (
-            self.add_weight("bias", (self.filters,), self.bias_initializer, regularizer=self.bias_regularizer)
+            self.add_weight(
+                "bias", (self.filters,), self.bias_initializer, regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
             if self.use_bias
             else None
         )
@@ -409,6 +418,11 @@ class DepthwiseConv2D(_Conv):
         )
         self.depth_multiplier = int(depth_multiplier)
 
+    @property
+    def depthwise_constraint(self):
+        """The constraint of the depthwise kernel (stored as the kernel's)."""
+        return self.kernel_constraint
+
     def _out_channels(self) -> int:
         return None if self._channels is None else self._channels * self.depth_multiplier
 
@@ -423,10 +437,13 @@ class DepthwiseConv2D(_Conv):
         self._channels = c
         self.kernel = self.add_weight(
             "kernel", self.kernel_size + (c, self.depth_multiplier), self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
+            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
         )
         self.bias = (
-            self.add_weight("bias", (c * self.depth_multiplier,), self.bias_initializer, regularizer=self.bias_regularizer)
+            self.add_weight(
+                "bias", (c * self.depth_multiplier,), self.bias_initializer, regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
             if self.use_bias
             else None
         )
@@ -448,7 +465,7 @@ class DepthwiseConv2D(_Conv):
             depth_multiplier=self.depth_multiplier,
             depthwise_initializer=_ser(self.kernel_initializer, _initializers),
             depthwise_regularizer=_ser(self.kernel_regularizer, _regularizers),
-            depthwise_constraint=None,
+            depthwise_constraint=_constraints.serialize(self.kernel_constraint),
         )
         return config
 
@@ -493,8 +510,6 @@ class SeparableConv2D(_Conv):
             raise ValueError(
                 f"SeparableConv2D: depth_multiplier must be a positive integer, got depth_multiplier={depth_multiplier!r}"
             )
-        if pointwise_constraint is not None:
-            raise NotImplementedError("SeparableConv2D: weight constraints are not supported yet")
         super().__init__(
             filters, kernel_size, strides, padding, data_format, dilation_rate, 1, activation, use_bias,
             depthwise_initializer, bias_initializer, depthwise_regularizer, bias_regularizer, activity_regularizer,
@@ -503,20 +518,30 @@ class SeparableConv2D(_Conv):
         self.depth_multiplier = int(depth_multiplier)
         self.pointwise_initializer = _initializers.get(pointwise_initializer)
         self.pointwise_regularizer = _regularizers.get(pointwise_regularizer)
+        self.pointwise_constraint = _constraints.get(pointwise_constraint)
+
+    @property
+    def depthwise_constraint(self):
+        """The constraint of the depthwise kernel (stored as the kernel's)."""
+        return self.kernel_constraint
 
     def build(self, input_shape) -> None:
         c = int(input_shape[self._channel_axis])
         self._channels = c
         dm = self.depth_multiplier
         self.depthwise_kernel = self.add_weight(
-            "depthwise_kernel", self.kernel_size + (c, dm), self.kernel_initializer, regularizer=self.kernel_regularizer
+            "depthwise_kernel", self.kernel_size + (c, dm), self.kernel_initializer,
+            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
         )
         self.pointwise_kernel = self.add_weight(
             "pointwise_kernel", (1, 1, c * dm, self.filters), self.pointwise_initializer,
-            regularizer=self.pointwise_regularizer,
+            regularizer=self.pointwise_regularizer, constraint=self.pointwise_constraint,
         )
         self.bias = (
-            self.add_weight("bias", (self.filters,), self.bias_initializer, regularizer=self.bias_regularizer)
+            self.add_weight(
+                "bias", (self.filters,), self.bias_initializer, regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
             if self.use_bias
             else None
         )
@@ -541,7 +566,7 @@ class SeparableConv2D(_Conv):
             pointwise_initializer=_ser(self.pointwise_initializer, _initializers),
             depthwise_regularizer=_ser(self.kernel_regularizer, _regularizers),
             pointwise_regularizer=_ser(self.pointwise_regularizer, _regularizers),
-            depthwise_constraint=None,
-            pointwise_constraint=None,
+            depthwise_constraint=_constraints.serialize(self.kernel_constraint),
+            pointwise_constraint=_constraints.serialize(self.pointwise_constraint),
         )
         return config

@@ -17,8 +17,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import _C
+from .. import _C, _raw
 from .. import activations as _activations
+from .. import constraints as _constraints
 from .. import functional as F
 from .. import initializers as _initializers
 from .. import random as _random
@@ -167,6 +168,8 @@ class Dense(Layer):
         use_bias: add the bias.
         kernel_initializer / bias_initializer: 'glorot_uniform' and 'zeros' by default.
         kernel_regularizer / bias_regularizer / activity_regularizer: penalties added to losses.
+        kernel_constraint / bias_constraint: projections (fastnn.constraints) applied to the
+            weight after each optimizer step, e.g. MaxNorm(3).
 
     Example::
 
@@ -200,8 +203,8 @@ class Dense(Layer):
         self.bias_initializer = _initializers.get(bias_initializer)
         self.kernel_regularizer = _regularizers.get(kernel_regularizer)
         self.bias_regularizer = _regularizers.get(bias_regularizer)
-        if kernel_constraint is not None or bias_constraint is not None:
-            raise NotImplementedError("Dense: weight constraints are not supported yet")
+        self.kernel_constraint = _constraints.get(kernel_constraint)
+        self.bias_constraint = _constraints.get(bias_constraint)
         self._in_dim = None
 
     def _check_input_shape(self, input_shape) -> None:
@@ -216,10 +219,17 @@ class Dense(Layer):
     def build(self, input_shape) -> None:
         self._in_dim = int(input_shape[-1])
         self.kernel = self.add_weight(
-            "kernel", (self._in_dim, self.units), self.kernel_initializer, regularizer=self.kernel_regularizer
+            "kernel",
+            (self._in_dim, self.units),
+            self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
         )
         self.bias = (
-            self.add_weight("bias", (self.units,), self.bias_initializer, regularizer=self.bias_regularizer)
+            self.add_weight(
+                "bias", (self.units,), self.bias_initializer, regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
             if self.use_bias
             else None
         )
@@ -282,6 +292,8 @@ class Dense(Layer):
             bias_regularizer=_regularizers.serialize(self.bias_regularizer)
             if isinstance(self.bias_regularizer, _regularizers.Regularizer)
             else None,
+            kernel_constraint=_constraints.serialize(self.kernel_constraint),
+            bias_constraint=_constraints.serialize(self.bias_constraint),
         )
         return config
 
@@ -319,13 +331,19 @@ class Dropout(Layer):
 
     Args:
         rate: drop probability in [0, 1).
-        noise_shape: not supported (None).
+        noise_shape: the shape of the dropout mask, broadcast against the inputs (Keras): one
+            entry per input axis, each None (the input's size), 1 (the same draw along that
+            axis) or the input's size. For inputs (batch, timesteps, features),
+            ``noise_shape=(None, 1, None)`` drops the same features at every time step.
+            None (default) draws every element independently.
         seed: an integer gives the layer its own reproducible stream of masks.
 
     Example::
 
         d = fastnn.layers.Dropout(0.5)
         d(x, training=True)    # about half zero, the rest doubled
+        d = fastnn.layers.Dropout(0.5, noise_shape=(None, 1, None))
+        d(fastnn.ones(2, 5, 3), training=True)   # each (sample, feature) all 0 or all 2 over time
     """
 
     supports_masking = True  # masks pass through unchanged (Keras)
@@ -334,31 +352,87 @@ class Dropout(Layer):
         super().__init__(**kwargs)
         if isinstance(rate, bool) or not isinstance(rate, (int, float, np.integer, np.floating)) or not 0 <= rate < 1:
             raise ValueError(f"Dropout: rate must be a number in [0, 1), got rate={rate!r}")
-        if noise_shape is not None:
-            raise NotImplementedError(f"Dropout: noise_shape is not supported yet, got noise_shape={noise_shape!r}")
         self.rate = float(rate)
-        self.noise_shape = None
+        self.noise_shape = _check_noise_shape(noise_shape)
         self.seed = seed
         self._gen = None if seed is None else _random.Generator(seed)
         self.built = True
 
+    def _concrete_noise_shape(self, input_shape: tuple) -> tuple:
+        """noise_shape with None filled from `input_shape`; ValueError unless it broadcasts to it
+        (entries of `input_shape` that are None, in symbolic shapes, accept anything)."""
+        ns = self.noise_shape
+        if len(ns) != len(input_shape):
+            raise ValueError(
+                f"Dropout '{self.name}': noise_shape={ns} has {len(ns)} entries but the inputs have "
+                f"{len(input_shape)} axes (input shape {tuple(input_shape)}); give one entry per axis"
+            )
+        out = []
+        for i, (n, d) in enumerate(zip(ns, input_shape)):
+            if n is None:
+                out.append(d)
+            elif n == 1 or d is None or n == d:
+                out.append(n)
+            else:
+                raise ValueError(
+                    f"Dropout '{self.name}': noise_shape={ns} does not broadcast to the input shape "
+                    f"{tuple(input_shape)}: axis {i} has size {n} in noise_shape and {d} in the inputs "
+                    "(each entry must be None, 1 or the input's size)"
+                )
+        return tuple(out)
+
     def call(self, inputs, training=None):
+        if self.noise_shape is not None:
+            ns = self._concrete_noise_shape(tuple(inputs.shape))
         if not training or self.rate == 0.0:
             return inputs
         gen = self._gen if self._gen is not None else _random.default_generator
-        key, offset = gen.take(inputs.size)
-        return _DropoutFn.apply(inputs, self.rate, key, offset)
+        if self.noise_shape is None or ns == tuple(inputs.shape) or inputs.size == 0:
+            key, offset = gen.take(inputs.size)
+            return _DropoutFn.apply(inputs, self.rate, key, offset)
+        # As SpatialDropout2D: the mask is dropout applied to ones of noise_shape (0 or
+        # 1 / (1 - rate) per draw), broadcast over the axes where noise_shape is 1.
+        key, offset = gen.take(math.prod(ns))
+        mask = _C.dropout_forward(_raw.full(ns, 1.0, inputs.device), self.rate, key, offset)
+        return F.mul(inputs, Tensor._wrap(mask))
 
     def _inference_fn(self):
         return lambda a: a  # inverted dropout is the identity at inference
 
     def compute_output_shape(self, input_shape):
+        if self.noise_shape is not None and isinstance(input_shape, tuple):
+            self._concrete_noise_shape(input_shape)
         return input_shape
 
     def get_config(self) -> dict:
         config = super().get_config()
-        config.update(rate=self.rate, noise_shape=None, seed=self.seed)
+        config.update(
+            rate=self.rate, noise_shape=None if self.noise_shape is None else list(self.noise_shape), seed=self.seed
+        )
         return config
+
+
+def _check_noise_shape(noise_shape) -> tuple | None:
+    """Dropout's noise_shape as a tuple of positive ints and None (Keras's validation)."""
+    if noise_shape is None:
+        return None
+    if isinstance(noise_shape, (str, bytes)) or not isinstance(noise_shape, (tuple, list)):
+        raise ValueError(
+            "Dropout: noise_shape must be a tuple or list of positive integers or None, "
+            f"got noise_shape={noise_shape!r}"
+        )
+    out = []
+    for i, d in enumerate(noise_shape):
+        if d is None:
+            out.append(None)
+        elif isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0:
+            out.append(int(d))
+        else:
+            raise ValueError(
+                f"Dropout: noise_shape entries must be positive integers or None, got {d!r} at index {i} "
+                f"in noise_shape={tuple(noise_shape)!r}"
+            )
+    return tuple(out)
 
 
 class Flatten(Layer):

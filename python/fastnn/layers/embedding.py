@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .. import _C
+from .. import constraints as _constraints
 from .. import functional as F
 from .. import initializers as _initializers
 from .. import regularizers as _regularizers
@@ -52,7 +53,9 @@ class Embedding(Layer):
         output_dim: the size of each embedding vector.
         embeddings_initializer: defaults to 'uniform' (RandomUniform(-0.05, 0.05), as Keras).
         embeddings_regularizer: a penalty on the embeddings, added to ``losses``.
-        embeddings_constraint: not supported (NotImplementedError unless None).
+        embeddings_constraint: a projection (fastnn.constraints) applied to the whole
+            embeddings matrix after each optimizer step, as Keras does (also with a row-sparse
+            gradient); ``MaxNorm(1.0, axis=1)`` bounds the norm of each embedding vector.
         mask_zero: index 0 is padding: ``compute_mask`` returns ``inputs != 0`` (so index 0
             cannot be a word: input_dim should be the vocabulary size + 1).
         weights: an initial (input_dim, output_dim) array (or a list holding one).
@@ -102,9 +105,7 @@ class Embedding(Layer):
         self.output_dim = _positive_int(output_dim, "output_dim")
         self.embeddings_initializer = _initializers.get(embeddings_initializer)
         self.embeddings_regularizer = _regularizers.get(embeddings_regularizer)
-        if embeddings_constraint is not None:
-            raise NotImplementedError("Embedding: weight constraints are not supported yet (embeddings_constraint)")
-        self.embeddings_constraint = None
+        self.embeddings_constraint = _constraints.get(embeddings_constraint)
         self.mask_zero = bool(mask_zero)
         self.supports_masking = self.mask_zero
         self.sparse = bool(sparse)
@@ -123,6 +124,7 @@ class Embedding(Layer):
             (self.input_dim, self.output_dim),
             self.embeddings_initializer,
             regularizer=self.embeddings_regularizer,
+            constraint=self.embeddings_constraint,
         )
         self.built = True
 
@@ -189,7 +191,7 @@ class Embedding(Layer):
             embeddings_regularizer=_regularizers.serialize(self.embeddings_regularizer)
             if isinstance(self.embeddings_regularizer, _regularizers.Regularizer)
             else None,
-            embeddings_constraint=None,
+            embeddings_constraint=_constraints.serialize(self.embeddings_constraint),
             mask_zero=self.mask_zero,
             sparse=self.sparse,
         )

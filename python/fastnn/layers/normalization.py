@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _C
+from .. import constraints as _constraints
 from .. import functional as F
 from .. import initializers as _initializers
 from .. import regularizers as _regularizers
@@ -58,7 +59,7 @@ class BatchNormalization(Layer):
         momentum: moving average momentum, 0.99 by default (torch's momentum is 1 - this).
         epsilon: added to the variance, 1e-3 by default.
         center / scale: learn beta / gamma.
-        *_initializer, *_regularizer: as in Keras.
+        *_initializer, *_regularizer, beta_constraint / gamma_constraint: as in Keras.
 
     Example::
 
@@ -100,8 +101,8 @@ class BatchNormalization(Layer):
         self.moving_variance_initializer = _initializers.get(moving_variance_initializer)
         self.beta_regularizer = _regularizers.get(beta_regularizer)
         self.gamma_regularizer = _regularizers.get(gamma_regularizer)
-        if beta_constraint is not None or gamma_constraint is not None:
-            raise NotImplementedError("BatchNormalization: weight constraints are not supported yet")
+        self.beta_constraint = _constraints.get(beta_constraint)
+        self.gamma_constraint = _constraints.get(gamma_constraint)
         if synchronized:
             raise ValueError("BatchNormalization: synchronized=True needs a distributed strategy, which fastnn lacks")
         self.gamma = self.beta = None
@@ -125,9 +126,15 @@ class BatchNormalization(Layer):
             )
         shape = (int(c),)
         if self.scale:
-            self.gamma = self.add_weight("gamma", shape, self.gamma_initializer, regularizer=self.gamma_regularizer)
+            self.gamma = self.add_weight(
+                "gamma", shape, self.gamma_initializer, regularizer=self.gamma_regularizer,
+                constraint=self.gamma_constraint,
+            )
         if self.center:
-            self.beta = self.add_weight("beta", shape, self.beta_initializer, regularizer=self.beta_regularizer)
+            self.beta = self.add_weight(
+                "beta", shape, self.beta_initializer, regularizer=self.beta_regularizer,
+                constraint=self.beta_constraint,
+            )
         self.moving_mean = self.add_weight("moving_mean", shape, self.moving_mean_initializer, trainable=False)
         self.moving_variance = self.add_weight(
             "moving_variance", shape, self.moving_variance_initializer, trainable=False
@@ -183,8 +190,8 @@ class BatchNormalization(Layer):
             moving_variance_initializer=_init_config(self.moving_variance_initializer),
             beta_regularizer=_reg_config(self.beta_regularizer),
             gamma_regularizer=_reg_config(self.gamma_regularizer),
-            beta_constraint=None,
-            gamma_constraint=None,
+            beta_constraint=_constraints.serialize(self.beta_constraint),
+            gamma_constraint=_constraints.serialize(self.gamma_constraint),
             synchronized=False,
         )
         return config
@@ -199,6 +206,7 @@ class LayerNormalization(Layer):
         epsilon: 1e-3 by default.
         center / scale: learn beta / gamma (shape of the normalised axes).
         rms_scaling: not supported (False).
+        beta/gamma initializers, regularizers and constraints: as in Keras.
 
     Example::
 
@@ -235,8 +243,8 @@ class LayerNormalization(Layer):
         self.gamma_initializer = _initializers.get(gamma_initializer)
         self.beta_regularizer = _regularizers.get(beta_regularizer)
         self.gamma_regularizer = _regularizers.get(gamma_regularizer)
-        if beta_constraint is not None or gamma_constraint is not None:
-            raise NotImplementedError("LayerNormalization: weight constraints are not supported yet")
+        self.beta_constraint = _constraints.get(beta_constraint)
+        self.gamma_constraint = _constraints.get(gamma_constraint)
         self.gamma = self.beta = None
 
     def _axes(self, ndim: int) -> list[int]:
@@ -259,9 +267,15 @@ class LayerNormalization(Layer):
                 f"LayerNormalization '{self.name}': the normalised axes of the input shape {input_shape} must be known"
             )
         if self.scale:
-            self.gamma = self.add_weight("gamma", shape, self.gamma_initializer, regularizer=self.gamma_regularizer)
+            self.gamma = self.add_weight(
+                "gamma", shape, self.gamma_initializer, regularizer=self.gamma_regularizer,
+                constraint=self.gamma_constraint,
+            )
         if self.center:
-            self.beta = self.add_weight("beta", shape, self.beta_initializer, regularizer=self.beta_regularizer)
+            self.beta = self.add_weight(
+                "beta", shape, self.beta_initializer, regularizer=self.beta_regularizer,
+                constraint=self.beta_constraint,
+            )
         self._norm_shape = shape
         self.built = True
 
@@ -289,7 +303,7 @@ class LayerNormalization(Layer):
             gamma_initializer=_init_config(self.gamma_initializer),
             beta_regularizer=_reg_config(self.beta_regularizer),
             gamma_regularizer=_reg_config(self.gamma_regularizer),
-            beta_constraint=None,
-            gamma_constraint=None,
+            beta_constraint=_constraints.serialize(self.beta_constraint),
+            gamma_constraint=_constraints.serialize(self.gamma_constraint),
         )
         return config

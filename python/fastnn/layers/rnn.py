@@ -33,6 +33,7 @@ import numpy as np
 
 from .. import _C, _raw
 from .. import activations as _activations
+from .. import constraints as _constraints
 from .. import functional as F
 from .. import initializers as _initializers
 from .. import random as _random
@@ -75,10 +76,7 @@ def _ser(obj, module):
     return module.serialize(obj) if obj is not None and hasattr(obj, "get_config") else None
 
 
-def _no_constraints(owner: str, **constraints) -> None:
-    given = [k for k, v in constraints.items() if v is not None]
-    if given:
-        raise NotImplementedError(f"{owner}: weight constraints are not supported yet, got {given}")
+_CONSTRAINT_ARGS = ("kernel_constraint", "recurrent_constraint", "bias_constraint")
 
 
 def _dropout_mask(shape, rate: float, gen, like: Tensor) -> Tensor:
@@ -119,8 +117,6 @@ class _Cell(Layer):
     ):
         super().__init__(**kwargs)
         owner = type(self).__name__
-        _no_constraints(owner, kernel_constraint=kernel_constraint, recurrent_constraint=recurrent_constraint,
-                        bias_constraint=bias_constraint)
         self.units = _units(units, owner)
         self.activation = _activations.get(activation)
         self.recurrent_activation = _activations.get(recurrent_activation)
@@ -131,6 +127,9 @@ class _Cell(Layer):
         self.kernel_regularizer = _regularizers.get(kernel_regularizer)
         self.recurrent_regularizer = _regularizers.get(recurrent_regularizer)
         self.bias_regularizer = _regularizers.get(bias_regularizer)
+        self.kernel_constraint = _constraints.get(kernel_constraint)
+        self.recurrent_constraint = _constraints.get(recurrent_constraint)
+        self.bias_constraint = _constraints.get(bias_constraint)
         self.dropout = _rate(dropout, "dropout", owner)
         self.recurrent_dropout = _rate(recurrent_dropout, "recurrent_dropout", owner)
         self.seed = seed
@@ -158,12 +157,13 @@ class _Cell(Layer):
             raise ValueError(f"{type(self).__name__} '{self.name}': the feature size must be known, got {input_shape}")
         k = self._gates * self.units
         self.kernel = self.add_weight("kernel", (int(input_shape[-1]), k), self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer)
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
         self.recurrent_kernel = self.add_weight("recurrent_kernel", (self.units, k), self.recurrent_initializer,
-                                                regularizer=self.recurrent_regularizer)
+                                                regularizer=self.recurrent_regularizer,
+                                                constraint=self.recurrent_constraint)
         if self.use_bias:
             self.bias = self.add_weight("bias", self._bias_shape(), self._bias_init(),
-                                        regularizer=self.bias_regularizer)
+                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
         self.built = True
 
     def get_initial_state(self, batch_size: int) -> list[Tensor]:
@@ -211,6 +211,9 @@ class _Cell(Layer):
             kernel_regularizer=_ser(self.kernel_regularizer, _regularizers),
             recurrent_regularizer=_ser(self.recurrent_regularizer, _regularizers),
             bias_regularizer=_ser(self.bias_regularizer, _regularizers),
+            kernel_constraint=_constraints.serialize(self.kernel_constraint),
+            recurrent_constraint=_constraints.serialize(self.recurrent_constraint),
+            bias_constraint=_constraints.serialize(self.bias_constraint),
             dropout=self.dropout,
             recurrent_dropout=self.recurrent_dropout,
             seed=self.seed,
@@ -714,7 +717,8 @@ class SimpleRNN(_BuiltinRNN):
         activation: 'tanh' (default), 'relu', ... (fused in C++ for tanh, relu, sigmoid,
             hard_sigmoid, linear).
         use_bias, kernel_initializer='glorot_uniform', recurrent_initializer='orthogonal',
-        bias_initializer='zeros', kernel/recurrent/bias/activity regularizers, dropout,
+        bias_initializer='zeros', kernel/recurrent/bias/activity regularizers, kernel/recurrent/bias
+        constraints (fastnn.constraints, applied after each optimizer step), dropout,
         recurrent_dropout, seed, return_sequences, return_state, go_backwards, stateful, unroll.
 
     Example::
@@ -734,7 +738,7 @@ class LSTM(_BuiltinRNN):
         units: output size.
         activation='tanh', recurrent_activation='sigmoid', use_bias=True,
         kernel_initializer='glorot_uniform', recurrent_initializer='orthogonal',
-        bias_initializer='zeros', unit_forget_bias=True, regularizers, dropout,
+        bias_initializer='zeros', unit_forget_bias=True, regularizers, constraints, dropout,
         recurrent_dropout, seed, return_sequences, return_state, go_backwards, stateful, unroll.
 
     Example::
@@ -799,10 +803,23 @@ class Bidirectional(Layer):
         from . import deserialize, serialize
 
         def clone(src, go_backwards, prefix):
-            conf = serialize(src)
+            # The copy shares the source's constraint objects: a config would need them
+            # registered (custom classes) or could not describe them at all (functions).
+            cell = getattr(src, "cell", None)
+            held = {k: getattr(cell, k) for k in _CONSTRAINT_ARGS if getattr(cell, k, None) is not None}
+            for k in held:
+                setattr(cell, k, None)
+            try:
+                conf = serialize(src)
+            finally:
+                for k, v in held.items():
+                    setattr(cell, k, v)
             conf["config"] = dict(conf["config"], go_backwards=go_backwards, name=f"{prefix}_{src.name}")
             conf["config"].pop("batch_input_shape", None)
-            return deserialize(conf)
+            out = deserialize(conf)
+            for k, v in held.items():
+                setattr(out.cell, k, v)
+            return out
 
         self.forward_layer = clone(layer, layer.go_backwards, "forward")
         if backward_layer is None:

@@ -7,8 +7,9 @@ through) and the weight decay factor, and hands each (gradient, variable) pair t
 subclass's ``update_step``, which is one fused in-place kernel call (csrc/kernels/optim.h).
 
 Keras 3 order of a step (keras/src/optimizers/base_optimizer.py): clip the gradients, decay the
-variables (``w -= w * weight_decay * lr``), apply the update rule, then ``iterations += 1``.
-All four happen inside the one kernel call per variable here.
+variables (``w -= w * weight_decay * lr``), apply the update rule, project each variable that
+has a ``constraint`` (fastnn.constraints), then ``iterations += 1``. The first three happen
+inside the one kernel call per variable here; the projection follows, in place.
 
 A row-sparse gradient (fastnn.sparse.RowSparseGrad, from Embedding(sparse=True)) goes to the
 ``_sparse`` twin of the kernel: rows outside the gradient see g = 0 as Keras does (slots decay
@@ -29,6 +30,7 @@ from typing import Any, Union
 import numpy as np
 
 from .. import _C, _raw
+from .. import constraints as _constraints
 from ..sparse import RowSparseGrad
 from ..tensor import Tensor
 
@@ -372,6 +374,11 @@ class Optimizer:
         for g, v, s in zip(raw_grads, keep, scales):
             decay = wd * lr if wd and self._use_weight_decay(v) else 0.0
             self.update_step(g, v, lr, s, clip, decay)
+        # Keras applies each variable's constraint right after the update of every variable
+        # (the whole variable, also for a row-sparse gradient).
+        for v in keep:
+            if getattr(v, "constraint", None) is not None:
+                _constraints.apply_to_variable(v)
         self._iterations += 1
 
     def _clip_scales(self, grads: list) -> list[float]:
