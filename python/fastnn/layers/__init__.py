@@ -53,7 +53,19 @@ from .pooling import (
     MaxPooling2D,
 )
 from .preprocessing import Normalization
-from .rnn import GRU, LSTM, RNN, Bidirectional, GRUCell, LSTMCell, Masking, SimpleRNN, SimpleRNNCell, TimeDistributed
+from .rnn import (
+    GRU,
+    LSTM,
+    RNN,
+    Bidirectional,
+    GRUCell,
+    LSTMCell,
+    Masking,
+    SimpleRNN,
+    SimpleRNNCell,
+    StackedRNNCells,
+    TimeDistributed,
+)
 from .reshaping import Cropping2D, SpatialDropout2D, UpSampling2D, ZeroPadding2D
 
 # Keras 3's short names of the same classes.
@@ -107,6 +119,7 @@ __all__ = [
     "DepthwiseConv2D",
     "SeparableConv2D",
     "SimpleRNNCell",
+    "StackedRNNCells",
     "LSTMCell",
     "GRUCell",
     "RNN",
