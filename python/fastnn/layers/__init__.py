@@ -55,6 +55,7 @@ from .pooling import (
     MaxPooling2D,
 )
 from .preprocessing import Normalization
+from .reshaping import Cropping2D, SpatialDropout2D, UpSampling2D, ZeroPadding2D
 from .rnn import (
     GRU,
     LSTM,
@@ -68,7 +69,6 @@ from .rnn import (
     StackedRNNCells,
     TimeDistributed,
 )
-from .reshaping import Cropping2D, SpatialDropout2D, UpSampling2D, ZeroPadding2D
 
 # Keras 3's short names of the same classes.
 MaxPool1D, MaxPool2D, AvgPool1D, AvgPool2D = MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D

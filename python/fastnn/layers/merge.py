@@ -22,8 +22,6 @@ Example::
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from .. import functional as F
