@@ -1,5 +1,6 @@
-"""Recurrent layers (Keras 3): SimpleRNN, LSTM, GRU, their cells, the generic RNN(cell) layer,
-Bidirectional, TimeDistributed and Masking.
+"""Recurrent layers (Keras 3): SimpleRNN, LSTM, GRU, their cells, StackedRNNCells, the generic
+RNN(cell) layer (``RNN([cell, cell, ...])`` stacks cells), Bidirectional, TimeDistributed and
+Masking.
 
 Inputs are (batch, timesteps, features). Weight layouts are Keras's: ``kernel`` (features,
 k * units), ``recurrent_kernel`` (units, k * units), ``bias`` (k * units,) -- (2, 3 * units) for
