@@ -29,6 +29,7 @@ from .merge import (
     Add,
     Average,
     Concatenate,
+    Dot,
     Maximum,
     Minimum,
     Multiply,
@@ -36,6 +37,7 @@ from .merge import (
     add,
     average,
     concatenate,
+    dot,
     maximum,
     minimum,
     multiply,
@@ -53,8 +55,20 @@ from .pooling import (
     MaxPooling2D,
 )
 from .preprocessing import Normalization
-from .rnn import GRU, LSTM, RNN, Bidirectional, GRUCell, LSTMCell, Masking, SimpleRNN, SimpleRNNCell, TimeDistributed
 from .reshaping import Cropping2D, SpatialDropout2D, UpSampling2D, ZeroPadding2D
+from .rnn import (
+    GRU,
+    LSTM,
+    RNN,
+    Bidirectional,
+    GRUCell,
+    LSTMCell,
+    Masking,
+    SimpleRNN,
+    SimpleRNNCell,
+    StackedRNNCells,
+    TimeDistributed,
+)
 
 # Keras 3's short names of the same classes.
 MaxPool1D, MaxPool2D, AvgPool1D, AvgPool2D = MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D
@@ -82,6 +96,7 @@ __all__ = [
     "Maximum",
     "Minimum",
     "Concatenate",
+    "Dot",
     "add",
     "subtract",
     "multiply",
@@ -89,6 +104,7 @@ __all__ = [
     "maximum",
     "minimum",
     "concatenate",
+    "dot",
     "Normalization",
     "Rescaling",
     "Resizing",
@@ -107,6 +123,7 @@ __all__ = [
     "DepthwiseConv2D",
     "SeparableConv2D",
     "SimpleRNNCell",
+    "StackedRNNCells",
     "LSTMCell",
     "GRUCell",
     "RNN",

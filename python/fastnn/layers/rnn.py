@@ -1,5 +1,6 @@
-"""Recurrent layers (Keras 3): SimpleRNN, LSTM, GRU, their cells, the generic RNN(cell) layer,
-Bidirectional, TimeDistributed and Masking.
+"""Recurrent layers (Keras 3): SimpleRNN, LSTM, GRU, their cells, StackedRNNCells, the generic
+RNN(cell) layer (``RNN([cell, cell, ...])`` stacks cells), Bidirectional, TimeDistributed and
+Masking.
 
 Inputs are (batch, timesteps, features). Weight layouts are Keras's: ``kernel`` (features,
 k * units), ``recurrent_kernel`` (units, k * units), ``bias`` (k * units,) -- (2, 3 * units) for
@@ -39,6 +40,7 @@ from .. import initializers as _initializers
 from .. import random as _random
 from .. import regularizers as _regularizers
 from ..autograd import Function
+from ..symbolic import flatten
 from ..tensor import Tensor
 from .base import Layer
 
@@ -46,6 +48,7 @@ __all__ = [
     "SimpleRNNCell",
     "LSTMCell",
     "GRUCell",
+    "StackedRNNCells",
     "RNN",
     "SimpleRNN",
     "LSTM",
@@ -225,6 +228,25 @@ def _states_list(states) -> list:
     return list(states) if isinstance(states, (list, tuple)) else [states]
 
 
+def _flat_states(states) -> list:
+    """Nested lists of states (StackedRNNCells: one list per cell) as one flat list, in order."""
+    return flatten(states) if isinstance(states, (list, tuple)) else [states]
+
+
+def _flat_sizes(state_size) -> list[int]:
+    """A cell's state_size (an int, a list of ints, or nested lists for stacked cells), flat."""
+    if isinstance(state_size, (list, tuple)):
+        return [v for s in state_size for v in _flat_sizes(s)]
+    if isinstance(state_size, bool) or not isinstance(state_size, (int, np.integer)):
+        raise TypeError(f"a state_size must be an integer or a list of integers, got {state_size!r}")
+    return [int(state_size)]
+
+
+def _cell_output_size(cell) -> int:
+    out = getattr(cell, "output_size", None)
+    return int(out) if out is not None else _flat_sizes(cell.state_size)[0]
+
+
 class SimpleRNNCell(_Cell):
     """The cell of SimpleRNN: ``h = activation(x @ kernel + bias + h_prev @ recurrent_kernel)``.
 
@@ -368,6 +390,121 @@ class GRUCell(_Cell):
         return config
 
 
+class StackedRNNCells(Layer):
+    """A stack of RNN cells that behaves as one cell: each step runs the cells in order, the
+    output of one being the input of the next (Keras 3's StackedRNNCells). ``RNN([c1, c2])``
+    wraps the list in one.
+
+    ``state_size`` is the list of the cells' state sizes (``[[u1, u1], [u2, u2]]`` for two
+    LSTMCells), ``output_size`` the last cell's. An RNN layer over the stack keeps its states
+    flat, in cell order (``h1, c1, h2, c2``): that is the order of ``return_state`` outputs,
+    ``initial_state`` (a nested list per cell is accepted too) and stateful ``states``.
+
+    An RNN over a stack of built-in cells (SimpleRNNCell, LSTMCell, GRUCell with fused
+    activations) runs one fused C++ pass per cell over the whole sequence, as stacked layers
+    with ``return_sequences=True`` would; the results are those of the step-by-step stack,
+    masks and go_backwards included.
+
+    Args:
+        cells: a list of cell layers (each with ``call(inputs, states)`` and a ``state_size``).
+
+    Example::
+
+        cells = [fastnn.layers.LSTMCell(8), fastnn.layers.LSTMCell(4)]
+        layer = fastnn.layers.RNN(fastnn.layers.StackedRNNCells(cells), return_state=True)
+        out, h1, c1, h2, c2 = layer(fastnn.randn(2, 5, 3))
+        out.shape, h1.shape, h2.shape           # (2, 4) (2, 8) (2, 4)
+    """
+
+    def __init__(self, cells, **kwargs):
+        if isinstance(cells, Layer) or not isinstance(cells, (list, tuple)):
+            raise TypeError(f"StackedRNNCells: cells must be a list of RNN cells, got cells={cells!r}")
+        if not cells:
+            raise ValueError("StackedRNNCells: cells must contain at least one cell, got cells=[]")
+        for c in cells:
+            if not isinstance(c, Layer) or not callable(getattr(c, "call", None)) or not hasattr(c, "state_size"):
+                raise TypeError(
+                    "StackedRNNCells: every cell must be a Layer with call(inputs, states) and a state_size, "
+                    f"got {c!r}"
+                )
+        super().__init__(**kwargs)
+        self.cells = list(cells)
+
+    @property
+    def state_size(self) -> list:
+        return [c.state_size for c in self.cells]
+
+    @property
+    def output_size(self) -> int:
+        return _cell_output_size(self.cells[-1])
+
+    def _counts(self) -> list[int]:
+        return [len(_flat_sizes(c.state_size)) for c in self.cells]
+
+    def build(self, input_shape) -> None:
+        shape = tuple(input_shape)
+        for cell in self.cells:
+            if not cell.built:
+                cell._maybe_build(shape)
+            shape = (shape[0], _cell_output_size(cell))
+        self.built = True
+
+    def get_initial_state(self, batch_size: int) -> list:
+        """One list of zero states per cell (a cell's own get_initial_state where it has one)."""
+        out = []
+        for cell in self.cells:
+            fn = getattr(cell, "get_initial_state", None)
+            if fn is not None:
+                out.append(_states_list(fn(batch_size)))
+            else:
+                out.append([Tensor(np.zeros((batch_size, s), np.float32)) for s in _flat_sizes(cell.state_size)])
+        return out
+
+    def call(self, inputs, states, training=False):
+        """One step of every cell in order. `states`: the cells' states, flat (h1, c1, h2, ...) or
+        one list per cell; returns ``(output, [states of cell 1, states of cell 2, ...])``."""
+        flat = _flat_states(states)
+        counts = self._counts()
+        if len(flat) != sum(counts):
+            raise ValueError(
+                f"StackedRNNCells '{self.name}' expects {sum(counts)} states ({counts} for its cells), "
+                f"got {len(flat)}"
+            )
+        new_states, k = [], 0
+        for cell, n in zip(self.cells, counts):
+            kw = {"training": training} if cell._call_accepts_training else {}
+            inputs, new = cell.call(inputs, flat[k:k + n], **kw)
+            new_states.append(_flat_states(new))
+            k += n
+        return inputs, new_states
+
+    # dropout masks are cached per cell for one sequence; the RNN layer resets them after a call
+    def reset_dropout_mask(self) -> None:
+        for c in self.cells:
+            if hasattr(c, "reset_dropout_mask"):
+                c.reset_dropout_mask()
+
+    def reset_recurrent_dropout_mask(self) -> None:
+        for c in self.cells:
+            if hasattr(c, "reset_recurrent_dropout_mask"):
+                c.reset_recurrent_dropout_mask()
+
+    def get_config(self) -> dict:
+        from . import serialize
+
+        config = super().get_config()
+        config["cells"] = [serialize(c) for c in self.cells]
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> StackedRNNCells:
+        from . import deserialize
+
+        config = dict(config)
+        cells = [deserialize(c, custom_objects) for c in config.pop("cells")]
+        return cls(cells, **config)
+
+
 # ---------------------------------------------------------------------------- fused op
 class _FusedRNN(Function):
     """One recurrent layer over the whole sequence in C++ (_C.rnn_forward / _C.rnn_backward).
@@ -399,7 +536,8 @@ class RNN(Layer):
 
     Args:
         cell: a cell layer with ``call(inputs, states, training)`` returning ``(output, new_states)``,
-            a ``state_size`` (an int or a list of ints) and an ``output_size``.
+            a ``state_size`` (an int or a list of ints) and an ``output_size``; or a list of cells,
+            run as one StackedRNNCells (states flat in cell order: ``h1, c1, h2, c2, ...``).
         return_sequences: return the whole output sequence (batch, time, units) instead of the last
             output.
         return_state: also return the final states (as ``output, *states``).
@@ -433,10 +571,7 @@ class RNN(Layer):
         **kwargs,
     ):
         if isinstance(cell, (list, tuple)):
-            raise ValueError(
-                "RNN: stacked cells (a list of cells) are not supported; stack RNN layers with "
-                f"return_sequences=True instead (got {len(cell)} cells)"
-            )
+            cell = StackedRNNCells(cell)
         if not isinstance(cell, Layer) or not hasattr(cell, "state_size"):
             raise TypeError(f"RNN: cell must be a Layer with call(inputs, states) and a state_size, got cell={cell!r}")
         super().__init__(**kwargs)
@@ -451,8 +586,7 @@ class RNN(Layer):
 
     # ------------------------------------------------------------------ shapes
     def _state_sizes(self) -> list[int]:
-        s = self.cell.state_size
-        return [int(v) for v in s] if isinstance(s, (list, tuple)) else [int(s)]
+        return _flat_sizes(self.cell.state_size)
 
     @staticmethod
     def _seq_shape(input_shape):
@@ -472,6 +606,9 @@ class RNN(Layer):
             self.cell._maybe_build((shape[0], shape[-1]))
             for w in self.cell._own_weights:
                 w.path = f"{self.name}/{self.cell.name}/{w.name}"
+            for c in self.cell.cells if isinstance(self.cell, StackedRNNCells) else ():
+                for w in c._own_weights:
+                    w.path = f"{self.name}/{self.cell.name}/{c.name}/{w.name}"
         if self.stateful:
             batch = shape[0] if shape[0] is not None else (self._batch_input_shape or (None,))[0]
             if batch is None:
@@ -486,7 +623,7 @@ class RNN(Layer):
     def compute_output_shape(self, input_shape):
         shape = self._seq_shape(input_shape)
         self._check_input_shape(shape)
-        u = self.cell.output_size
+        u = _cell_output_size(self.cell)
         out = (shape[0], shape[1], u) if self.return_sequences else (shape[0], u)
         if self.return_state:
             return (out,) + tuple((shape[0], s) for s in self._state_sizes())
@@ -511,7 +648,7 @@ class RNN(Layer):
         if states is None:
             self.states = [Tensor(np.zeros((b, s), np.float32)) for s in self._state_sizes()]
             return
-        states = _states_list(states)
+        states = _flat_states(states)
         if len(states) != len(self._state_sizes()):
             raise ValueError(f"layer '{self.name}' has {len(self._state_sizes())} states, got {len(states)}")
         out = []
@@ -528,21 +665,39 @@ class RNN(Layer):
     def __call__(self, inputs, *args, initial_state=None, **kwargs):
         if initial_state is not None:
             # states travel with the inputs, so that symbolic initial states join the graph
-            inputs = [inputs] + _states_list(initial_state)
+            inputs = [inputs] + _flat_states(initial_state)
         if kwargs.get("mask", 0) is None:
             kwargs.pop("mask")
         return super().__call__(inputs, *args, **kwargs)
 
-    def _fused_opts(self, training) -> tuple | None:
-        cell = self.cell
-        name = type(cell).__name__
+    def _cells(self) -> list:
+        return list(self.cell.cells) if isinstance(self.cell, StackedRNNCells) else [self.cell]
+
+    @staticmethod
+    def _fused_codes(cell, training) -> tuple | None:
+        """(cell code, activation code, recurrent activation code) of the fused kernels, or None
+        where the cell needs the generic loop."""
         if type(cell) not in (SimpleRNNCell, LSTMCell, GRUCell):
             return None
         acts = cell._fused_activations()
         if acts is None or (training and cell.recurrent_dropout > 0):
             return None
-        code = _CELL_CODES.get(name, 2 if getattr(cell, "reset_after", True) else 3)
-        return (code, acts[0], acts[1], self.go_backwards, self.zero_output_for_mask, self.return_sequences)
+        code = _CELL_CODES.get(type(cell).__name__, 2 if getattr(cell, "reset_after", True) else 3)
+        return (code, acts[0], acts[1])
+
+    def _fused_opts(self, training) -> list | None:
+        """The fused kernels' options, one tuple per cell (a stack runs cell after cell over the
+        whole sequence), or None for the generic loop."""
+        cells = self._cells()
+        codes = [self._fused_codes(c, training) for c in cells]
+        if any(c is None for c in codes):
+            return None
+        last = len(cells) - 1
+        # Cells after the first read the previous cell's output sequence, which is already in
+        # processing order; a masked step leaves every cell's state untouched, so the stack's
+        # step-by-step semantics hold cell by cell.
+        return [code + (self.go_backwards if i == 0 else False, self.zero_output_for_mask,
+                        self.return_sequences if i == last else True) for i, code in enumerate(codes)]
 
     def _mask_array(self, mask, seq: Tensor):
         if isinstance(mask, (list, tuple)):
@@ -554,8 +709,11 @@ class RNN(Layer):
         if m.shape != (b, t):
             raise ValueError(f"layer '{self.name}': the mask must have shape (batch, timesteps) = {(b, t)}, "
                              f"got {m.shape}")
-        m = np.ascontiguousarray(m != 0, dtype=np.float32)
-        return m if seq.device == "cpu" else _C.to_device(m)
+        return np.ascontiguousarray(m != 0, dtype=np.float32)
+
+    @staticmethod
+    def _on_device(m: np.ndarray | None, seq: Tensor):
+        return m if m is None or seq.device == "cpu" else _C.to_device(m)
 
     def call(self, sequences, initial_state=None, mask=None, training=None):
         if isinstance(sequences, (list, tuple)):
@@ -577,7 +735,7 @@ class RNN(Layer):
             initial_state = self.states
         if initial_state is not None:
             initial_state = [s if isinstance(s, Tensor) else Tensor(np.asarray(s, np.float32)) for s in
-                             _states_list(initial_state)]
+                             _flat_states(initial_state)]
             if len(initial_state) != len(sizes):
                 raise ValueError(f"layer '{self.name}' expects {len(sizes)} initial state(s), got "
                                  f"{len(initial_state)}")
@@ -591,7 +749,8 @@ class RNN(Layer):
             if opts is not None:
                 output, states = self._fused_call(sequences, initial_state, mask_arr, training, opts)
             else:
-                output, states = self._loop_call(sequences, initial_state, mask_arr, training)
+                output, states = self._loop_call(sequences, initial_state, self._on_device(mask_arr, sequences),
+                                                 training)
         finally:
             if hasattr(self.cell, "reset_dropout_mask"):
                 self.cell.reset_dropout_mask()
@@ -603,16 +762,29 @@ class RNN(Layer):
         return output
 
     def _fused_call(self, x, initial_state, mask, training, opts):
-        cell = self.cell
-        if x.shape[-1] != cell.kernel.shape[0]:
-            raise ValueError(f"Input of layer '{self.name}' is incompatible: expected {cell.kernel.shape[0]} "
+        cells = self._cells()
+        if x.shape[-1] != cells[0].kernel.shape[0]:
+            raise ValueError(f"Input of layer '{self.name}' is incompatible: expected {cells[0].kernel.shape[0]} "
                              f"features, got inputs of shape {x.shape}")
-        if training and cell.dropout > 0:
-            x = x * _dropout_mask((x.shape[0], 1, x.shape[2]), cell.dropout, cell._gen, x)
-        h0 = initial_state[0] if initial_state else None
-        c0 = initial_state[1] if initial_state and opts[0] == 1 else None
-        outs = _FusedRNN.apply(x, cell.kernel, cell.recurrent_kernel, cell.bias, h0, c0, mask, opts)
-        return outs[0], list(outs[1:])
+        dev_mask = self._on_device(mask, x)
+        if mask is not None and self.go_backwards and len(cells) > 1:
+            # the cells after the first see the sequence in processing order
+            later_mask = self._on_device(np.ascontiguousarray(mask[:, ::-1]), x)
+        else:
+            later_mask = dev_mask
+        states, k = [], 0
+        for i, (cell, o) in enumerate(zip(cells, opts)):
+            if training and cell.dropout > 0:
+                x = x * _dropout_mask((x.shape[0], 1, x.shape[2]), cell.dropout, cell._gen, x)
+            n = 2 if o[0] == 1 else 1
+            h0 = initial_state[k] if initial_state else None
+            c0 = initial_state[k + 1] if initial_state and n == 2 else None
+            k += n
+            outs = _FusedRNN.apply(x, cell.kernel, cell.recurrent_kernel, cell.bias, h0, c0,
+                                   dev_mask if i == 0 else later_mask, o)
+            x = outs[0]
+            states.extend(outs[1:])
+        return x, states
 
     def _loop_call(self, x, initial_state, mask, training):
         cell = self.cell
@@ -626,7 +798,7 @@ class RNN(Layer):
         for s in range(t):
             i = t - 1 - s if self.go_backwards else s
             out, new = cell.call(x[:, i], states, **kw)
-            new = _states_list(new)
+            new = _flat_states(new)
             if mask_t is not None:
                 m = mask_t[:, i:i + 1]
                 fallback = prev if (prev is not None and not self.zero_output_for_mask) else out * 0.0
@@ -872,7 +1044,7 @@ class Bidirectional(Layer):
 
     def __call__(self, inputs, *args, initial_state=None, **kwargs):
         if initial_state is not None:
-            inputs = [inputs] + _states_list(initial_state)
+            inputs = [inputs] + _flat_states(initial_state)
         if kwargs.get("mask", 0) is None:
             kwargs.pop("mask")
         return super().__call__(inputs, *args, **kwargs)
