@@ -1425,8 +1425,9 @@ class Trainer:
 def _overrides(cb, base: type) -> bool:
     """Whether a callback overrides a per-batch hook (then it needs logs every batch)."""
     t = type(cb)
+    own = getattr(cb, "__dict__", {})  # LambdaCallback sets its hooks on the instance
     for name in ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end"):
-        if getattr(t, name, None) is not getattr(base, name, None):
+        if name in own or getattr(t, name, None) is not getattr(base, name, None):
             return True
     return False
 
