@@ -368,17 +368,21 @@ def test_predict_on_batch_keeps_direct_path_without_override():
 
 
 def test_default_path_untouched_when_not_overridden(monkeypatch):
-    """fit/evaluate/predict of a plain model never call the public steps."""
+    """fit/evaluate/predict of a plain model neither call the public steps nor build step data."""
+    from fastnn.models import step_data, trainer
+
+    def fail(*args, **kwargs):
+        pytest.fail("the custom-step path was taken")
+
+    monkeypatch.setattr(trainer, "unpack_x_y_sample_weight", fail)  # every public default step calls it
+    monkeypatch.setattr(step_data.StepData, "__init__", fail)
     x, y = _data(20)
     m = _mlp(models.Model)
-    for name in ("train_step", "test_step", "predict_step"):
-        monkeypatch.setattr(models.Model, name, lambda self, data, _n=name: pytest.fail(f"{_n} was called"))
-    # the monkeypatched methods count as overridden on Model itself; restore the check's base
-    monkeypatch.setattr(models.Model, "_overridden", lambda self, step: False)
-    m.fit(x, y, epochs=1, verbose=0)
+    m.fit(x, y, epochs=1, verbose=0, validation_split=0.2)
     m.evaluate(x, y, verbose=0)
     m.predict(x, verbose=0)
     m.train_on_batch(x, y)
+    m.test_on_batch(x, y)
     m.predict_on_batch(x)
 
 

@@ -641,8 +641,10 @@ class Trainer:
         """Whether a subclass replaced `step` (or, for the training and test steps, the loss or
         metric computation they call): then the loops call the public step."""
         t = type(self)
-        names = ("predict_step",) if step == "predict_step" else (step, "compute_loss", "compute_metrics")
-        return any(getattr(t, nm) is not getattr(Trainer, nm) for nm in names)
+        if step == "predict_step":
+            return t.predict_step is not _DEFAULT_PREDICT_STEP
+        return (getattr(t, step) is not _DEFAULT_STEPS[step] or t.compute_loss is not _DEFAULT_STEPS["compute_loss"]
+                or t.compute_metrics is not _DEFAULT_STEPS["compute_metrics"])
 
     @property
     def metrics_names(self) -> list[str]:
@@ -1315,7 +1317,7 @@ class Trainer:
 
     def predict_on_batch(self, x):
         """Outputs for one batch, as NumPy arrays."""
-        if self._overridden("predict_step"):
+        if type(self).predict_step is not _DEFAULT_PREDICT_STEP:
             sd = self._step_data(x)
             with no_grad():
                 if not self.built and self._defines_call():
@@ -1349,7 +1351,7 @@ class Trainer:
         sw = self._sample_weights(ys, sample_weight, class_weight)
         self._check_cardinality(xs, ys, sw)
         self._ensure_ready([a[:1] for a in xs])
-        self.reset_metrics()
+        self._reset_metrics()  # the compiled ones; the loss comes from this batch's tracker
         total, parts, outs = self._train_step(xs, ys, sw)
         tr = self._Tracker(len(ys))
         tr.add(total, parts, len(xs[0]))
@@ -1370,7 +1372,7 @@ class Trainer:
         sw = self._sample_weights(ys, sample_weight, None)
         self._check_cardinality(xs, ys, sw)
         self._ensure_ready([a[:1] for a in xs])
-        self.reset_metrics()
+        self._reset_metrics()  # the compiled ones; the loss comes from this batch's tracker
         total, parts, outs = self._test_step(xs, ys, sw)
         tr = self._Tracker(len(ys))
         tr.add(total, parts, len(xs[0]))
@@ -1420,6 +1422,10 @@ class Trainer:
         if proba.ndim == 2 and proba.shape[1] == 1:
             return np.hstack([1.0 - proba, proba])
         return proba
+
+
+_DEFAULT_STEPS = {nm: getattr(Trainer, nm) for nm in ("train_step", "test_step", "compute_loss", "compute_metrics")}
+_DEFAULT_PREDICT_STEP = Trainer.predict_step
 
 
 def _overrides(cb, base: type) -> bool:
