@@ -294,8 +294,12 @@ def test_test_step_override_used_by_evaluate_and_validation():
     after = ref.fit(x, y, epochs=1, batch_size=40, shuffle=False, validation_data=(x, y), verbose=0)
     np.testing.assert_allclose(h.history["val_loss"], np.array(after.history["val_loss"]) * 0.5, rtol=1e-6)
     np.testing.assert_allclose(h.history["loss"], after.history["loss"], rtol=1e-12)
-    h = m.fit(x, y, epochs=1, batch_size=8, validation_split=0.25, verbose=0)
+    it = m.optimizer.iterations
+    h = m.fit(x, y, epochs=1, batch_size=8, validation_split=0.25, shuffle=False, verbose=0)
     assert set(h.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert m.optimizer.iterations - it == 4  # trained on the first 30 samples only
+    held_out = m.evaluate(x[30:], y[30:], batch_size=8, verbose=0, return_dict=True)
+    np.testing.assert_allclose(h.history["val_loss"], [held_out["loss"]], rtol=1e-6)
 
 
 def test_test_step_with_custom_train_step_and_x_only():

@@ -18,6 +18,15 @@ already compiled model updates. This is what the classic GAN recipe relies on::
 Compile again after changing ``trainable`` to make the change count. A model compiled before it
 is built (a Sequential without an input shape) captures its trainable weights at its first
 training step.
+
+Custom training, as Keras 3: a subclass overrides ``train_step(data)`` (and ``test_step``,
+``predict_step``); fit / evaluate / predict and the ``*_on_batch`` calls then hand it each batch
+as ``x``, ``(x, y)`` or ``(x, y, sample_weight)`` of Tensors (``fastnn.utils.
+unpack_x_y_sample_weight``) and show the dict of logs it returns. Inside a step:
+``zero_grad()``, ``compute_loss(...)``, ``loss.backward()``, ``self.optimizer.apply(grads,
+variables)``, ``compute_metrics(...)`` and ``self.metrics`` (reset at each epoch and evaluate
+start). A subclass that overrides none of them runs the flat internal step (``_train_step``),
+which computes the same numbers without building per-batch structures.
 """
 
 from __future__ import annotations
@@ -116,10 +125,10 @@ class _CompileMetrics:
     name = "compile_metrics"
 
     def __init__(self, model: Trainer):
-        self._model = weakref.ref(model)
+        self._owner = model  # a plain reference, so that a deep copy of the model points at the copy
 
     def update_state(self, y, y_pred, sample_weight=None) -> None:
-        model = self._model()
+        model = self._owner
         if y is None:
             raise ValueError(f"the compiled metrics of model '{model.name}' need targets, got y=None")
         ys = model._y_arrays(y)
@@ -131,7 +140,7 @@ class _CompileMetrics:
         model._update_metrics(ys, outs, sw)
 
     def result(self) -> dict:
-        model = self._model()
+        model = self._owner
         c = model._compiled
         if c is None or c.metrics is None:
             return {}
@@ -142,7 +151,7 @@ class _CompileMetrics:
         return out
 
     def reset_state(self) -> None:
-        self._model()._reset_metrics()
+        self._owner._reset_metrics()
 
     def __repr__(self) -> str:
         return f"<CompileMetrics {self.result()}>"
@@ -605,6 +614,7 @@ class Trainer:
                     self.optimizer.apply([w.grad for w in ws], ws)
                     return self.compute_metrics(x, y, y_pred, sw)
         """
+        self._check_compiled("train_step")
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         self.zero_grad()
         y_pred = self(x, training=True)
@@ -624,6 +634,7 @@ class Trainer:
         it, without gradient recording); ``data`` as for ``train_step``. Returns a dict of logs.
         The default forwards with training=False, updates the loss tracker with
         ``compute_loss`` and returns ``compute_metrics``."""
+        self._check_compiled("test_step")
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
         loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False)
@@ -787,11 +798,12 @@ class Trainer:
         val = None
         custom_val = None
         if self._overridden("test_step") and (validation_data is not None or validation_split):
-            # the training data, split as below, in the structure an overridden test_step expects
+            # the validation data (or the held-out part, split as below) in the structure given,
+            # for the overridden test_step
             custom_val = self._validation_step_data(x, y, sample_weight, validation_data, validation_split)
-            validation_data, validation_split = None, 0.0
         if validation_data is not None:
-            val = self._unpack_validation(validation_data)
+            if custom_val is None:
+                val = self._unpack_validation(validation_data)
         elif validation_split:
             split = int(math.floor(n * (1.0 - float(validation_split))))
             if split == 0 or split == n:
@@ -799,7 +811,8 @@ class Trainer:
                     f"validation_split={validation_split} leaves {split} training and {n - split} validation "
                     f"samples out of {n}; use a different split"
                 )
-            val = ([a[split:] for a in xs], [a[split:] for a in ys], None if sw is None else sw[split:])
+            if custom_val is None:
+                val = ([a[split:] for a in xs], [a[split:] for a in ys], None if sw is None else sw[split:])
             xs, ys = [a[:split] for a in xs], [a[:split] for a in ys]
             sw = None if sw is None else sw[:split]
             n = split
