@@ -672,3 +672,43 @@ def test_epoch_logs_come_from_metrics_when_keys_match():
     cb = fastnn.callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: seen.append(logs["loss"]))
     h = m.fit(x, y, batch_size=10, epochs=1, shuffle=False, verbose=0, callbacks=[cb])
     np.testing.assert_allclose(h.history["loss"], [np.mean(seen)], rtol=1e-6)
+
+
+class ViaComputeMetrics(models.Model):
+    """The default step with compute_metrics (which also reports the per-output loss trackers
+    compute_loss updates)."""
+
+    def train_step(self, data):
+        x, y, sw = unpack_x_y_sample_weight(data)
+        self.zero_grad()
+        y_pred = self(x, training=True)
+        loss = self.compute_loss(x, y, y_pred, sw)
+        self.metrics[0].update_state(loss, sample_weight=len(x))
+        loss.backward()
+        self.optimizer.apply_gradients((w.grad, w) for w in self.trainable_weights)
+        return self.compute_metrics(x, y, y_pred, sw)
+
+
+def test_two_outputs_default_step_reproduced():
+    def make(cls):
+        fastnn.utils.set_random_seed(4)
+        inp = layers.Input((5,), name="inp")
+        h = layers.Dense(6, activation="tanh")(inp)
+        out_a = layers.Dense(1, name="reg")(h)
+        out_b = layers.Dense(3, activation="softmax", name="cls")(h)
+        m = cls(inp, [out_a, out_b])
+        m.compile(optimizer="sgd", loss=["mse", "sparse_categorical_crossentropy"], loss_weights=[0.5, 1.0],
+                  metrics=[["mae"], ["accuracy"]])
+        return m
+
+    x, yc = _data(40)
+    yr = x[:, :1] * 2.0
+    a, b = make(models.Model), make(ViaComputeMetrics)
+    assert [m.name for m in b.metrics] == ["loss", "compile_metrics", "reg_loss", "cls_loss"]
+    ha = a.fit(x, [yr, yc], epochs=2, batch_size=8, shuffle=False, verbose=0)
+    hb = b.fit(x, [yr, yc], epochs=2, batch_size=8, shuffle=False, verbose=0)
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(wa, wb)
+    assert set(hb.history) == set(ha.history) == {"loss", "reg_loss", "cls_loss", "reg_mae", "cls_accuracy"}
+    for k in ha.history:
+        np.testing.assert_allclose(hb.history[k], ha.history[k], rtol=1e-12, err_msg=k)
