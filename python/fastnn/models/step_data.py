@@ -117,6 +117,19 @@ class StepData:
         return [n + " size" for n in names]
 
     @property
+    def y_arrays(self) -> list:
+        return self.arrays[self.n_x:self.n_xy]
+
+    def set_sample_weight(self, sw: np.ndarray) -> None:
+        """Attach (or replace) the per-sample weights (after class_weight is folded in)."""
+        if self.sw_i is None:
+            self.sw_i = len(self.arrays)
+            self.arrays.append(sw)
+        else:
+            self.arrays[self.sw_i] = sw
+        self._check_lengths()
+
+    @property
     def n(self) -> int:
         return len(self.arrays[0])
 

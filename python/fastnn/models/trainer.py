@@ -791,7 +791,7 @@ class Trainer:
         if self._overridden("train_step"):
             return self._fit_custom(x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data,
                                     shuffle, class_weight, sample_weight, initial_epoch, validation_batch_size,
-                                    validation_freq)
+                                    validation_freq, validation_steps)
         xs, ys = self._x_arrays(x), self._y_arrays(y)
         sw = self._sample_weights(ys, sample_weight, class_weight)
         n = self._check_cardinality(xs, ys, sw)
@@ -868,7 +868,7 @@ class Trainer:
             if (val is not None or custom_val is not None) and (epoch + 1) % validation_freq == 0:
                 vbs = validation_batch_size or batch_size
                 if custom_val is not None:
-                    vlogs = self._evaluate_custom(custom_val, vbs)
+                    vlogs = self._evaluate_custom(custom_val, vbs, steps=validation_steps)
                 else:
                     vlogs = self._evaluate_arrays(*val, batch_size=vbs)
                 logs.update({"val_" + k: v for k, v in vlogs.items()})
@@ -889,11 +889,7 @@ class Trainer:
         if sample_weight is not None or class_weight is not None:
             if class_weight is not None and not sd.has_y:
                 raise ValueError("class_weight needs targets: pass y (got y=None)")
-            ys = sd.arrays[sd.n_x:]
-            sw = self._sample_weights(ys, sample_weight, class_weight)
-            sd.sw_i = len(sd.arrays)
-            sd.arrays.append(sw)
-            sd._check_lengths()
+            sd.set_sample_weight(self._sample_weights(sd.y_arrays, sample_weight, class_weight))
         return sd
 
     def _validation_step_data(self, x, y, sample_weight, validation_data, validation_split):
@@ -935,7 +931,8 @@ class Trainer:
             return _sd.step_logs(self.test_step(data), "test_step")
 
     def _fit_custom(self, x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data, shuffle,
-                    class_weight, sample_weight, initial_epoch, validation_batch_size, validation_freq):
+                    class_weight, sample_weight, initial_epoch, validation_batch_size, validation_freq,
+                    validation_steps=None):
         """fit on arrays with an overridden train_step: each batch is handed to it as
         ``x``, ``(x, y)`` or ``(x, y, sample_weight)`` of Tensors."""
         sd = self._step_data(x, y, sample_weight, class_weight)
@@ -993,8 +990,10 @@ class Trainer:
             logs = dict(self._metrics_or_logs(step_logs))
             if val is not None and (epoch + 1) % validation_freq == 0:
                 vbs = validation_batch_size or batch_size
-                vlogs = self._evaluate_custom(val, vbs) if self._overridden("test_step") else \
-                    self._evaluate_arrays(*val, batch_size=vbs)
+                if self._overridden("test_step"):
+                    vlogs = self._evaluate_custom(val, vbs, steps=validation_steps)
+                else:
+                    vlogs = self._evaluate_arrays(*val, batch_size=vbs)
                 logs.update({"val_" + k: v for k, v in vlogs.items()})
             cbs.on_epoch_end(epoch, logs)
             if self.stop_training:
