@@ -1,10 +1,9 @@
 """Keras 3's custom-training contract: overriding train_step / test_step / predict_step, with
 compute_loss, compute_metrics, Model.metrics and the optimizer's apply from inside a step."""
 
+import fastnn
 import numpy as np
 import pytest
-
-import fastnn
 from fastnn import layers, models
 from fastnn.utils import pack_x_y_sample_weight, unpack_x_y_sample_weight
 
@@ -582,8 +581,10 @@ def _changed(a, b):
 def test_gan_two_optimizers_update_only_their_half(freeze_d):
     fastnn.utils.set_random_seed(3)
     latent = 4
-    disc = models.Sequential([layers.Input((6,)), layers.Dense(8, activation="tanh"), layers.Dense(1)], name="discriminator")
-    gen = models.Sequential([layers.Input((latent,)), layers.Dense(8, activation="tanh"), layers.Dense(6)], name="generator")
+    disc = models.Sequential([layers.Input((6,)), layers.Dense(8, activation="tanh"), layers.Dense(1)],
+                             name="discriminator")
+    gen = models.Sequential([layers.Input((latent,)), layers.Dense(8, activation="tanh"), layers.Dense(6)],
+                            name="generator")
     gan = GAN(disc, gen, latent, freeze_d=freeze_d)
     gan.compile(d_optimizer=fastnn.optimizers.Adam(learning_rate=0.001),
                 g_optimizer=fastnn.optimizers.Adam(learning_rate=0.001),

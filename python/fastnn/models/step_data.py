@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from ..utils import pack_x_y_sample_weight, unpack_x_y_sample_weight
+from ..utils import pack_x_y_sample_weight
 
 __all__ = ["StepData", "step_logs", "to_numpy_struct", "concat_structs", "is_structure"]
 

@@ -44,7 +44,7 @@ from ..autograd import no_grad
 from ..layers import base as _base
 from ..symbolic import flatten
 from ..tensor import Tensor
-from ..utils import pack_x_y_sample_weight, unpack_x_y_sample_weight
+from ..utils import unpack_x_y_sample_weight
 from . import step_data as _sd
 
 __all__ = ["Trainer"]
