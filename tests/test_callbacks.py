@@ -284,6 +284,17 @@ def test_lambda_callback():
         C.LambdaCallback(on_epoch_end=3)
 
 
+def test_lambda_callback_batch_hooks_run_in_model_fit():
+    # the hooks live on the instance, not the class: fit must still call them every batch
+    seen = []
+    cb = C.LambdaCallback(on_train_batch_end=lambda batch, logs: seen.append((batch, sorted(logs))))
+    inp = fastnn.layers.Input((2,))
+    m = fastnn.models.Model(inp, fastnn.layers.Dense(1)(inp))
+    m.compile(optimizer="sgd", loss="mse")
+    m.fit(np.zeros((6, 2), np.float32), np.zeros((6, 1), np.float32), batch_size=2, verbose=0, callbacks=[cb])
+    assert seen == [(0, ["loss"]), (1, ["loss"]), (2, ["loss"])]
+
+
 def test_lambda_callback_stops_training():
     m = StandIn()
     cb = C.LambdaCallback(on_epoch_end=lambda epoch, logs: setattr(m, "stop_training", epoch == 1))

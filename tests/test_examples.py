@@ -28,6 +28,13 @@ def test_multiclass_classifier_example():
     assert _load("multiclass_classifier").main(epochs=100, verbose=0) >= 0.93
 
 
+def test_vae_digits_example(capsys):
+    res = _load("vae_digits").main(epochs=3, verbose=0)
+    assert res["last_loss"] < 0.8 * res["first_loss"]
+    assert res["last_kl_loss"] > 0
+    assert "nearest latent centroid" in capsys.readouterr().out
+
+
 def test_demo_reaches_good_accuracy(capsys):
     from fastnn.demo import main
 

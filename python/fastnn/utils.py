@@ -29,6 +29,8 @@ __all__ = [
     "plot_history",
     "plot_roc",
     "pad_sequences",
+    "pack_x_y_sample_weight",
+    "unpack_x_y_sample_weight",
 ]
 
 
@@ -99,6 +101,54 @@ def normalize(x: Any, axis: int = -1, order: int = 2):
     norm[norm == 0] = 1
     out = a / np.expand_dims(norm, axis)
     return Tensor(out.astype(np.float32)) if isinstance(x, Tensor) else out
+
+
+# ------------------------------------------------------------------- step data
+def unpack_x_y_sample_weight(data: Any) -> tuple:
+    """Split the ``data`` that fit/evaluate/predict hand to ``train_step`` / ``test_step`` /
+    ``predict_step`` into ``(x, y, sample_weight)`` (missing parts are None), as Keras's
+    ``keras.utils.unpack_x_y_sample_weight``.
+
+    ``data`` is ``x``, ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)``; a list is read as a tuple.
+
+    Example::
+
+        def train_step(self, data):
+            x, y, sample_weight = fastnn.utils.unpack_x_y_sample_weight(data)
+    """
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return (data, None, None)
+    if len(data) == 1:
+        return (data[0], None, None)
+    if len(data) == 2:
+        return (data[0], data[1], None)
+    if len(data) == 3:
+        return (data[0], data[1], data[2])
+    raise ValueError(
+        "Data is expected to be in format `x`, `(x,)`, `(x, y)`, or `(x, y, sample_weight)`, "
+        f"found a {type(data).__name__} of length {len(data)}"
+    )
+
+
+def pack_x_y_sample_weight(x: Any, y: Any = None, sample_weight: Any = None) -> Any:
+    """The inverse of unpack_x_y_sample_weight: ``(x, y, sample_weight)``, ``(x, y)``, or x alone
+    when there is no y (wrapped as ``(x,)`` when x is itself a tuple or list, so that unpacking
+    does not read several inputs as (x, y)).
+
+    Example::
+
+        data = fastnn.utils.pack_x_y_sample_weight(x, y)      # (x, y)
+        x, y, sw = fastnn.utils.unpack_x_y_sample_weight(data)  # sw is None
+    """
+    if y is None:
+        if sample_weight is not None:
+            raise ValueError("pack_x_y_sample_weight: a sample_weight needs a y (got y=None)")
+        return (x,) if isinstance(x, (tuple, list)) else x
+    if sample_weight is None:
+        return (x, y)
+    return (x, y, sample_weight)
 
 
 # ---------------------------------------------------------------------------- seeding

@@ -74,8 +74,12 @@ class Variable(Tensor):
 
     @property
     def value(self) -> Tensor:
-        """The current value as a plain Tensor sharing the storage (no graph)."""
-        return Tensor._wrap(self._data)
+        """The current value as a plain Tensor sharing the storage (no graph). Its ``grad`` is
+        the variable's gradient at the time of the call, so Keras's torch-backend idiom
+        ``[v.value.grad for v in model.trainable_weights]`` works."""
+        t = Tensor._wrap(self._data)
+        t.grad = self.grad
+        return t
 
     def assign(self, value: Any) -> Variable:
         """Overwrite the values in place (shape must match)."""

@@ -18,6 +18,15 @@ already compiled model updates. This is what the classic GAN recipe relies on::
 Compile again after changing ``trainable`` to make the change count. A model compiled before it
 is built (a Sequential without an input shape) captures its trainable weights at its first
 training step.
+
+Custom training, as Keras 3: a subclass overrides ``train_step(data)`` (and ``test_step``,
+``predict_step``); fit / evaluate / predict and the ``*_on_batch`` calls then hand it each batch
+as ``x``, ``(x, y)`` or ``(x, y, sample_weight)`` of Tensors (``fastnn.utils.
+unpack_x_y_sample_weight``) and show the dict of logs it returns. Inside a step:
+``zero_grad()``, ``compute_loss(...)``, ``loss.backward()``, ``self.optimizer.apply(grads,
+variables)``, ``compute_metrics(...)`` and ``self.metrics`` (reset at each epoch and evaluate
+start). A subclass that overrides none of them runs the flat internal step (``_train_step``),
+which computes the same numbers without building per-batch structures.
 """
 
 from __future__ import annotations
@@ -35,6 +44,8 @@ from ..autograd import no_grad
 from ..layers import base as _base
 from ..symbolic import flatten
 from ..tensor import Tensor
+from ..utils import unpack_x_y_sample_weight
+from . import step_data as _sd
 
 __all__ = ["Trainer"]
 
@@ -105,6 +116,47 @@ class _Compiled:
         self.metrics: list | None = None  # (output index, metric, weighted) once resolved
 
 
+class _CompileMetrics:
+    """The compiled metrics as one metric, as Keras 3's CompileMetrics: update_state(y, y_pred,
+    sample_weight) updates each (per output, weighted or not) and result() is a dict
+    {logged name: value}. The metrics are resolved ('accuracy' -> which accuracy) from the
+    shapes of the first batch."""
+
+    name = "compile_metrics"
+
+    def __init__(self, model: Trainer):
+        self._owner = model  # a plain reference, so that a deep copy of the model points at the copy
+
+    def update_state(self, y, y_pred, sample_weight=None) -> None:
+        model = self._owner
+        if y is None:
+            raise ValueError(f"the compiled metrics of model '{model.name}' need targets, got y=None")
+        ys = model._y_arrays(y)
+        outs = model._pred_list(y_pred)
+        if len(outs) != len(ys):
+            raise ValueError(f"compute_metrics: got {len(ys)} targets for {len(outs)} predictions")
+        sw = None if sample_weight is None else model._sample_weights([], sample_weight, None)
+        model._resolve_metrics(ys, outs)
+        model._update_metrics(ys, outs, sw)
+
+    def result(self) -> dict:
+        model = self._owner
+        c = model._compiled
+        if c is None or c.metrics is None:
+            return {}
+        out = {}
+        for name, (_, m, _) in zip(model._metric_names, c.metrics):
+            r = m.result()
+            out[name] = float(r) if np.ndim(r) == 0 else np.asarray(r)
+        return out
+
+    def reset_state(self) -> None:
+        self._owner._reset_metrics()
+
+    def __repr__(self) -> str:
+        return f"<CompileMetrics {self.result()}>"
+
+
 class Trainer:
     """compile / fit / evaluate / predict for fastnn.models.Model (mixed in)."""
 
@@ -116,6 +168,9 @@ class Trainer:
         self.history = None
         self.optimizer = None
         self.compiled_loss = None
+        self._loss_tracker = None
+        self._compile_metrics = None
+        self._output_loss_trackers: list = []
 
     # ------------------------------------------------------------------ compile
     def compile(
@@ -166,6 +221,13 @@ class Trainer:
         self._compiled = c
         self.optimizer = c.optimizer
         self.compiled_loss = c.losses
+        metrics_mod = _module("metrics")
+        self._loss_tracker = metrics_mod.Mean(name="loss")
+        has_metrics = any(c.metric_specs) or any(c.weighted_specs)
+        self._compile_metrics = _CompileMetrics(self) if has_metrics else None
+        self._output_loss_trackers = (
+            [metrics_mod.Mean(name=f"{nm}_loss") for nm in names] if n_out > 1 else []
+        )
         self._capture_trainable()
 
     def _per_output(self, spec, n: int, names: list, what: str, scalar_ok: bool = True) -> list:
@@ -402,8 +464,198 @@ class Trainer:
                 m.reset_state()
 
     def reset_metrics(self) -> None:
-        """Reset the state of the compiled metrics."""
-        self._reset_metrics()
+        """Reset every metric in ``metrics`` (fit does it at each epoch start, evaluate at its start)."""
+        for m in self.metrics:
+            m.reset_state()
+
+    @property
+    def metrics(self) -> list:
+        """The metrics fit and evaluate reset and report, as Keras 3: after compile, the loss
+        tracker (a Mean named 'loss'), the compiled metrics (one container named
+        'compile_metrics' whose result is a dict), the per-output loss trackers of a model with
+        several outputs; then the Metric objects assigned as attributes of a subclass (directly
+        or in a list), in assignment order. A subclass may override this property."""
+        out = []
+        if self._loss_tracker is not None:
+            out.append(self._loss_tracker)
+        if self._compile_metrics is not None:
+            out.append(self._compile_metrics)
+        out.extend(self._output_loss_trackers)
+        metric_cls = _module("metrics").Metric
+        own = {id(m) for m in out}
+        for key, value in self.__dict__.items():
+            if key.startswith("_"):
+                continue
+            vals = value if isinstance(value, (list, tuple)) else (value,)
+            for m in vals:
+                if isinstance(m, metric_cls) and id(m) not in own:
+                    own.add(id(m))
+                    out.append(m)
+        return out
+
+    def get_metrics_result(self) -> dict:
+        """The current result of every metric in ``metrics``: {name: float} (a dict result,
+        such as compile_metrics's, is merged in)."""
+        res = {}
+        for m in self.metrics:
+            r = m.result()
+            if isinstance(r, dict):
+                res.update(r)
+            else:
+                res[m.name] = r
+        return _sd.step_logs(res, "get_metrics_result")
+
+    def _metrics_or_logs(self, logs: dict) -> dict:
+        """Epoch logs: the metrics' results when a step's logs have the same keys, else the
+        last step's logs (custom steps may report anything), as Keras."""
+        metric_logs = self.get_metrics_result()
+        if set(logs) == set(metric_logs):
+            return metric_logs
+        return logs
+
+    # ------------------------------------------------------------------ custom-step API
+    def zero_grad(self) -> None:
+        """Clear the gradients of every weight (``v.grad = None``), as torch's
+        ``Module.zero_grad``: backward accumulates into ``.grad``."""
+        for v in self.weights:
+            v.grad = None
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training: bool = True) -> Tensor:
+        """The total loss of a batch: the compiled loss(es) of ``y`` and ``y_pred`` (weighted by
+        ``loss_weights`` and ``sample_weight``) plus the regularization penalties and the losses
+        added with ``add_loss`` in the last forward pass. A scalar Tensor to call ``backward`` on.
+
+        Args:
+            x: the inputs (unused here; a subclass's override may use them).
+            y: the targets (a list or dict for several outputs); may be None without a compiled loss.
+            y_pred: the model's outputs for x.
+            sample_weight: one weight per sample, or None.
+        """
+        c = self._check_compiled("compute_loss")
+        if getattr(self, "_prepared_for", None) is not c:
+            self._prepare_losses()
+            self._prepared_for = c
+        n = self._n_outputs()
+        if any(fn is not None for fn in c.losses):
+            if y is None:
+                raise ValueError(
+                    f"compute_loss: model '{self.name}' has a compiled loss, which needs targets, but got y=None"
+                )
+            if y_pred is None:
+                raise ValueError("compute_loss: the compiled loss needs y_pred (the model's outputs), got y_pred=None")
+            ys = self._y_arrays(y)
+            outs = self._pred_list(y_pred)
+            if len(outs) != n:
+                raise ValueError(f"compute_loss: model '{self.name}' has {n} outputs, got {len(outs)} predictions")
+            for i, (t, p) in enumerate(zip(ys, outs)):
+                if len(t) != p.shape[0]:
+                    raise ValueError(
+                        f"compute_loss: targets of shape {t.shape} and predictions of shape {p.shape} "
+                        f"(output {i}) differ in the number of samples"
+                    )
+        else:
+            ys, outs = [None] * n, [None] * n
+        sw = None
+        if sample_weight is not None:
+            sw = self._sample_weights([], sample_weight, None)
+        total, parts = self._compute_loss(ys, outs, sw)
+        if self._output_loss_trackers:
+            bs = next(len(t) for t in ys if t is not None) if any(t is not None for t in ys) else 1
+            for tracker, p in zip(self._output_loss_trackers, parts):
+                if p is not None:
+                    tracker.update_state(float(p.item()), sample_weight=bs)
+        return total
+
+    def _pred_list(self, y_pred) -> list:
+        if isinstance(y_pred, dict) and getattr(self, "_is_graph", False):
+            missing = [k for k in self.output_names if k not in y_pred]
+            if missing:
+                raise ValueError(f"y_pred is missing outputs {missing}; the outputs are {self.output_names}")
+            flat = [y_pred[k] for k in self.output_names]
+        else:
+            flat = [y_pred] if isinstance(y_pred, (Tensor, np.ndarray)) else flatten(y_pred)
+        return [p if isinstance(p, Tensor) else Tensor(_to_array(p, "y_pred")) for p in flat]
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None) -> dict:
+        """Update the compiled metrics with a batch and return every metric's current result
+        (``get_metrics_result``). The loss tracker is not updated here: the steps do that."""
+        if self._compile_metrics is not None:
+            self._compile_metrics.update_state(y, y_pred, sample_weight=sample_weight)
+        return self.get_metrics_result()
+
+    @staticmethod
+    def _batch_len(x) -> int:
+        leaves = [a for a in flatten(x) if a is not None] if not isinstance(x, (Tensor, np.ndarray)) else [x]
+        return int(leaves[0].shape[0]) if leaves and getattr(leaves[0], "ndim", 0) else 1
+
+    def train_step(self, data) -> dict:
+        """One training step on one batch; fit and train_on_batch call it once per batch.
+
+        ``data`` is ``x``, ``(x, y)`` or ``(x, y, sample_weight)`` (see
+        ``fastnn.utils.unpack_x_y_sample_weight``), as fastnn Tensors in the structure given to
+        fit. Returns a dict of logs ({name: value}; Tensors, NumPy scalars or floats) that the
+        progress bar, History and callbacks receive.
+
+        Override it to customise fit (a GAN, a VAE, ...). This default forwards, computes
+        ``compute_loss``, back-propagates, applies the optimizer to the compiled trainable
+        weights, and returns ``compute_metrics``; when it is not overridden fit runs the same
+        step on a faster internal path.
+
+        Example::
+
+            class MyModel(fastnn.models.Model):
+                def train_step(self, data):
+                    x, y, sw = fastnn.utils.unpack_x_y_sample_weight(data)
+                    self.zero_grad()
+                    y_pred = self(x, training=True)
+                    loss = self.compute_loss(x, y, y_pred, sw)
+                    loss.backward()
+                    ws = self.trainable_weights
+                    self.optimizer.apply([w.grad for w in ws], ws)
+                    return self.compute_metrics(x, y, y_pred, sw)
+        """
+        self._check_compiled("train_step")
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        self.zero_grad()
+        y_pred = self(x, training=True)
+        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
+        self._loss_tracker.update_state(float(loss.item()), sample_weight=self._batch_len(x))
+        loss.backward()
+        train_vars = self._train_vars if self._train_vars is not None else self.trainable_weights
+        pairs = [(v.grad, v) for v in train_vars if v.grad is not None]
+        if pairs:
+            self.optimizer.apply_gradients(pairs)
+        for v in train_vars:
+            v.grad = None
+        return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
+    def test_step(self, data) -> dict:
+        """One evaluation step on one batch (evaluate, test_on_batch and fit's validation call
+        it, without gradient recording); ``data`` as for ``train_step``. Returns a dict of logs.
+        The default forwards with training=False, updates the loss tracker with
+        ``compute_loss`` and returns ``compute_metrics``."""
+        self._check_compiled("test_step")
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False)
+        self._loss_tracker.update_state(float(loss.item()), sample_weight=self._batch_len(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
+    def predict_step(self, data):
+        """The outputs for one batch (predict and predict_on_batch call it, without gradient
+        recording); ``data`` is the batch of x. Return Tensors or arrays (or a list / dict of
+        them); predict joins the batches along the first axis."""
+        x, _, _ = unpack_x_y_sample_weight(data)
+        return self(x, training=False)
+
+    def _overridden(self, step: str) -> bool:
+        """Whether a subclass replaced `step` (or, for the training and test steps, the loss or
+        metric computation they call): then the loops call the public step."""
+        t = type(self)
+        if step == "predict_step":
+            return t.predict_step is not _DEFAULT_PREDICT_STEP
+        return (getattr(t, step) is not _DEFAULT_STEPS[step] or t.compute_loss is not _DEFAULT_STEPS["compute_loss"]
+                or t.compute_metrics is not _DEFAULT_STEPS["compute_metrics"])
 
     @property
     def metrics_names(self) -> list[str]:
@@ -456,10 +708,16 @@ class Trainer:
             self.count += bs
 
     def _logs(self, tr: _Tracker, prefix: str = "") -> dict:
+        # the fast path keeps its sums in tr; the trackers of `metrics` mirror them
+        lt = self._loss_tracker
+        if lt is not None:
+            lt.total, lt.count = tr.total, float(tr.count)
         logs = {prefix + "loss": tr.total / max(tr.count, 1)}
         if self._n_outputs() > 1:
-            for name, p in zip(self.output_names, tr.parts):
+            for name, p, t in zip(self.output_names, tr.parts, self._output_loss_trackers or [None] * len(tr.parts)):
                 logs[f"{prefix}{name}_loss"] = p / max(tr.count, 1)
+                if t is not None:
+                    t.total, t.count = p, float(tr.count)
         if self._compiled.metrics:
             for name, (_, m, _) in zip(self._metric_names, self._compiled.metrics):
                 r = m.result()
@@ -530,12 +788,22 @@ class Trainer:
                 )
             return self._fit_batches(x, epochs, verbose, callbacks, validation_data, class_weight, initial_epoch,
                                      steps_per_epoch, validation_steps, validation_freq)
+        if self._overridden("train_step"):
+            return self._fit_custom(x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data,
+                                    shuffle, class_weight, sample_weight, initial_epoch, validation_batch_size,
+                                    validation_freq, validation_steps)
         xs, ys = self._x_arrays(x), self._y_arrays(y)
         sw = self._sample_weights(ys, sample_weight, class_weight)
         n = self._check_cardinality(xs, ys, sw)
         val = None
+        custom_val = None
+        if self._overridden("test_step") and (validation_data is not None or validation_split):
+            # the validation data (or the held-out part, split as below) in the structure given,
+            # for the overridden test_step
+            custom_val = self._validation_step_data(x, y, sample_weight, validation_data, validation_split)
         if validation_data is not None:
-            val = self._unpack_validation(validation_data)
+            if custom_val is None:
+                val = self._unpack_validation(validation_data)
         elif validation_split:
             split = int(math.floor(n * (1.0 - float(validation_split))))
             if split == 0 or split == n:
@@ -543,7 +811,8 @@ class Trainer:
                     f"validation_split={validation_split} leaves {split} training and {n - split} validation "
                     f"samples out of {n}; use a different split"
                 )
-            val = ([a[split:] for a in xs], [a[split:] for a in ys], None if sw is None else sw[split:])
+            if custom_val is None:
+                val = ([a[split:] for a in xs], [a[split:] for a in ys], None if sw is None else sw[split:])
             xs, ys = [a[:split] for a in xs], [a[:split] for a in ys]
             sw = None if sw is None else sw[:split]
             n = split
@@ -576,7 +845,7 @@ class Trainer:
         logs: dict = {}
         epoch = initial_epoch
         for epoch in range(initial_epoch, epochs):
-            self._reset_metrics()
+            self.reset_metrics()
             cbs.on_epoch_begin(epoch)
             tr = self._Tracker(ny)
             perm = rng.permutation(n) if shuffle else None
@@ -596,8 +865,12 @@ class Trainer:
                 if self.stop_training:
                     break
             logs = self._logs(tr)
-            if val is not None and (epoch + 1) % validation_freq == 0:
-                vlogs = self._evaluate_arrays(*val, batch_size=validation_batch_size or batch_size)
+            if (val is not None or custom_val is not None) and (epoch + 1) % validation_freq == 0:
+                vbs = validation_batch_size or batch_size
+                if custom_val is not None:
+                    vlogs = self._evaluate_custom(custom_val, vbs, steps=validation_steps)
+                else:
+                    vlogs = self._evaluate_arrays(*val, batch_size=vbs)
                 logs.update({"val_" + k: v for k, v in vlogs.items()})
             cbs.on_epoch_end(epoch, logs)
             if self.stop_training:
@@ -606,6 +879,151 @@ class Trainer:
         history = cbs.history
         self.history = history
         return history
+
+    # ------------------------------------------------------------------ overridden steps
+    def _step_data(self, x, y=None, sample_weight=None, class_weight=None) -> _sd.StepData:
+        """x / y / sample_weight as a StepData, with the default path's dtypes: float data as
+        float32, integer x as float32 unless the model has an integer Input, integer y kept."""
+        int_inputs = getattr(self, "_is_graph", False) and any(t.dtype != "float32" for t in self.inputs)
+        sd = _sd.StepData(x, y, None, _to_array, int_x_to_float=not int_inputs)
+        if sample_weight is not None or class_weight is not None:
+            if class_weight is not None and not sd.has_y:
+                raise ValueError("class_weight needs targets: pass y (got y=None)")
+            sd.set_sample_weight(self._sample_weights(sd.y_arrays, sample_weight, class_weight))
+        return sd
+
+    def _validation_step_data(self, x, y, sample_weight, validation_data, validation_split):
+        if validation_data is not None:
+            if _is_batch_source(validation_data):
+                return validation_data
+            xv, yv, swv = unpack_x_y_sample_weight(validation_data)
+            return self._step_data(xv, yv, swv)
+        sd = self._step_data(x, y, sample_weight)
+        split = int(math.floor(sd.n * (1.0 - float(validation_split))))
+        return sd.split(split)[1]
+
+    def _ensure_ready_custom(self, sd: _sd.StepData) -> None:
+        """Build (by a forward pass on one sample, when the model defines call) and capture the
+        trainable weights before the first overridden step."""
+        if not self.built:
+            if self._defines_call():
+                first = sd.pack(sd.slice(0, 1))
+                self(unpack_x_y_sample_weight(first)[0])
+            else:
+                self.built = True  # a model made only of sublayers used in its steps (a GAN)
+        if self._train_vars is None:
+            self._capture_trainable()
+        if self._compiled is not None and getattr(self, "_prepared_for", None) is not self._compiled:
+            self._prepare_losses()
+            self._prepared_for = self._compiled
+
+    def _defines_call(self) -> bool:
+        from .model import Model
+
+        return getattr(self, "_is_graph", False) or type(self).call is not Model.call
+
+    def _run_train_step(self, data) -> dict:
+        self._activate()
+        return _sd.step_logs(self.train_step(data), "train_step")
+
+    def _run_test_step(self, data) -> dict:
+        with no_grad():
+            return _sd.step_logs(self.test_step(data), "test_step")
+
+    def _fit_custom(self, x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data, shuffle,
+                    class_weight, sample_weight, initial_epoch, validation_batch_size, validation_freq,
+                    validation_steps=None):
+        """fit on arrays with an overridden train_step: each batch is handed to it as
+        ``x``, ``(x, y)`` or ``(x, y, sample_weight)`` of Tensors."""
+        sd = self._step_data(x, y, sample_weight, class_weight)
+        val = None
+        if validation_data is not None:
+            if self._overridden("test_step"):
+                val = self._validation_step_data(None, None, None, validation_data, 0.0)
+            else:
+                val = self._unpack_validation(validation_data)
+        elif validation_split:
+            split = int(math.floor(sd.n * (1.0 - float(validation_split))))
+            if split == 0 or split == sd.n:
+                raise ValueError(
+                    f"validation_split={validation_split} leaves {split} training and {sd.n - split} validation "
+                    f"samples out of {sd.n}; use a different split"
+                )
+            sd, vsd = sd.split(split)
+            if self._overridden("test_step"):
+                val = vsd
+            else:
+                vx, vy, vsw = vsd.structures()
+                val = self._unpack_validation((vx, vy) if vsw is None else (vx, vy, vsw))
+        n = sd.n
+        if n == 0:
+            raise ValueError("fit got no training samples")
+        steps = math.ceil(n / batch_size)
+        cb_mod = _module("callbacks")
+        from .progbar import ProgbarLogger
+
+        progbar = ProgbarLogger() if verbose else None
+        cbs = cb_mod.CallbackList(callbacks, add_history=True, add_progbar=bool(verbose), model=self,
+                                  progbar=progbar, verbose=verbose, epochs=epochs, steps=steps)
+        batch_cbs = [cb for cb in cbs.callbacks if cb is not progbar and _overrides(cb, cb_mod.Callback)]
+        self._ensure_ready_custom(sd)
+        key, off = _random.default_generator.take(1)  # as the default path: the same shuffles
+        rng = np.random.default_rng([key, off])
+        self.stop_training = False
+        cbs.on_train_begin()
+        logs: dict = {}
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            cbs.on_epoch_begin(epoch)
+            perm = rng.permutation(n) if shuffle else None
+            step_logs: dict = {}
+            for step in range(steps):
+                lo, hi = step * batch_size, min(n, (step + 1) * batch_size)
+                arrays = sd.take(perm[lo:hi]) if perm is not None else sd.slice(lo, hi)
+                if batch_cbs:
+                    cbs.on_train_batch_begin(step)
+                step_logs = self._run_train_step(sd.pack(arrays))
+                if batch_cbs or (progbar is not None and progbar.wants_update(step)):
+                    cbs.on_train_batch_end(step, step_logs)
+                if self.stop_training:
+                    break
+            logs = dict(self._metrics_or_logs(step_logs))
+            if val is not None and (epoch + 1) % validation_freq == 0:
+                vbs = validation_batch_size or batch_size
+                if self._overridden("test_step"):
+                    vlogs = self._evaluate_custom(val, vbs, steps=validation_steps)
+                else:
+                    vlogs = self._evaluate_arrays(*val, batch_size=vbs)
+                logs.update({"val_" + k: v for k, v in vlogs.items()})
+            cbs.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        cbs.on_train_end(logs)
+        self.history = cbs.history
+        return cbs.history
+
+    def _evaluate_custom(self, sd, batch_size: int, cbs=None, steps=None) -> dict:
+        """evaluate with an overridden test_step, on a StepData or a source of batches."""
+        if not isinstance(sd, _sd.StepData):
+            return self._evaluate_batches(sd, steps, cbs)
+        self._ensure_ready_custom(sd)
+        self.reset_metrics()
+        logs: dict = {}
+        for step in range(math.ceil(sd.n / batch_size)):
+            lo, hi = step * batch_size, min(sd.n, (step + 1) * batch_size)
+            if cbs is not None:
+                cbs.on_test_batch_begin(step)
+            logs = self._run_test_step(sd.pack(sd.slice(lo, hi)))
+            if cbs is not None:
+                cbs.on_test_batch_end(step, logs)
+        return self._metrics_or_logs(logs)
+
+    def _batch_step_data(self, batch, class_weight=None):
+        """The data of one batch from a dataset or generator, for an overridden step: its
+        structure kept, arrays as Tensors (class_weight folded into the sample weights)."""
+        x, y, sw = unpack_x_y_sample_weight(batch)
+        sd = self._step_data(x, y, sw, class_weight)
+        return sd, sd.pack(sd.arrays)
 
     # ------------------------------------------------------------------ sources of batches
     def _batch_arrays(self, batch, class_weight=None):
@@ -624,8 +1042,12 @@ class Trainer:
                      steps_per_epoch, validation_steps, validation_freq):
         """fit on a source of batches: a PyDataset / Sequence-like object or a generator."""
         source = _BatchSource(data, steps_per_epoch, "fit")
+        custom_train, custom_test = self._overridden("train_step"), self._overridden("test_step")
         if validation_data is not None and not _is_batch_source(validation_data):
-            val_arrays = self._unpack_validation(validation_data)
+            if custom_test:
+                val_arrays = self._validation_step_data(None, None, None, validation_data, 0.0)
+            else:
+                val_arrays = self._unpack_validation(validation_data)
         else:
             val_arrays = None
         cb_mod = _module("callbacks")
@@ -639,10 +1061,23 @@ class Trainer:
         cbs.on_train_begin()
         logs: dict = {}
         for epoch in range(initial_epoch, epochs):
-            self._reset_metrics()
+            self.reset_metrics()
             cbs.on_epoch_begin(epoch)
             tr = None
+            step_logs = None
             for step, batch in enumerate(source.epoch()):
+                if custom_train:
+                    sd, step_data = self._batch_step_data(batch, class_weight)
+                    if step_logs is None:
+                        self._ensure_ready_custom(sd)
+                    if batch_cbs:
+                        cbs.on_train_batch_begin(step)
+                    step_logs = self._run_train_step(step_data)
+                    if batch_cbs or (progbar is not None and progbar.wants_update(step)):
+                        cbs.on_train_batch_end(step, step_logs)
+                    if self.stop_training:
+                        break
+                    continue
                 xs, ys, sw = self._batch_arrays(batch, class_weight)
                 if tr is None:
                     self._ensure_ready([a[:1] for a in xs])
@@ -658,11 +1093,13 @@ class Trainer:
                     cbs.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
-            if tr is None:
+            if tr is None and step_logs is None:
                 raise ValueError(f"fit: the {type(data).__name__} yielded no batches in epoch {epoch + 1}")
-            logs = self._logs(tr)
+            logs = dict(self._metrics_or_logs(step_logs)) if custom_train else self._logs(tr)
             if validation_data is not None and (epoch + 1) % validation_freq == 0:
-                if val_arrays is not None:
+                if val_arrays is not None and custom_test:
+                    vlogs = self._evaluate_custom(val_arrays, 32)
+                elif val_arrays is not None:
                     vlogs = self._evaluate_arrays(*val_arrays, batch_size=32)
                 else:
                     vlogs = self._evaluate_batches(validation_data, validation_steps)
@@ -676,8 +1113,22 @@ class Trainer:
 
     def _evaluate_batches(self, data, steps, cbs=None) -> dict:
         source = _BatchSource(data, steps, "evaluate")
-        self._reset_metrics()
+        self.reset_metrics()
         tr = None
+        if self._overridden("test_step"):
+            logs = None
+            for step, batch in enumerate(source.epoch()):
+                sd, step_data = self._batch_step_data(batch)
+                if logs is None:
+                    self._ensure_ready_custom(sd)
+                if cbs is not None:
+                    cbs.on_test_batch_begin(step)
+                logs = self._run_test_step(step_data)
+                if cbs is not None:
+                    cbs.on_test_batch_end(step, logs)
+            if logs is None:
+                raise ValueError(f"evaluate: the {type(data).__name__} yielded no batches")
+            return self._metrics_or_logs(logs)
         for step, batch in enumerate(source.epoch()):
             xs, ys, sw = self._batch_arrays(batch)
             if tr is None:
@@ -725,7 +1176,7 @@ class Trainer:
     def _evaluate_arrays(self, xs, ys, sw, batch_size: int, cbs=None) -> dict:
         n = len(xs[0])
         self._ensure_ready([a[:1] for a in xs])
-        self._reset_metrics()
+        self.reset_metrics()
         tr = self._Tracker(len(ys))
         for step in range(math.ceil(n / batch_size)):
             lo, hi = step * batch_size, min(n, (step + 1) * batch_size)
@@ -773,6 +1224,18 @@ class Trainer:
                 return logs
             vals = list(logs.values())
             return vals[0] if len(vals) == 1 else vals
+        if self._overridden("test_step"):
+            sd = self._step_data(x, y, sample_weight)
+            cb_mod = _module("callbacks")
+            from .progbar import ProgbarLogger
+
+            progbar = ProgbarLogger(mode="test") if verbose else None
+            cbs = cb_mod.CallbackList(callbacks, add_progbar=bool(verbose), progbar=progbar, model=self,
+                                      verbose=verbose, epochs=1, steps=math.ceil(sd.n / batch_size))
+            cbs.on_test_begin()
+            logs = self._evaluate_custom(sd, batch_size, cbs)
+            cbs.on_test_end(logs)
+            return self._batch_result_logs(logs, return_dict)
         xs, ys = self._x_arrays(x), self._y_arrays(y)
         sw = self._sample_weights(ys, sample_weight, None)
         n = self._check_cardinality(xs, ys, sw)
@@ -796,6 +1259,8 @@ class Trainer:
         """Outputs for `x` as NumPy arrays (a list for several outputs), computed in batches."""
         batch_size = self._check_batch_size(batch_size)
         verbose = self._verbose(verbose)
+        if self._overridden("predict_step"):
+            return self._predict_custom(x, batch_size, verbose)
         xs = self._x_arrays(x)
         n = self._check_cardinality(xs, [])
         if not self.built:
@@ -826,6 +1291,30 @@ class Trainer:
         ]
         return self._pack_result(res)
 
+    def _predict_custom(self, x, batch_size: int, verbose: int):
+        """predict with an overridden predict_step: each batch of x (its structure kept, as
+        Tensors) goes to it; the outputs are joined along the batch axis, leaf by leaf."""
+        sd = self._step_data(x)
+        if not self.built and self._defines_call():
+            with no_grad():
+                self(unpack_x_y_sample_weight(sd.pack(sd.slice(0, 1)))[0])
+        steps_n = math.ceil(sd.n / batch_size)
+        progbar = None
+        if verbose:
+            from .progbar import Progbar
+
+            progbar = Progbar(steps_n, verbose=verbose)
+        chunks = []
+        with no_grad():
+            for step in range(steps_n):
+                lo, hi = step * batch_size, min(sd.n, (step + 1) * batch_size)
+                chunks.append(_sd.to_numpy_struct(self.predict_step(sd.pack(sd.slice(lo, hi)))))
+                if progbar is not None:
+                    progbar.update(step + 1, finalize=step + 1 == steps_n)
+        if not chunks:
+            raise ValueError("predict got no samples")
+        return _sd.concat_structs(chunks)
+
     def _pack_result(self, res: list):
         if getattr(self, "_is_graph", False) and not isinstance(self._output_struct, _layers_mod.core.KerasTensor):
             from ..symbolic import pack_like
@@ -840,6 +1329,12 @@ class Trainer:
 
     def predict_on_batch(self, x):
         """Outputs for one batch, as NumPy arrays."""
+        if type(self).predict_step is not _DEFAULT_PREDICT_STEP:
+            sd = self._step_data(x)
+            with no_grad():
+                if not self.built and self._defines_call():
+                    self(unpack_x_y_sample_weight(sd.pack(sd.slice(0, 1)))[0])
+                return _sd.to_numpy_struct(self.predict_step(sd.pack(sd.arrays)))
         if type(x) is np.ndarray:
             direct = self._direct_inference([x])
             if direct is not None:
@@ -859,11 +1354,16 @@ class Trainer:
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict: bool = False):
         """One training step on one batch; returns this batch's loss (and metrics), as Keras 2."""
         self._check_compiled("train_on_batch")
+        if self._overridden("train_step"):
+            sd = self._step_data(x, y, sample_weight, class_weight)
+            self._ensure_ready_custom(sd)
+            self.reset_metrics()  # the result is this batch's, as the default path's
+            return self._batch_result_logs(self._run_train_step(sd.pack(sd.arrays)), return_dict)
         xs, ys = self._x_arrays(x), self._y_arrays(y)
         sw = self._sample_weights(ys, sample_weight, class_weight)
         self._check_cardinality(xs, ys, sw)
         self._ensure_ready([a[:1] for a in xs])
-        self._reset_metrics()
+        self._reset_metrics()  # the compiled ones; the loss comes from this batch's tracker
         total, parts, outs = self._train_step(xs, ys, sw)
         tr = self._Tracker(len(ys))
         tr.add(total, parts, len(xs[0]))
@@ -874,11 +1374,17 @@ class Trainer:
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict: bool = False):
         """The loss (and metrics) on one batch, without training."""
         self._check_compiled("test_on_batch")
+        if self._overridden("test_step"):
+            sd = self._step_data(x, y, sample_weight)
+            self._ensure_ready_custom(sd)
+            self.reset_metrics()
+            return self._batch_result_logs(self._metrics_or_logs(self._run_test_step(sd.pack(sd.arrays))),
+                                           return_dict)
         xs, ys = self._x_arrays(x), self._y_arrays(y)
         sw = self._sample_weights(ys, sample_weight, None)
         self._check_cardinality(xs, ys, sw)
         self._ensure_ready([a[:1] for a in xs])
-        self._reset_metrics()
+        self._reset_metrics()  # the compiled ones; the loss comes from this batch's tracker
         total, parts, outs = self._test_step(xs, ys, sw)
         tr = self._Tracker(len(ys))
         tr.add(total, parts, len(xs[0]))
@@ -887,7 +1393,10 @@ class Trainer:
         return self._batch_result(tr, return_dict)
 
     def _batch_result(self, tr, return_dict: bool):
-        logs = self._logs(tr)
+        return self._batch_result_logs(self._logs(tr), return_dict)
+
+    @staticmethod
+    def _batch_result_logs(logs: dict, return_dict: bool):
         if return_dict:
             return logs
         vals = list(logs.values())
@@ -927,11 +1436,16 @@ class Trainer:
         return proba
 
 
+_DEFAULT_STEPS = {nm: getattr(Trainer, nm) for nm in ("train_step", "test_step", "compute_loss", "compute_metrics")}
+_DEFAULT_PREDICT_STEP = Trainer.predict_step
+
+
 def _overrides(cb, base: type) -> bool:
     """Whether a callback overrides a per-batch hook (then it needs logs every batch)."""
     t = type(cb)
+    own = getattr(cb, "__dict__", {})  # LambdaCallback sets its hooks on the instance
     for name in ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end"):
-        if getattr(t, name, None) is not getattr(base, name, None):
+        if name in own or getattr(t, name, None) is not getattr(base, name, None):
             return True
     return False
 
