@@ -182,7 +182,7 @@ void im2col_nhwc_t(float* col, const float* x, const ConvGeom& g, int64_t gi) {
 
 // dx (one image, already holding earlier groups' and taps' sums) += col2im(col) for group gi;
 // the layouts are im2col's. Taps are added in a fixed order (pixel, then tap).
-void col2im(float* dx, const float* col, const ConvGeom& g, int64_t gi) {
+FASTNN_SIMD void col2im(float* dx, const float* col, const ConvGeom& g, int64_t gi) {
   const int64_t Cg = g.cg(), c0 = gi * Cg, Kc = g.Kc(), P = g.P();
   if (g.channels_last) {
     for (int64_t oh = 0; oh < g.OH; ++oh) {
@@ -267,7 +267,7 @@ FASTNN_SIMD void bias_act_rows(float* y, const float* bias, Activation act, int6
 }
 
 // x (one image, HW pixels of C channels, either layout) += bias per channel.
-void add_channel_bias(float* x, const float* bias, int64_t HW, int64_t C, bool channels_last) {
+FASTNN_SIMD void add_channel_bias(float* x, const float* bias, int64_t HW, int64_t C, bool channels_last) {
   if (channels_last) {
     for (int64_t p = 0; p < HW; ++p)
       for (int64_t c = 0; c < C; ++c) x[p * C + c] += bias[c];
