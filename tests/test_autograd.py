@@ -105,3 +105,35 @@ def test_custom_function():
     x = _leaf(3)
     Double.apply(x).backward(np.ones(3, np.float32))
     np.testing.assert_array_equal(x.grad.numpy(), [2, 2, 2])
+
+
+def test_leaf_gradients_never_alias_the_seed_or_each_other():
+    # add hands its incoming gradient to both inputs: each leaf gets its own copy
+    a, b = _leaf(5), _leaf(5, seed=1)
+    seed = fastnn.tensor(np.arange(5, dtype=np.float32))
+    (a + b).backward(seed)
+    ga, gb = a.grad.numpy(), b.grad.numpy()
+    assert not np.shares_memory(ga, gb) and not np.shares_memory(ga, seed.numpy())
+    ga += 1.0  # an in-place change of one gradient leaves the other and the seed alone
+    np.testing.assert_array_equal(gb, np.arange(5, dtype=np.float32))
+    np.testing.assert_array_equal(seed.numpy(), np.arange(5, dtype=np.float32))
+
+
+def test_fresh_kernel_gradients_kept_and_accumulated():
+    # Conv2D and batch norm keep their kernels' arrays as .grad (no copy); a second backward
+    # must still add to them, not overwrite or alias them.
+    import fastnn.functional as F
+
+    x, k = _leaf(2, 5, 5, 3), _leaf(3, 3, 3, 4, seed=1)
+    seed = np.random.default_rng(2).standard_normal((2, 3, 3, 4)).astype(np.float32)
+    F.conv2d(x, k).backward(seed)
+    gx, gk = x.grad.numpy().copy(), k.grad.numpy().copy()
+    F.conv2d(x, k).backward(seed)
+    # the same kernels on the same data: the sums are exactly twice the first gradients
+    np.testing.assert_array_equal(x.grad.numpy(), 2 * gx)
+    np.testing.assert_array_equal(k.grad.numpy(), 2 * gk)
+    z = _leaf(6, 4, seed=3)
+    F.batch_norm(z, training=True).backward(np.ones((6, 4), np.float32) * np.arange(6, dtype=np.float32)[:, None])
+    gz = z.grad.numpy().copy()
+    F.batch_norm(z, training=True).backward(np.ones((6, 4), np.float32) * np.arange(6, dtype=np.float32)[:, None])
+    np.testing.assert_array_equal(z.grad.numpy(), 2 * gz)

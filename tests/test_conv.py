@@ -289,6 +289,36 @@ def test_direct_kernels_match_torch(case, isa):
     )
 
 
+# The backward to the input through im2col's GEMM and col2im, the kernel's transpose packed once
+# per call (channels_last) and shared by every image: odd sizes, strides 1-3, channel counts that
+# are not whole vectors, groups; channels_first takes the per-image GEMM.
+# (N, H, W, C, OC, (kh, kw), strides, padding, groups)
+BACKWARD_DATA_CASES = [
+    (3, 16, 16, 32, 32, (5, 5), (2, 2), "valid", 1),  # course conv2
+    (2, 13, 11, 17, 33, (3, 3), (2, 2), "same", 1),
+    (2, 9, 13, 33, 17, (5, 3), (3, 3), "valid", 1),
+    (2, 11, 9, 3, 32, (3, 5), (2, 3), "same", 1),
+    (1, 7, 9, 1, 3, (3, 3), (3, 2), "same", 1),
+    (2, 9, 7, 32, 33, (3, 3), (1, 1), "same", 1),
+    (2, 10, 11, 34, 6, (3, 3), (2, 1), "valid", 2),  # groups: one packed kernel per group
+]
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+@pytest.mark.parametrize("case", BACKWARD_DATA_CASES, ids=[f"bd{i}" for i in range(len(BACKWARD_DATA_CASES))])
+def test_backward_data_gemm_path_matches_torch(case, data_format, isa):
+    n, h, w, c, oc, ks, s, padding, groups = case
+    cl = data_format == "channels_last"
+    x = randn(*((n, h, w, c) if cl else (n, c, h, w)), seed=50)
+    k, b = randn(ks[0], ks[1], c // groups, oc, seed=51), randn(oc, seed=52)
+    pads = tf_same(h, ks[0], s[0]) + tf_same(w, ks[1], s[1]) if padding == "same" else (0, 0, 0, 0)
+    check_op(
+        lambda x_, k_, b_: F.conv2d(x_, k_, b_, s, padding, data_format, 1, groups),
+        lambda x_, k_, b_: torch_conv2d(x_, k_, b_, s, pads, (1, 1), groups, cl),
+        [x, k, b], name=f"conv2d_backward_data[{isa}]", tol=conv_tol(ks[0] * ks[1] * c, n * h * w),
+    )
+
+
 def test_direct_transpose_with_bias(isa):
     """Conv2DTranspose's forward is the backward-to-input kernel with a bias: the planar path."""
     x, w, b = randn(2, 9, 11, 12, seed=43), randn(5, 5, 3, 12, seed=44), randn(3, seed=45)

@@ -39,6 +39,52 @@ def test_batch_norm_training_against_torch(shape, axis, affine):
     check_op(ours, ref, [x, gamma, beta], name="batch_norm", tol=tol, grad=[True, affine, affine])
 
 
+@pytest.mark.parametrize("c", [1, 3, 17, 32, 33])
+@pytest.mark.parametrize("axis", [-1, 1])
+def test_batch_norm_training_odd_channels_against_torch(c, axis):
+    # channels_last runs the channels 16 at a time (17 and 33 leave a tail, 1 and 3 are all tail);
+    # channels_first runs each channel's 5 * 7 = 35 pixels 16 at a time plus a tail of 3
+    shape = (3, 5, 7, c) if axis == -1 else (3, c, 5, 7)
+    x = randn(*shape) * 2 - 0.5
+    gamma = np.random.default_rng(1).uniform(0.5, 1.5, c).astype(np.float32)
+    beta = randn(c, seed=2)
+
+    def ours(t, g, b):
+        return F.batch_norm(t, None, None, g, b, training=True, axis=axis)
+
+    def ref(t, g, b):
+        y = TF.batch_norm(channel_axis_to_1(t, axis), None, None, g, b, training=True, momentum=0.01, eps=1e-3)
+        return y.movedim(1, axis) if axis == -1 else y
+
+    check_op(ours, ref, [x, gamma, beta], name="batch_norm_odd_channels", tol=TOL["reduction"](x.size // c))
+
+
+@pytest.mark.parametrize("axis", [-1, 1])
+def test_batch_norm_moments_with_a_large_mean(axis):
+    # one-pass statistics: the mean 1000 times the spread must not cancel the variance away
+    shape = (64, 6, 5, 17) if axis == -1 else (64, 17, 6, 5)
+    x = (randn(*shape) * 0.5 + 500.0).astype(np.float32)
+    mean, var = F.batch_norm_moments(fastnn.tensor(x), axis=axis)
+    red = tuple(i for i in range(4) if i != axis % 4)
+    x64 = x.astype(np.float64)
+    n = x.size // 17
+    assert_close(mean.numpy(), x64.mean(red).astype(np.float32), "bn_large_mean", **TOL["reduction"](n))
+    assert_close(var.numpy(), x64.var(red).astype(np.float32), "bn_large_mean_var", **TOL["reduction"](n))
+
+
+@pytest.mark.parametrize("axis", [-1, 1])
+def test_batch_norm_moments_propagate_non_finite_values(axis):
+    x = randn(4, 3, 3, 5) if axis == -1 else randn(4, 5, 3, 3)
+    idx_inf = (0, 0, 0, 2) if axis == -1 else (0, 2, 0, 0)  # first element of channel 2
+    idx_nan = (2, 1, 1, 4) if axis == -1 else (2, 4, 1, 1)
+    x[idx_inf] = np.inf
+    x[idx_nan] = np.nan
+    mean, var = (t.numpy() for t in F.batch_norm_moments(fastnn.tensor(x), axis=axis))
+    assert mean[2] == np.inf and np.isnan(var[2])
+    assert np.isnan(mean[4]) and np.isnan(var[4])
+    assert np.all(np.isfinite(mean[[0, 1, 3]])) and np.all(np.isfinite(var[[0, 1, 3]]))
+
+
 @pytest.mark.parametrize("axis", [-1, 1])
 def test_batch_norm_inference_against_torch(axis):
     x = randn(4, 6, 5, 3) if axis == -1 else randn(4, 3, 6, 5)

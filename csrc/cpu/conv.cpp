@@ -18,12 +18,14 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <vector>
 
 #include "core/cpu_features.h"
 #include "core/parallel.h"
 #include "cpu/conv_direct.h"
+#include "cpu/gemm_packed.h"
 #include "cpu/vec_math.h"
 #include "kernels/conv.h"
 #include "kernels/gemm.h"
@@ -180,7 +182,7 @@ void im2col_nhwc_t(float* col, const float* x, const ConvGeom& g, int64_t gi) {
 
 // dx (one image, already holding earlier groups' and taps' sums) += col2im(col) for group gi;
 // the layouts are im2col's. Taps are added in a fixed order (pixel, then tap).
-void col2im(float* dx, const float* col, const ConvGeom& g, int64_t gi) {
+FASTNN_SIMD void col2im(float* dx, const float* col, const ConvGeom& g, int64_t gi) {
   const int64_t Cg = g.cg(), c0 = gi * Cg, Kc = g.Kc(), P = g.P();
   if (g.channels_last) {
     for (int64_t oh = 0; oh < g.OH; ++oh) {
@@ -265,7 +267,7 @@ FASTNN_SIMD void bias_act_rows(float* y, const float* bias, Activation act, int6
 }
 
 // x (one image, HW pixels of C channels, either layout) += bias per channel.
-void add_channel_bias(float* x, const float* bias, int64_t HW, int64_t C, bool channels_last) {
+FASTNN_SIMD void add_channel_bias(float* x, const float* bias, int64_t HW, int64_t C, bool channels_last) {
   if (channels_last) {
     for (int64_t p = 0; p < HW; ++p)
       for (int64_t c = 0; c < C; ++c) x[p * C + c] += bias[c];
@@ -695,12 +697,26 @@ void conv2d_backward_data(float* dx, const float* dy, const float* w, const floa
       });
     return;
   }
+  // channels_last: every image multiplies by the same Wg^T (OCg x Kc), a transposed gather that
+  // cost as much as the product when packed per image (K = OCg is short); pack it once.
+  std::vector<std::unique_ptr<PackedB>> wt;
+  if (g.channels_last && !direct && P > 0)
+    for (int64_t gi = 0; gi < g.groups; ++gi)
+      wt.push_back(std::make_unique<PackedB>(true, OCg, Kc, w + gi * OCg, g.OC));
   parallel_for(g.N, 1, [&](int64_t b0, int64_t b1) {
     float* col = direct ? nullptr : tl_col.get(P * Kc);
     for (int64_t n = b0; n < b1; ++n) {
       float* dxi = dx + n * xs;
       const float* dyi = dy + n * ys;
       if (!direct) std::fill(dxi, dxi + xs, 0.0f);
+      if (!wt.empty()) {
+        for (int64_t gi = 0; gi < g.groups; ++gi) {
+          sgemm_packed(P, *wt[gi], 1.0f, dyi + gi * OCg, g.OC, 0.0f, col, Kc);
+          col2im(dxi, col, g, gi);
+        }
+        if (bias) add_channel_bias(dxi, bias, HW, g.C, true);
+        continue;
+      }
       for (int64_t gi = 0; gi < g.groups; ++gi) {
         const Mat Y = g.channels_last ? Mat{dyi + gi * OCg, g.OC, false} : Mat{dyi + gi * OCg * P, P, true};
         const float* wg = w + gi * OCg;

@@ -1,6 +1,9 @@
 // Batch and layer normalization on the CPU (formulas in kernels/norm.h). Per-channel sums are
 // taken in double over fixed blocks of rows (the block size depends on the shape only) and the
-// blocks are added in order, so every thread count gives the same bits.
+// blocks are added in order, so every thread count gives the same bits. Batch norm reads its
+// input once for the statistics (both sums in one pass, vectorised over the contiguous axis:
+// the channels for channels_last, the pixels for channels_first) and once to normalise; its
+// backward reads dy and x once for sum(dy) and sum(dy * (x - mean)) and once to write dx.
 #include "kernels/norm.h"
 
 #include <algorithm>
@@ -8,16 +11,109 @@
 #include <vector>
 
 #include "core/parallel.h"
+#include "cpu/vec_math.h"
 
 namespace fastnn::cpu {
 namespace {
 
 constexpr int64_t kWork = 32768;  // elements per block / per thread at least
+constexpr int kLanes = 16;        // channels (channels_last) or run elements per accumulator set
 
-// out1[c] (and out2[c]) = sum over (o, i) of the terms f adds for element j = (o * C + c) * I + i.
-// f(j, c, s1, s2) adds its terms to s1 and s2.
-template <class F>
-void channel_sums(double* out1, double* out2, int64_t O, int64_t C, int64_t I, F&& f) {
+// The two per-channel sums of batch norm, over one element with per-channel offset k:
+// statistics (Grad = false): u = x - k, v = u * u; gradient (Grad = true): u = dy, v = dy * (x - k).
+template <bool Grad>
+FASTNN_INLINE void terms(double& u, double& v, float x, float dy, double k) {
+  const double d = (double)x - k;
+  if (Grad) {
+    u = (double)dy;
+    v = (double)dy * d;
+  } else {
+    u = d;
+    v = d * d;
+  }
+}
+
+// channels_last: s1[c], s2[c] (c < C) += the terms of rows [0, rows) of C channels. Channels
+// go kLanes at a time with the accumulators in registers, rows two at a time into two sets
+// (even, odd rows) added at the end: a fixed order given by the shape alone.
+template <bool Grad>
+FASTNN_SIMD void rows_sums(double* s1, double* s2, const float* x, const float* dy, const double* k,
+                           int64_t rows, int64_t C) {
+  for (int64_t c0 = 0; c0 < C; c0 += kLanes) {
+    if (c0 + kLanes <= C) {
+      double a1[2][kLanes] = {}, a2[2][kLanes] = {}, kk[kLanes];
+      for (int j = 0; j < kLanes; ++j) kk[j] = k[c0 + j];
+      int64_t r = 0;
+      for (; r + 2 <= rows; r += 2)
+        for (int h = 0; h < 2; ++h) {
+          const float* xr = x + (r + h) * C + c0;
+          const float* gr = Grad ? dy + (r + h) * C + c0 : nullptr;
+          for (int j = 0; j < kLanes; ++j) {
+            double u, v;
+            terms<Grad>(u, v, xr[j], Grad ? gr[j] : 0.0f, kk[j]);
+            a1[h][j] += u;
+            a2[h][j] += v;
+          }
+        }
+      if (r < rows) {
+        const float* xr = x + r * C + c0;
+        const float* gr = Grad ? dy + r * C + c0 : nullptr;
+        for (int j = 0; j < kLanes; ++j) {
+          double u, v;
+          terms<Grad>(u, v, xr[j], Grad ? gr[j] : 0.0f, kk[j]);
+          a1[0][j] += u;
+          a2[0][j] += v;
+        }
+      }
+      for (int j = 0; j < kLanes; ++j) {
+        s1[c0 + j] += a1[0][j] + a1[1][j];
+        s2[c0 + j] += a2[0][j] + a2[1][j];
+      }
+    } else {  // the last C % kLanes channels
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = c0; c < C; ++c) {
+          double u, v;
+          terms<Grad>(u, v, x[r * C + c], Grad ? dy[r * C + c] : 0.0f, k[c]);
+          s1[c] += u;
+          s2[c] += v;
+        }
+    }
+  }
+}
+
+// channels_first: s1, s2 = the terms of one run of I elements of one channel, element i into
+// lane i % kLanes, the lanes added in a fixed tree.
+template <bool Grad>
+FASTNN_SIMD void run_sums(double& s1, double& s2, const float* x, const float* dy, double k, int64_t I) {
+  double a1[kLanes] = {}, a2[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= I; i += kLanes)
+    for (int j = 0; j < kLanes; ++j) {
+      double u, v;
+      terms<Grad>(u, v, x[i + j], Grad ? dy[i + j] : 0.0f, k);
+      a1[j] += u;
+      a2[j] += v;
+    }
+  for (int j = 0; i < I; ++i, ++j) {
+    double u, v;
+    terms<Grad>(u, v, x[i], Grad ? dy[i] : 0.0f, k);
+    a1[j] += u;
+    a2[j] += v;
+  }
+  for (int w = kLanes / 2; w >= 1; w /= 2)
+    for (int j = 0; j < w; ++j) {
+      a1[j] += a1[j + w];
+      a2[j] += a2[j + w];
+    }
+  s1 = a1[0];
+  s2 = a2[0];
+}
+
+// out1[c], out2[c] = the sums of the terms over (O, C, I) in one pass: per fixed block of rows
+// a partial (the block size depends on the shape only), the blocks added in order.
+template <bool Grad>
+void channel_sums(double* out1, double* out2, const float* x, const float* dy, const double* k, int64_t O,
+                  int64_t C, int64_t I) {
   const int64_t rows = std::max<int64_t>(1, kWork / std::max<int64_t>(C * I, 1));
   const int64_t nb = (O + rows - 1) / rows;
   std::vector<double> part((size_t)(nb * 2 * C), 0.0);
@@ -25,20 +121,19 @@ void channel_sums(double* out1, double* out2, int64_t O, int64_t C, int64_t I, F
     for (int64_t blk = b; blk < e; ++blk) {
       double* p1 = part.data() + blk * 2 * C;
       double* p2 = p1 + C;
-      const int64_t o1 = std::min(O, (blk + 1) * rows);
-      for (int64_t o = blk * rows; o < o1; ++o) {
-        if (I == 1) {
-          for (int64_t c = 0; c < C; ++c) f(o * C + c, c, p1[c], p2[c]);
-        } else {
-          for (int64_t c = 0; c < C; ++c) {
-            double s1 = 0.0, s2 = 0.0;
-            const int64_t j0 = (o * C + c) * I;
-            for (int64_t i = 0; i < I; ++i) f(j0 + i, c, s1, s2);
-            p1[c] += s1;
-            p2[c] += s2;
-          }
-        }
+      const int64_t o0 = blk * rows, o1 = std::min(O, o0 + rows);
+      if (I == 1) {
+        rows_sums<Grad>(p1, p2, x + o0 * C, Grad ? dy + o0 * C : nullptr, k, o1 - o0, C);
+        continue;
       }
+      for (int64_t o = o0; o < o1; ++o)
+        for (int64_t c = 0; c < C; ++c) {
+          const int64_t j0 = (o * C + c) * I;
+          double s1, s2;
+          run_sums<Grad>(s1, s2, x + j0, Grad ? dy + j0 : nullptr, k[c], I);
+          p1[c] += s1;
+          p2[c] += s2;
+        }
     }
   });
   for (int64_t c = 0; c < C; ++c) {
@@ -48,35 +143,46 @@ void channel_sums(double* out1, double* out2, int64_t O, int64_t C, int64_t I, F
       s2 += part[blk * 2 * C + C + c];
     }
     out1[c] = s1;
-    if (out2) out2[c] = s2;
+    out2[c] = s2;
   }
 }
 
-// y[j] = x[j] * a[c] + b[c] (+ (z[j] - zc[c]) * k[c] when z is given) over (O, C, I).
+// y[j] = x[j] * a[c] + b[c] (+ (z[j] - zc[c]) * k[c] when z is given) over rows [0, rows) of a
+// channels_last (O, C) block: the channel loop is the contiguous, vectorisable one.
+FASTNN_SIMD void affine_rows(float* y, const float* x, const float* a, const float* b, const float* z,
+                             const float* zc, const float* k, int64_t rows, int64_t C) {
+  for (int64_t o = 0; o < rows; ++o) {
+    const float* xr = x + o * C;
+    float* yr = y + o * C;
+    if (z) {
+      const float* zr = z + o * C;
+      for (int64_t c = 0; c < C; ++c) yr[c] = xr[c] * a[c] + ((zr[c] - zc[c]) * k[c] + b[c]);
+    } else {
+      for (int64_t c = 0; c < C; ++c) yr[c] = xr[c] * a[c] + b[c];
+    }
+  }
+}
+
+// The same over one run of I elements of one channel (channels_first).
+FASTNN_SIMD void affine_run(float* y, const float* x, float a, float b, const float* z, float zc, float k,
+                            int64_t I) {
+  if (z)
+    for (int64_t i = 0; i < I; ++i) y[i] = x[i] * a + ((z[i] - zc) * k + b);
+  else
+    for (int64_t i = 0; i < I; ++i) y[i] = x[i] * a + b;
+}
+
 void channel_affine(float* y, const float* x, const float* a, const float* b, const float* z, const float* zc,
                     const float* k, int64_t O, int64_t C, int64_t I) {
   parallel_for(O, std::max<int64_t>(1, kWork / std::max<int64_t>(C * I, 1)), [&](int64_t ob, int64_t oe) {
-    if (I == 1) {  // channels_last: the channel loop is the contiguous, vectorisable one
-      for (int64_t o = ob; o < oe; ++o) {
-        const float* xr = x + o * C;
-        float* yr = y + o * C;
-        if (z) {
-          const float* zr = z + o * C;
-          for (int64_t c = 0; c < C; ++c) yr[c] = xr[c] * a[c] + ((zr[c] - zc[c]) * k[c] + b[c]);
-        } else {
-          for (int64_t c = 0; c < C; ++c) yr[c] = xr[c] * a[c] + b[c];
-        }
-      }
+    if (I == 1) {
+      affine_rows(y + ob * C, x + ob * C, a, b, z ? z + ob * C : nullptr, zc, k, oe - ob, C);
       return;
     }
     for (int64_t o = ob; o < oe; ++o)
       for (int64_t c = 0; c < C; ++c) {
         const int64_t j0 = (o * C + c) * I;
-        const float ac = a[c], bc = b[c], kc = k ? k[c] : 0.0f, zm = zc ? zc[c] : 0.0f;
-        if (z)
-          for (int64_t i = 0; i < I; ++i) y[j0 + i] = x[j0 + i] * ac + ((z[j0 + i] - zm) * kc + bc);
-        else
-          for (int64_t i = 0; i < I; ++i) y[j0 + i] = x[j0 + i] * ac + bc;
+        affine_run(y + j0, x + j0, a[c], b[c], z ? z + j0 : nullptr, zc ? zc[c] : 0.0f, k ? k[c] : 0.0f, I);
       }
   });
 }
@@ -87,17 +193,20 @@ inline float inv_std(float var, float eps) { return 1.0f / std::sqrt(var + eps);
 
 void batch_norm_stats(float* mean, float* var, const float* x, int64_t O, int64_t C, int64_t I) {
   const double n = (double)(O * I);
-  std::vector<double> s((size_t)C), m((size_t)C);
-  channel_sums(s.data(), nullptr, O, C, I, [&](int64_t j, int64_t, double& a, double&) { a += x[j]; });
-  for (int64_t c = 0; c < C; ++c) m[c] = s[c] / n;
-  // Centred second pass: no cancellation when the mean is large against the spread.
-  channel_sums(s.data(), nullptr, O, C, I, [&](int64_t j, int64_t c, double& a, double&) {
-    const double d = (double)x[j] - m[c];
-    a += d * d;
-  });
+  // One pass: sums of d = x - k and d^2 with k a value of the channel (its first element). As k
+  // is a sample, (mean - k)^2 <= n * var, so var = E[d^2] - E[d]^2 in double loses at most
+  // n * 2^-52 relative: nothing at float precision, however large the mean against the spread.
+  std::vector<double> k((size_t)C), s1((size_t)C), s2((size_t)C);
   for (int64_t c = 0; c < C; ++c) {
-    mean[c] = (float)m[c];
-    var[c] = (float)(s[c] / n);
+    const float f = x[c * I];
+    k[c] = std::isfinite(f) ? (double)f : 0.0;  // an infinite offset would turn inf into NaN
+  }
+  channel_sums<false>(s1.data(), s2.data(), x, nullptr, k.data(), O, C, I);
+  for (int64_t c = 0; c < C; ++c) {
+    const double d = s1[c] / n;
+    mean[c] = (float)(k[c] + d);
+    const double v = s2[c] / n - d * d;
+    var[c] = (float)(v < 0.0 ? 0.0 : v);  // rounding may dip below 0; NaN passes
   }
 }
 
@@ -116,12 +225,10 @@ void batch_norm_backward(float* dx, float* dgamma, float* dbeta, const float* dy
                          const float* mean, const float* var, const float* gamma, int64_t O, int64_t C,
                          int64_t I, float eps, bool training) {
   const double n = (double)(O * I);
-  std::vector<double> sdy((size_t)C, 0.0), sdyx((size_t)C, 0.0);
-  if (training || dgamma || dbeta)
-    channel_sums(sdy.data(), sdyx.data(), O, C, I, [&](int64_t j, int64_t c, double& a, double& b) {
-      a += dy[j];
-      b += (double)dy[j] * ((double)x[j] - (double)mean[c]);
-    });
+  std::vector<double> sdy((size_t)C, 0.0), sdyx((size_t)C, 0.0), m((size_t)C);
+  for (int64_t c = 0; c < C; ++c) m[c] = (double)mean[c];
+  // sum(dy) and sum(dy * (x - mean)) in one pass; dx in a second
+  if (training || dgamma || dbeta) channel_sums<true>(sdy.data(), sdyx.data(), x, dy, m.data(), O, C, I);
   std::vector<float> k1((size_t)C), k2((size_t)C), k3((size_t)C);
   for (int64_t c = 0; c < C; ++c) {
     const double inv = 1.0 / std::sqrt((double)var[c] + (double)eps), gm = gamma ? gamma[c] : 1.0;

@@ -122,6 +122,9 @@ class Function:
 
     # Functions whose result never carries a gradient (argmax, comparisons) set this False.
     differentiable = True
+    # Functions whose backward returns only newly allocated arrays, each used once (kernel
+    # outputs), set this True: a leaf then keeps the array as its .grad instead of a copy.
+    fresh_grads = False
 
     @classmethod
     def apply(cls, *args, **kwargs):
@@ -176,7 +179,7 @@ def _toposort(roots: list[Node]) -> list[Node]:
     return order
 
 
-def _accumulate_leaf(t, g) -> None:
+def _accumulate_leaf(t, g, fresh: bool = False) -> None:
     # A row-sparse gradient (fastnn.sparse) stays sparse on a leaf while every contribution
     # is sparse; a dense contribution makes the sum dense.
     if isinstance(g, RowSparseGrad):
@@ -186,8 +189,9 @@ def _accumulate_leaf(t, g) -> None:
             s = _sparse().accumulate(t.grad if isinstance(t.grad, RowSparseGrad) else t.grad._data, g)
             t.grad = s if isinstance(s, RowSparseGrad) else Tensor._wrap(s)
     elif t.grad is None:
-        # The engine may hand the same array to several inputs (add's backward): copy it.
-        t.grad = Tensor._wrap(_raw.copy(g))
+        # The engine may hand the same array to several inputs (add's backward): copy it,
+        # unless the Function that made it promises a private array.
+        t.grad = Tensor._wrap(g if fresh else _raw.copy(g))
     elif isinstance(t.grad, RowSparseGrad):
         t.grad = Tensor._wrap(_sparse().add_into_dense(g, t.grad))
     else:
@@ -243,7 +247,7 @@ def backward(tensors, grads, retain_graph: bool = False) -> None:
                     f"shape {inp.shape}"
                 )
             if inp._node is None:
-                _accumulate_leaf(inp, g)
+                _accumulate_leaf(inp, g, node.fn.fresh_grads)
             else:
                 if isinstance(g, RowSparseGrad):  # only leaves keep a gradient sparse
                     g = g._dense_raw()

@@ -127,6 +127,8 @@ class Conv2d(Function):
     """y = act(conv2d(x, kernel) + bias): one fused kernel call. Backward: the activation's
     derivative from the saved y (as Dense), then dx (GEMM + col2im) and dkernel / dbias."""
 
+    fresh_grads = True  # dx, dkernel, dbias are new kernel outputs
+
     @staticmethod
     def forward(ctx, x, kernel, bias, args, act):
         y = _C.conv2d_forward(x, kernel, bias, *args, _ACTIVATIONS[act])
@@ -153,6 +155,8 @@ class Conv2d(Function):
 class Conv2dTranspose(Function):
     """y = conv2d_backward_data(x, kernel) + bias, the output of shape out_shape. Backward:
     dx = conv2d(g, kernel), dkernel = conv2d_backward_weight(dy=x, input=g), dbias = sums of g."""
+
+    fresh_grads = True  # dx, dkernel, dbias are new kernel outputs
 
     @staticmethod
     def forward(ctx, x, kernel, bias, out_shape, args):

@@ -26,6 +26,8 @@ class BatchNorm(Function):
     """y = (x - mean) / sqrt(var + eps) * gamma + beta with mean / var given (raw arrays).
     training=True differentiates through mean and var as the batch statistics of x."""
 
+    fresh_grads = True  # dx, dgamma, dbeta are new kernel outputs
+
     @staticmethod
     def forward(ctx, x, gamma, beta, mean, var, axis, eps, training):
         ctx.save_for_backward(x, gamma, mean, var)
@@ -42,6 +44,8 @@ class BatchNorm(Function):
 
 
 class LayerNorm(Function):
+    fresh_grads = True  # dx, dgamma, dbeta are new kernel outputs
+
     @staticmethod
     def forward(ctx, x, gamma, beta, norm_dims, eps):
         y, mean, rstd = _C.layer_norm_forward(x, gamma, beta, norm_dims, eps)
@@ -93,8 +97,10 @@ def batch_norm_moments(x: Tensor, axis: int = -1) -> tuple[Tensor, Tensor]:
 def _ema_(moving: Tensor, batch, momentum: float) -> None:
     """moving <- moving * momentum + batch * (1 - momentum), in float32, in place (Keras)."""
     if isinstance(moving._data, np.ndarray) and isinstance(batch, np.ndarray):
+        # in place, the same roundings as m * momentum + batch * (1 - momentum)
         m = moving._data
-        np.copyto(m, m * np.float32(momentum) + batch * np.float32(1.0 - momentum))
+        np.multiply(m, np.float32(momentum), out=m)
+        m += batch * np.float32(1.0 - momentum)
         return
     with no_grad():
         new = Tensor._wrap(moving._data) * float(momentum) + Tensor._wrap(batch) * float(1.0 - momentum)
