@@ -1,9 +1,17 @@
 # The CUDA kernels of csrc/cuda, compiled for the host by build.sh (emulated launches), against
 # torch and NumPy references. No GPU needed. Run: tools/cuda_emu/build.sh && python tools/cuda_emu/check_kernels.py
-import ctypes as ct, numpy as np, torch, sys, math, pathlib
+import ctypes as ct
+import math
+import pathlib
+import sys
+
+import numpy as np
+import torch
+
 torch.set_default_dtype(torch.float32)
 L = ct.CDLL(str(pathlib.Path(__file__).resolve().parents[2] / 'build' / 'cuda_emu' / 'libemu.so'))
-P = lambda a: a.ctypes.data_as(ct.c_void_p) if a is not None else None
+def P(a):
+    return a.ctypes.data_as(ct.c_void_p) if a is not None else None
 i64, f32, u64, b = ct.c_int64, ct.c_float, ct.c_uint64, ct.c_bool
 rng = np.random.default_rng(0)
 fails = []
@@ -11,21 +19,28 @@ def close(name, got, want, rtol=1e-5, atol=1e-5):
     want = np.asarray(want, dtype=got.dtype)
     ok = got.shape == want.shape and np.allclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
     if not ok:
-        d = np.nanmax(np.abs(got.astype(np.float64) - want)) if got.shape == want.shape else (got.shape, want.shape, got, want)
+        if got.shape == want.shape:
+            d = np.nanmax(np.abs(got.astype(np.float64) - want))
+        else:
+            d = (got.shape, want.shape, got, want)
         fails.append(name)
         print('FAIL', name, 'maxdiff', d)
 def call(fn, *a):
     r = getattr(L, fn)(*a)
     assert r == 0, fn
-T = lambda a: torch.tensor(a, requires_grad=True)
+def T(a):
+    return torch.tensor(a, requires_grad=True)
 
 # ---- unary
-U = ['Neg','Abs','Exp','Log','Sqrt','Square','Sigmoid','Tanh','Relu','LeakyRelu','Elu','Selu','Gelu','GeluTanh','Softplus','Swish','HardSigmoid','Step','Clip']
+U = ['Neg', 'Abs', 'Exp', 'Log', 'Sqrt', 'Square', 'Sigmoid', 'Tanh', 'Relu', 'LeakyRelu', 'Elu', 'Selu', 'Gelu',
+     'GeluTanh', 'Softplus', 'Swish', 'HardSigmoid', 'Step', 'Clip']
 F = torch.nn.functional
-tf = {'Neg': lambda x: -x, 'Abs': torch.abs, 'Exp': torch.exp, 'Log': torch.log, 'Sqrt': torch.sqrt, 'Square': torch.square,
-      'Sigmoid': torch.sigmoid, 'Tanh': torch.tanh, 'Relu': F.relu, 'LeakyRelu': lambda x: F.leaky_relu(x, 0.2), 'Elu': lambda x: F.elu(x, 0.7),
-      'Selu': F.selu, 'Gelu': F.gelu, 'GeluTanh': lambda x: F.gelu(x, approximate='tanh'), 'Softplus': F.softplus, 'Swish': F.silu,
-      'HardSigmoid': F.hardsigmoid, 'Step': lambda x: (x > 0).float() + 0 * x, 'Clip': lambda x: torch.clamp(x, -0.5, 0.8)}
+tf = {'Neg': lambda x: -x, 'Abs': torch.abs, 'Exp': torch.exp, 'Log': torch.log, 'Sqrt': torch.sqrt,
+      'Square': torch.square, 'Sigmoid': torch.sigmoid, 'Tanh': torch.tanh, 'Relu': F.relu,
+      'LeakyRelu': lambda x: F.leaky_relu(x, 0.2), 'Elu': lambda x: F.elu(x, 0.7), 'Selu': F.selu, 'Gelu': F.gelu,
+      'GeluTanh': lambda x: F.gelu(x, approximate='tanh'), 'Softplus': F.softplus, 'Swish': F.silu,
+      'HardSigmoid': F.hardsigmoid, 'Step': lambda x: (x > 0).float() + 0 * x,
+      'Clip': lambda x: torch.clamp(x, -0.5, 0.8)}
 params = {'LeakyRelu': (0.2, 0), 'Elu': (0.7, 0), 'Clip': (-0.5, 0.8)}
 for n in [1, 7, 300]:
     for k, name in enumerate(U):
@@ -59,7 +74,8 @@ for k, name in enumerate(U):
 
 # ---- binary with broadcasting
 B = ['Add','Sub','Mul','Div','Pow','Maximum','Minimum']
-tb = {'Add': torch.add, 'Sub': torch.sub, 'Mul': torch.mul, 'Div': torch.div, 'Pow': torch.pow, 'Maximum': torch.maximum, 'Minimum': torch.minimum}
+tb = {'Add': torch.add, 'Sub': torch.sub, 'Mul': torch.mul, 'Div': torch.div, 'Pow': torch.pow,
+      'Maximum': torch.maximum, 'Minimum': torch.minimum}
 def bstrides(shape, out_shape):
     shape = (1,) * (len(out_shape) - len(shape)) + tuple(shape)
     st, acc = [0] * len(shape), 1
@@ -67,7 +83,8 @@ def bstrides(shape, out_shape):
         st[d] = 0 if shape[d] == 1 else acc
         acc *= shape[d]
     return st
-for sa, sb in [((5,), (5,)), ((3, 4), (4,)), ((3, 1), (1, 4)), ((2, 3, 4), (3, 1)), ((1,), (2, 5)), ((), (3,)), ((7, 1, 3), (1, 5, 1))]:
+for sa, sb in [((5,), (5,)), ((3, 4), (4,)), ((3, 1), (1, 4)), ((2, 3, 4), (3, 1)), ((1,), (2, 5)), ((), (3,)),
+               ((7, 1, 3), (1, 5, 1))]:
     out_shape = np.broadcast_shapes(sa, sb)
     nd = len(out_shape)
     sh = np.array(out_shape or [1], np.int64)
@@ -197,13 +214,16 @@ for (B_, H_, T_, S_) in [(2, 3, 5, 7), (1, 1, 1, 1), (2, 2, 3, 300), (3, 1, 4, 1
             if zm and use_mask:
                 yt = yt * mt
             y = np.empty_like(x)
-            call('e_masked_softmax_forward', P(y), P(x), P(mk) if use_mask else None, i64(rows), i64(S_), i64(H_), i64(T_), f32(sc), b(zm))
-            close(f'masked_softmax {(B_, H_, T_, S_)} zm={zm} mask={use_mask}', y, yt.detach().numpy(), rtol=1e-5, atol=1e-6)
+            call('e_masked_softmax_forward', P(y), P(x), P(mk) if use_mask else None,
+                 i64(rows), i64(S_), i64(H_), i64(T_), f32(sc), b(zm))
+            close(f'masked_softmax {(B_, H_, T_, S_)} zm={zm} mask={use_mask}', y, yt.detach().numpy(),
+                  rtol=1e-5, atol=1e-6)
             g = rng.standard_normal(x.shape).astype(np.float32)
             yt.backward(torch.tensor(g))
             dx = np.empty_like(x)
             call('e_masked_softmax_backward', P(dx), P(g), P(y), i64(rows), i64(S_), f32(sc))
-            close(f'masked_softmax_bwd {(B_, H_, T_, S_)} zm={zm} mask={use_mask}', dx, xt.grad.numpy(), rtol=1e-4, atol=1e-6)
+            close(f'masked_softmax_bwd {(B_, H_, T_, S_)} zm={zm} mask={use_mask}', dx, xt.grad.numpy(),
+                  rtol=1e-4, atol=1e-6)
 # NaN reductions
 x = np.array([[1, np.nan, 3, 3] * 20], np.float32).reshape(1, 80, 1)
 for op in (2, 3):
@@ -233,8 +253,10 @@ def gemm_case(ta, tb_, batch, M, N, K, alpha, beta, sa0=None, sb0=None):
         want = alpha * ((A[0].T if ta else A[0]).astype(np.float64) @ opB) + (beta * C if beta != 0 else 0)
     lda = M if ta else K
     ldb = K if tb_ else N
-    call('e_sgemm_batched', b(ta), b(tb_), i64(batch), i64(M), i64(N), i64(K), f32(alpha), P(A), i64(max(lda,1)), i64(sA), P(Bm), i64(max(ldb,1)), i64(sB), f32(beta), P(C), i64(max(N,1)), i64(M * N))
-    close(f'gemm ta={ta} tb={tb_} b={batch} {M}x{N}x{K} a={alpha} b={beta} sA={sa0}', C, want, rtol=1e-4, atol=1e-4 * max(1, math.sqrt(K)))
+    call('e_sgemm_batched', b(ta), b(tb_), i64(batch), i64(M), i64(N), i64(K), f32(alpha),
+         P(A), i64(max(lda,1)), i64(sA), P(Bm), i64(max(ldb,1)), i64(sB), f32(beta), P(C), i64(max(N,1)), i64(M * N))
+    close(f'gemm ta={ta} tb={tb_} b={batch} {M}x{N}x{K} a={alpha} b={beta} sA={sa0}', C, want,
+          rtol=1e-4, atol=1e-4 * max(1, math.sqrt(K)))
 for ta in (False, True):
     for tb_ in (False, True):
         for (M, N, K) in [(1, 1, 1), (5, 7, 3), (64, 64, 16), (65, 63, 17), (130, 70, 33), (3, 129, 100), (20, 20, 0)]:
@@ -246,7 +268,8 @@ M, N, K = 9, 11, 13
 A = rng.standard_normal((M, K + 3)).astype(np.float32)
 Bm = rng.standard_normal((K, N + 5)).astype(np.float32)
 C = np.full((M, N + 2), 7, np.float32)
-call('e_sgemm', b(False), b(False), i64(M), i64(N), i64(K), f32(1), P(A), i64(K + 3), P(Bm), i64(N + 5), f32(0), P(C), i64(N + 2))
+call('e_sgemm', b(False), b(False), i64(M), i64(N), i64(K), f32(1),
+     P(A), i64(K + 3), P(Bm), i64(N + 5), f32(0), P(C), i64(N + 2))
 close('gemm ld', C[:, :N], A[:, :K] @ Bm[:, :N], rtol=1e-4, atol=1e-4)
 close('gemm ld pad untouched', C[:, N:], np.full((M, 2), 7, np.float32))
 
@@ -257,16 +280,21 @@ def philox4(seed, ctr):
     k0, k1 = seed & 0xffffffff, seed >> 32
     for _ in range(10):
         p0, p1 = M0 * c0, M1 * c2
-        c0, c1, c2, c3 = ((p1 >> 32) ^ c1 ^ k0) & 0xffffffff, p1 & 0xffffffff, ((p0 >> 32) ^ c3 ^ k1) & 0xffffffff, p0 & 0xffffffff
+        c0, c1, c2, c3 = (((p1 >> 32) ^ c1 ^ k0) & 0xffffffff, p1 & 0xffffffff,
+                          ((p0 >> 32) ^ c3 ^ k1) & 0xffffffff, p0 & 0xffffffff)
         k0 = (k0 + W0) & 0xffffffff
         k1 = (k1 + W1) & 0xffffffff
     return (c0, c1, c2, c3)
-word = lambda seed, j: philox4(seed, j >> 2)[j & 3]
-unit = lambda w: np.float32((w >> 8) * (1.0 / 16777216.0))
+def word(seed, j):
+    return philox4(seed, j >> 2)[j & 3]
+def unit(w):
+    return np.float32((w >> 8) * (1.0 / 16777216.0))
 for n, seed, off in [(1, 0, 0), (13, 42, 0), (13, 42, 3), (37, 2**40 + 5, 1001), (8, 7, 2)]:
     out = np.empty(n, np.float32)
     call('e_uniform_fill', P(out), i64(n), u64(seed), u64(off), f32(-2), f32(3))
-    want = np.array([np.float32(np.float64(np.float32(5)) * np.float64(unit(word(seed, off + i))) + -2) for i in range(n)], np.float32)  # fma: exact product, one rounding
+    # fma: exact product, one rounding
+    want = np.array([np.float32(np.float64(np.float32(5)) * np.float64(unit(word(seed, off + i))) + -2)
+                     for i in range(n)], np.float32)
     close(f'uniform {n} {seed} {off}', out, want, rtol=0, atol=0)
     out = np.empty(n, np.float32)
     call('e_normal_fill', P(out), i64(n), u64(seed), u64(off), f32(0.5), f32(2))
@@ -420,7 +448,8 @@ def _focal_ref(x, t, gamma, alpha, bal, logits):
     w = t * alpha + (1 - t) * (1 - alpha) if bal else 1.0
     return (w * (1 - (t * pr + (1 - t) * (1 - pr))) ** gamma * ce).mean(-1)
 def _cos_ref(p, t):
-    n = lambda v: v * torch.rsqrt(torch.clamp_min((v * v).sum(-1, keepdim=True), eps * eps))
+    def n(v):
+        return v * torch.rsqrt(torch.clamp_min((v * v).sum(-1, keepdim=True), eps * eps))
     return -(n(t) * n(p)).sum(-1)
 for (N, D) in [(1, 1), (5, 3), (4, 40), (3, 300)]:
     p = (rng.standard_normal((N, D)) * 2).astype(np.float32)
@@ -436,15 +465,21 @@ for (N, D) in [(1, 1), (5, 3), (4, 40), (3, 300)]:
     zero_p = p.copy()
     zero_p[0] = 0  # a zero vector: Keras's normalize gives 0
     cases = [  # name, e_ suffix, pred, target, extra ctypes args, torch reference
-        ('mape', 'mape', p, t, [f32(eps)], lambda a, b: (100 * ((b - a) / torch.clamp_min(b.abs(), eps)).abs()).mean(-1)),
-        ('msle', 'msle', p, pos_t, [f32(eps)], lambda a, b: ((torch.log1p(torch.clamp_min(a, eps)) - torch.log1p(b)) ** 2).mean(-1)),
+        ('mape', 'mape', p, t, [f32(eps)],
+         lambda a, b: (100 * ((b - a) / torch.clamp_min(b.abs(), eps)).abs()).mean(-1)),
+        ('msle', 'msle', p, pos_t, [f32(eps)],
+         lambda a, b: ((torch.log1p(torch.clamp_min(a, eps)) - torch.log1p(b)) ** 2).mean(-1)),
         ('huber', 'huber', p, t, [f32(0.7)], lambda a, b: F.huber_loss(a, b, reduction='none', delta=0.7).mean(-1)),
-        ('log_cosh', 'log_cosh', p * 30, t, [], lambda a, b: (torch.abs(a - b) + F.softplus(-2 * torch.abs(a - b)) - math.log(2)).mean(-1)),
-        ('poisson', 'poisson', pos_p, pos_t, [f32(eps)], lambda a, b: F.poisson_nll_loss(a, b, log_input=False, full=False, eps=eps, reduction='none').mean(-1)),
-        ('kld', 'kld', prob, tprob, [f32(eps)], lambda a, b: (torch.clamp(b, eps, 1) * torch.log(torch.clamp(b, eps, 1) / torch.clamp(a, eps, 1))).sum(-1)),
+        ('log_cosh', 'log_cosh', p * 30, t, [],
+         lambda a, b: (torch.abs(a - b) + F.softplus(-2 * torch.abs(a - b)) - math.log(2)).mean(-1)),
+        ('poisson', 'poisson', pos_p, pos_t, [f32(eps)],
+         lambda a, b: F.poisson_nll_loss(a, b, log_input=False, full=False, eps=eps, reduction='none').mean(-1)),
+        ('kld', 'kld', prob, tprob, [f32(eps)],
+         lambda a, b: (torch.clamp(b, eps, 1) * torch.log(torch.clamp(b, eps, 1) / torch.clamp(a, eps, 1))).sum(-1)),
         ('hinge', 'hinge', p, pm, [], lambda a, b: torch.relu(1 - a * b).mean(-1)),
         ('squared_hinge', 'squared_hinge', p, pm, [], lambda a, b: (torch.relu(1 - a * b) ** 2).mean(-1)),
-        ('categorical_hinge', 'categorical_hinge', p, onehot, [], lambda a, b: torch.relu(((1 - b) * a).amax(-1) - (b * a).sum(-1) + 1)),
+        ('categorical_hinge', 'categorical_hinge', p, onehot, [],
+         lambda a, b: torch.relu(((1 - b) * a).amax(-1) - (b * a).sum(-1) + 1)),
         ('cosine', 'cosine', zero_p, t, [f32(eps)], _cos_ref),
     ]
     for gamma, alpha, bal in [(2.0, 0.25, False), (0.0, 0.25, True), (1.5, 0.6, True), (3.0, 0.25, True)]:
@@ -476,7 +511,7 @@ for n in [1, 7, 300, 70000]:
     w0 = rng.standard_normal(n).astype(np.float32)
     gs = [rng.standard_normal(n).astype(np.float32) for _ in range(3)]
     for (sc, cl, dc) in [(1.0, math.inf, 0.0), (0.5, 0.7, 0.01)]:
-        def pg(g):
+        def pg(g, sc=sc, cl=cl):
             return np.clip(g.astype(np.float64) * sc, -cl, cl)
         # sgd, momentum + nesterov
         w = w0.copy()
@@ -508,7 +543,8 @@ for n in [1, 7, 300, 70000]:
         rw = w0.astype(np.float64)
         rv, rm, rga = (np.zeros(n) for _ in range(3))
         for g in gs:
-            call('e_rmsprop_update', P(w), P(v), P(m), P(ga), P(g), i64(n), f32(0.01), f32(0.9), f32(0.5), f32(1e-7), f32(sc), f32(cl), f32(dc))
+            call('e_rmsprop_update', P(w), P(v), P(m), P(ga), P(g), i64(n),
+                 f32(0.01), f32(0.9), f32(0.5), f32(1e-7), f32(sc), f32(cl), f32(dc))
             gg = pg(g)
             rw = rw - rw * dc
             rv = 0.9 * rv + 0.1 * gg * gg
@@ -523,7 +559,8 @@ for n in [1, 7, 300, 70000]:
         rm, rv, rvh = (np.zeros(n) for _ in range(3))
         for t, g in enumerate(gs, 1):
             al = 0.01 * math.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t)
-            call('e_adam_update', P(w), P(m), P(v), P(vh), P(g), i64(n), f32(al), f32(0.9), f32(0.999), f32(1e-7), f32(sc), f32(cl), f32(dc))
+            call('e_adam_update', P(w), P(m), P(v), P(vh), P(g), i64(n),
+                 f32(al), f32(0.9), f32(0.999), f32(1e-7), f32(sc), f32(cl), f32(dc))
             gg = pg(g)
             rw = rw - rw * dc
             rm = rm + (gg - rm) * 0.1
@@ -538,7 +575,8 @@ for n in [1, 7, 300, 70000]:
         rm, ru = np.zeros(n), np.zeros(n)
         for t, g in enumerate(gs, 1):
             lt = 0.01 / (1 - 0.9 ** t)
-            call('e_adamax_update', P(w), P(m), P(u), P(g), i64(n), f32(lt), f32(0.9), f32(0.999), f32(1e-7), f32(sc), f32(cl), f32(dc))
+            call('e_adamax_update', P(w), P(m), P(u), P(g), i64(n),
+                 f32(lt), f32(0.9), f32(0.999), f32(1e-7), f32(sc), f32(cl), f32(dc))
             gg = pg(g)
             rw = rw - rw * dc
             rm = rm + (gg - rm) * 0.1
@@ -552,7 +590,8 @@ for n in [1, 7, 300, 70000]:
         rm, rv = np.zeros(n), np.zeros(n)
         for t, g in enumerate(gs, 1):
             cm, cg, cv = 0.5 / t, 0.3 / t, 1 / (1 - 0.999 ** t)
-            call('e_nadam_update', P(w), P(m), P(v), P(g), i64(n), f32(0.01), f32(0.9), f32(0.999), f32(1e-7), f32(cm), f32(cg), f32(cv), f32(sc), f32(cl), f32(dc))
+            call('e_nadam_update', P(w), P(m), P(v), P(g), i64(n), f32(0.01), f32(0.9), f32(0.999), f32(1e-7),
+                 f32(cm), f32(cg), f32(cv), f32(sc), f32(cl), f32(dc))
             gg = pg(g)
             rw = rw - rw * dc
             rm = rm + (gg - rm) * 0.1
@@ -565,7 +604,8 @@ for n in [1, 7, 300, 70000]:
         rw = w0.astype(np.float64)
         rag, rad = np.zeros(n), np.zeros(n)
         for g in gs:
-            call('e_adadelta_update', P(w), P(ag), P(ad), P(g), i64(n), f32(1.0), f32(0.95), f32(1e-7), f32(sc), f32(cl), f32(dc))
+            call('e_adadelta_update', P(w), P(ag), P(ad), P(g), i64(n),
+                 f32(1.0), f32(0.95), f32(1e-7), f32(sc), f32(cl), f32(dc))
             gg = pg(g)
             rw = rw - rw * dc
             rag = 0.95 * rag + 0.05 * gg * gg
@@ -591,9 +631,13 @@ for (N, V, D) in [(1, 1, 1), (12, 50, 7), (300, 40, 3), (700, 2000, 5)]:
     np.add.at(dense, idx, rows.astype(np.float64))
     close(f'row_coalesce idx {(N, V, D)}', oi[:U.value], want_i)
     close(f'row_coalesce rows {(N, V, D)}', ov[:U.value], dense[want_i])
-SP = [('sgd', 1, (f32(0.1), f32(0.0), b(False))), ('sgd', 1, (f32(0.1), f32(0.9), b(True))), ('adagrad', 1, (f32(0.1), f32(1e-7))),
-      ('rmsprop', 3, (f32(0.01), f32(0.9), f32(0.5), f32(1e-7))), ('adam', 3, (f32(0.01), f32(0.9), f32(0.999), f32(1e-7))),
-      ('adamax', 2, (f32(0.01), f32(0.9), f32(0.999), f32(1e-7))), ('nadam', 2, (f32(0.01), f32(0.9), f32(0.999), f32(1e-7), f32(0.5), f32(0.3), f32(1.2))),
+SP = [('sgd', 1, (f32(0.1), f32(0.0), b(False))),
+      ('sgd', 1, (f32(0.1), f32(0.9), b(True))),
+      ('adagrad', 1, (f32(0.1), f32(1e-7))),
+      ('rmsprop', 3, (f32(0.01), f32(0.9), f32(0.5), f32(1e-7))),
+      ('adam', 3, (f32(0.01), f32(0.9), f32(0.999), f32(1e-7))),
+      ('adamax', 2, (f32(0.01), f32(0.9), f32(0.999), f32(1e-7))),
+      ('nadam', 2, (f32(0.01), f32(0.9), f32(0.999), f32(1e-7), f32(0.5), f32(0.3), f32(1.2))),
       ('adadelta', 2, (f32(1.0), f32(0.95), f32(1e-7)))]
 for (rows_, cols, nnz) in [(1, 1, 1), (50, 7, 12), (64, 33, 0), (300, 5, 299)]:
     w0 = rng.standard_normal((rows_, cols)).astype(np.float32)
@@ -602,13 +646,15 @@ for (rows_, cols, nnz) in [(1, 1, 1), (50, 7, 12), (64, 33, 0), (300, 5, 299)]:
             ws, wd = w0.copy(), w0.copy()
             ss = [np.full((rows_, cols), 0.1 if name == 'adagrad' else 0.0, np.float32) for _ in range(nslots)]
             sd = [x.copy() for x in ss]
-            for step in range(3):
+            for _ in range(3):
                 idx = np.sort(rng.choice(rows_, size=nnz, replace=False)).astype(np.int64)
                 vals = rng.standard_normal((nnz, cols)).astype(np.float32)
                 g = np.zeros((rows_, cols), np.float32)
                 g[idx] = vals
-                call(f'e_{name}_update_sparse', P(ws), *[P(x) for x in ss], P(idx), P(vals), i64(nnz), i64(rows_), i64(cols), *args, f32(sc), f32(cl), f32(dc))
-                call(f'e_{name}_update', P(wd), *[P(x) for x in sd], P(g), i64(rows_ * cols), *args, f32(sc), f32(cl), f32(dc))
+                call(f'e_{name}_update_sparse', P(ws), *[P(x) for x in ss], P(idx), P(vals),
+                     i64(nnz), i64(rows_), i64(cols), *args, f32(sc), f32(cl), f32(dc))
+                call(f'e_{name}_update', P(wd), *[P(x) for x in sd], P(g), i64(rows_ * cols),
+                     *args, f32(sc), f32(cl), f32(dc))
             close(f'{name}_sparse {(rows_, cols, nnz)} prep={sc}', ws, wd, rtol=1e-6, atol=1e-7)
             for k in range(nslots):
                 close(f'{name}_sparse slot{k} {(rows_, cols, nnz)} prep={sc}', ss[k], sd[k], rtol=1e-6, atol=1e-7)
@@ -626,7 +672,8 @@ def conv_case(N, H, W, C, OC, KH, KW, s, pads, d, groups, cl):
     cb = rng.standard_normal(C).astype(np.float32)
     xt, wt, bt = T(x), T(w), T(bias)
     xn = xt.permute(0, 3, 1, 2) if cl else xt
-    yt = F.conv2d(F.pad(xn, (pads[2], pads[3], pads[0], pads[1])), wt.permute(3, 2, 0, 1), bt, stride=s, dilation=d, groups=groups)
+    yt = F.conv2d(F.pad(xn, (pads[2], pads[3], pads[0], pads[1])), wt.permute(3, 2, 0, 1), bt,
+                  stride=s, dilation=d, groups=groups)
     yt = torch.relu(yt.permute(0, 2, 3, 1) if cl else yt)
     tag = f'conv {xs} k=({KH},{KW}) s={s} p={pads} d={d} g={groups} cl={cl}'
     y = np.empty(ys, np.float32)
@@ -654,7 +701,8 @@ for cl in (True, False):
 L.e_rnn_workspace_size.restype = i64
 L.e_rnn_scratch_size.restype = i64
 def np_act(a, x):
-    return [lambda v: v, np.tanh, lambda v: 1 / (1 + np.exp(-v)), lambda v: np.maximum(v, 0), lambda v: np.clip(v / 6 + 0.5, 0, 1)][a](x)
+    return [lambda v: v, np.tanh, lambda v: 1 / (1 + np.exp(-v)), lambda v: np.maximum(v, 0),
+            lambda v: np.clip(v / 6 + 0.5, 0, 1)][a](x)
 def ref_rnn(cell, act, ract, gb, zo, rs, x, W, Ur, bias, h0, c0, mask):
     """Keras 3's step loop (backend rnn with masks) in float64 torch, for values and gradients."""
     B, T, _ = x.shape
@@ -696,7 +744,8 @@ def ref_rnn(cell, act, ract, gb, zo, rs, x, W, Ur, bias, h0, c0, mask):
         outs.append(out)
     return (torch.stack(outs, 1) if rs else outs[-1]), h, c
 for cell, k in [(0, 1), (1, 4), (2, 3), (3, 3)]:
-    for (B, Ts, I, U, gb, zo, rs, masked, act) in [(3, 4, 5, 7, False, False, True, False, 1), (2, 5, 3, 33, True, False, False, True, 1),
+    for (B, Ts, I, U, gb, zo, rs, masked, act) in [(3, 4, 5, 7, False, False, True, False, 1),
+                                                 (2, 5, 3, 33, True, False, False, True, 1),
                                                  (4, 3, 2, 5, False, True, True, True, 3 if cell == 0 else 1)]:
         ract = 2 if cell else 1
         x = rng.standard_normal((B, Ts, I)).astype(np.float32)
@@ -710,11 +759,14 @@ for cell, k in [(0, 1), (1, 4), (2, 3), (3, 3)]:
         hT = np.empty((B, U), np.float32)
         cT = np.empty((B, U), np.float32) if cell == 1 else None
         ws = np.empty(L.e_rnn_workspace_size(cell, i64(B), i64(Ts), i64(U)), np.float32)
-        call('e_rnn_forward', cell, act, ract, b(gb), b(zo), b(rs), i64(B), i64(Ts), i64(I), i64(U), P(x), P(W), P(Ur), P(bias), P(h0), P(c0), P(mask), P(y), P(hT), P(cT), P(ws))
-        D = lambda a: torch.tensor(a, dtype=torch.float64, requires_grad=True)
+        call('e_rnn_forward', cell, act, ract, b(gb), b(zo), b(rs), i64(B), i64(Ts), i64(I), i64(U),
+             P(x), P(W), P(Ur), P(bias), P(h0), P(c0), P(mask), P(y), P(hT), P(cT), P(ws))
+        def D(a):
+            return torch.tensor(a, dtype=torch.float64, requires_grad=True)
         tx, tW, tU, tb, th = D(x), D(W), D(Ur), D(bias), D(h0)
         tc = D(c0) if c0 is not None else torch.zeros(B, U, dtype=torch.float64)
-        ry, rh, rc = ref_rnn(cell, act, ract, gb, zo, rs, tx, tW, tU, tb, th, tc, torch.tensor(mask) if masked else None)
+        ry, rh, rc = ref_rnn(cell, act, ract, gb, zo, rs, tx, tW, tU, tb, th, tc,
+                             torch.tensor(mask) if masked else None)
         name = f'rnn cell={cell} B={B} Ts={Ts} U={U} gb={gb} zo={zo} rs={rs} mask={masked}'
         close(name + ' y', y, ry.detach().numpy(), rtol=1e-4, atol=1e-5)
         close(name + ' hT', hT, rh.detach().numpy(), rtol=1e-4, atol=1e-5)
@@ -734,9 +786,11 @@ for cell, k in [(0, 1), (1, 4), (2, 3), (3, 3)]:
         dh0 = np.empty_like(h0)
         dc0 = np.empty_like(h0) if cell == 1 else None
         scratch = np.empty(L.e_rnn_scratch_size(cell, i64(B), i64(Ts), i64(U)), np.float32)
-        call('e_rnn_backward', cell, act, ract, b(gb), b(zo), b(rs), i64(B), i64(Ts), i64(I), i64(U), P(x), P(W), P(Ur), P(mask), P(ws), P(dy), P(dh), P(dc if cell == 1 else None),
+        call('e_rnn_backward', cell, act, ract, b(gb), b(zo), b(rs), i64(B), i64(Ts), i64(I), i64(U),
+             P(x), P(W), P(Ur), P(mask), P(ws), P(dy), P(dh), P(dc if cell == 1 else None),
              P(dx), P(dW), P(dU), P(db), P(dh0), P(dc0), P(scratch))
-        for nm, got, ref in [('dx', dx, tx), ('dW', dW, tW), ('dU', dU, tU), ('db', db, tb), ('dh0', dh0, th)] + ([('dc0', dc0, tc)] if cell == 1 else []):
+        grads = [('dx', dx, tx), ('dW', dW, tW), ('dU', dU, tU), ('db', db, tb), ('dh0', dh0, th)]
+        for nm, got, ref in grads + ([('dc0', dc0, tc)] if cell == 1 else []):
             close(name + ' ' + nm, got, ref.grad.numpy(), rtol=1e-4, atol=1e-4)
         print('checked', name)
 # ---- pooling (TF 'same' geometry) and bilinear resize, both layouts, against torch
@@ -749,7 +803,9 @@ def geom(N, C, H, W, k, s, same):
     return np.array([N, C, H, W, OH, OW, k[0], k[1], s[0], s[1], ph // 2, pw // 2], np.int64), (ph, pw)
 def nan_out(*shape, dt=np.float32):
     return np.full(shape, np.nan if dt == np.float32 else -5, dt)
-for (N, C, H, W, k, s, same) in [(2, 3, 7, 5, (2, 2), (2, 2), False), (1, 4, 9, 8, (3, 3), (2, 2), True), (2, 2, 5, 5, (3, 2), (1, 3), True), (1, 5, 6, 7, (4, 4), (3, 3), True), (3, 1, 1, 9, (1, 3), (1, 2), False)]:
+for (N, C, H, W, k, s, same) in [(2, 3, 7, 5, (2, 2), (2, 2), False), (1, 4, 9, 8, (3, 3), (2, 2), True),
+                                 (2, 2, 5, 5, (3, 2), (1, 3), True), (1, 5, 6, 7, (4, 4), (3, 3), True),
+                                 (3, 1, 1, 9, (1, 3), (1, 2), False)]:
     v, (ph, pw) = geom(N, C, H, W, k, s, same)
     OH, OW = int(v[4]), int(v[5])
     x = rng.standard_normal((N, C, H, W)).astype(np.float32)
@@ -808,19 +864,25 @@ for (O, C, I) in [(7, 3, 1), (300, 5, 1), (4, 6, 33), (1, 2, 700), (2, 1, 1)]:
     close(f'bn stats var {(O, C, I)}', v, x.astype(np.float64).var((0, 2)), rtol=1e-5)
     for training in (True, False):
         xt, gt, btt = T(x.transpose(0, 1, 2).reshape(O, C, I)), T(gm), T(bt)
-        mm, vv = (torch.tensor(m), torch.tensor(v)) if training else (torch.tensor(rng.standard_normal(C).astype(np.float32)), torch.tensor(rng.uniform(0.5, 2, C).astype(np.float32)))
+        if training:
+            mm, vv = torch.tensor(m), torch.tensor(v)
+        else:
+            mm = torch.tensor(rng.standard_normal(C).astype(np.float32))
+            vv = torch.tensor(rng.uniform(0.5, 2, C).astype(np.float32))
         yt = F.batch_norm(xt, None if training else mm, None if training else vv, gt, btt, training, 0.0, 1e-3)
         if training:
             mm, vv = torch.tensor(m), torch.tensor(v)
         y = nan_out(O, C, I)
-        call('e_batch_norm_forward', P(y), P(x), P(mm.numpy()), P(vv.numpy()), P(gm), P(bt), i64(O), i64(C), i64(I), f32(1e-3))
+        call('e_batch_norm_forward', P(y), P(x), P(mm.numpy()), P(vv.numpy()), P(gm), P(bt),
+             i64(O), i64(C), i64(I), f32(1e-3))
         close(f'bn fwd {(O, C, I)} training={training}', y, yt.detach().numpy(), rtol=1e-4, atol=1e-4)
         if O * I < 2:
             continue
         g = rng.standard_normal((O, C, I)).astype(np.float32)
         yt.backward(torch.tensor(g))
         dx, dg, db = nan_out(O, C, I), nan_out(C), nan_out(C)
-        call('e_batch_norm_backward', P(dx), P(dg), P(db), P(g), P(x), P(mm.numpy()), P(vv.numpy()), P(gm), i64(O), i64(C), i64(I), f32(1e-3), b(training))
+        call('e_batch_norm_backward', P(dx), P(dg), P(db), P(g), P(x), P(mm.numpy()), P(vv.numpy()), P(gm),
+             i64(O), i64(C), i64(I), f32(1e-3), b(training))
         close(f'bn bwd dx {(O, C, I)} training={training}', dx, xt.grad.numpy(), rtol=1e-4, atol=1e-4)
         close(f'bn bwd dgamma {(O, C, I)} training={training}', dg, gt.grad.numpy(), rtol=1e-4, atol=1e-4)
         close(f'bn bwd dbeta {(O, C, I)} training={training}', db, btt.grad.numpy(), rtol=1e-4, atol=1e-4)
@@ -847,7 +909,8 @@ PADM = {0: 'symmetric', 1: 'wrap', 2: 'constant', 3: 'edge'}  # FillMode: reflec
 def ref_affine(x, t, interp, mode, fv, oh, ow):
     B, H, W, C = x.shape
     p = 4 * max(H, W) + 2
-    ext = np.pad(x.astype(np.float64), ((0, 0), (p, p), (p, p), (0, 0)), mode=PADM[mode], **({'constant_values': fv} if mode == 2 else {}))
+    ext = np.pad(x.astype(np.float64), ((0, 0), (p, p), (p, p), (0, 0)), mode=PADM[mode],
+                 **({'constant_values': fv} if mode == 2 else {}))
     ys, xs = np.meshgrid(np.arange(oh, dtype=np.float64), np.arange(ow, dtype=np.float64), indexing='ij')
     out = np.empty((B, oh, ow, C))
     for i in range(B):
@@ -862,7 +925,8 @@ def ref_affine(x, t, interp, mode, fv, oh, ow):
         x0, y0 = np.floor(X), np.floor(Y)
         ax, ay = (X - x0)[..., None], (Y - y0)[..., None]
         r, q = y0.astype(int) + p, x0.astype(int) + p
-        out[i] = (1 - ay) * ((1 - ax) * e[r, q] + ax * e[r, q + 1]) + ay * ((1 - ax) * e[r + 1, q] + ax * e[r + 1, q + 1])
+        out[i] = ((1 - ay) * ((1 - ax) * e[r, q] + ax * e[r, q + 1])
+                  + ay * ((1 - ax) * e[r + 1, q] + ax * e[r + 1, q + 1]))
     return out
 def resize_mat(n_in, n_out, interp):
     m = np.zeros((n_out, n_in))
@@ -883,7 +947,8 @@ for (B, H, W, C, OH, OW) in [(2, 7, 10, 1, 7, 10), (3, 9, 5, 3, 6, 11), (1, 1, 1
         ang, z = rng.uniform(-math.pi, math.pi), rng.uniform(0.4, 2.5)
         cc, ss = math.cos(ang) * z, math.sin(ang) * z
         cx, cy = (W - 1) / 2, (H - 1) / 2
-        rows.append([cc, -ss, cx - cc * cx + ss * cy + rng.uniform(-1.5, 1.5) * W, ss, cc, cy - ss * cx - cc * cy + rng.uniform(-1.5, 1.5) * H,
+        rows.append([cc, -ss, cx - cc * cx + ss * cy + rng.uniform(-1.5, 1.5) * W,
+                     ss, cc, cy - ss * cx - cc * cy + rng.uniform(-1.5, 1.5) * H,
                      rng.uniform(-0.2, 0.2) / W, rng.uniform(-0.2, 0.2) / H])
     t = np.ascontiguousarray(rows, dtype=np.float64)
     for shared in (False, True):
@@ -894,16 +959,21 @@ for (B, H, W, C, OH, OW) in [(2, 7, 10, 1, 7, 10), (3, 9, 5, 3, 6, 11), (1, 1, 1
                 for cf in (False, True):
                     xin = np.ascontiguousarray(x.transpose(0, 3, 1, 2)) if cf else x
                     out = np.empty((B, C, OH, OW) if cf else (B, OH, OW, C), np.float32)
-                    call('e_affine', b(cf), P(out), P(xin), i64(B), i64(H), i64(W), i64(C), i64(OH), i64(OW), P(tt), i64(0 if shared else 8), interp, mode, f32(-0.6))
-                    close(f'affine interp={interp} mode={mode} cf={cf} shared={shared} {(B, H, W, C, OH, OW)}', out.transpose(0, 2, 3, 1) if cf else out, want, rtol=1e-5, atol=2e-6)
+                    call('e_affine', b(cf), P(out), P(xin), i64(B), i64(H), i64(W), i64(C), i64(OH), i64(OW),
+                         P(tt), i64(0 if shared else 8), interp, mode, f32(-0.6))
+                    close(f'affine interp={interp} mode={mode} cf={cf} shared={shared} {(B, H, W, C, OH, OW)}',
+                          out.transpose(0, 2, 3, 1) if cf else out, want, rtol=1e-5, atol=2e-6)
     for interp in (0, 1):
         for (top, left, CH, CW) in [(0, 0, H, W), (H // 3, W // 4, H - H // 3, W - W // 4)]:
-            want = np.einsum('yh,bhwc,xw->byxc', resize_mat(CH, OH + 2, interp), x[:, top:top + CH, left:left + CW].astype(np.float64), resize_mat(CW, OW + 3, interp))
+            crop = x[:, top:top + CH, left:left + CW].astype(np.float64)
+            want = np.einsum('yh,bhwc,xw->byxc', resize_mat(CH, OH + 2, interp), crop, resize_mat(CW, OW + 3, interp))
             for cf in (False, True):
                 xin = np.ascontiguousarray(x.transpose(0, 3, 1, 2)) if cf else x
                 out = np.empty((B, C, OH + 2, OW + 3) if cf else (B, OH + 2, OW + 3, C), np.float32)
-                call('e_resize', b(cf), P(out), P(xin), i64(B), i64(H), i64(W), i64(C), i64(top), i64(left), i64(CH), i64(CW), i64(OH + 2), i64(OW + 3), interp)
-                close(f'resize interp={interp} cf={cf} crop={(top, left, CH, CW)} {(B, H, W, C)}', out.transpose(0, 2, 3, 1) if cf else out, want, rtol=1e-5, atol=2e-6)
+                call('e_resize', b(cf), P(out), P(xin), i64(B), i64(H), i64(W), i64(C),
+                     i64(top), i64(left), i64(CH), i64(CW), i64(OH + 2), i64(OW + 3), interp)
+                close(f'resize interp={interp} cf={cf} crop={(top, left, CH, CW)} {(B, H, W, C)}',
+                      out.transpose(0, 2, 3, 1) if cf else out, want, rtol=1e-5, atol=2e-6)
 # a degenerate projective row (k = 0 inside the image): finite results, the fill value there
 x = rng.random((1, 4, 5, 2), dtype=np.float32)
 out = np.empty_like(x)
