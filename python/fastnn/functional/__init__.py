@@ -19,8 +19,6 @@ from .pooling import *  # noqa: F401,F403
 from .reductions import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 
-from . import activations, conv, elementwise, linalg, losses, nn, normalization, pooling, reductions, shape
-
 # The functions only: `from fastnn.functional import *` (as fastnn/__init__ does) must not bind
 # the submodule names, which would shadow fastnn.activations, fastnn.losses, ...
 __all__ = sorted({name for mod in (activations, conv, elementwise, linalg, losses, nn, normalization, pooling,

@@ -11,8 +11,8 @@ convolution of height 1.
 
 from __future__ import annotations
 
-import math
-from typing import Sequence, Union
+from collections.abc import Sequence
+from typing import Union
 
 import numpy as np
 
@@ -181,9 +181,11 @@ def _check_common(op: str, x: Tensor, kernel: Tensor, bias, data_format: str, ra
         if t is not None and t.dtype != float32:
             raise TypeError(f"{op}: {name} must be float32, got {t.dtype}")
     if x.ndim != rank + 2:
-        layout = ("(batch, " + ", ".join("spatial" for _ in range(rank)) + ", channels)") if data_format == "channels_last" else (
-            "(batch, channels, " + ", ".join("spatial" for _ in range(rank)) + ")"
-        )
+        spatial = ", ".join("spatial" for _ in range(rank))
+        if data_format == "channels_last":
+            layout = f"(batch, {spatial}, channels)"
+        else:
+            layout = f"(batch, channels, {spatial})"
         raise ValueError(f"{op}: inputs must be {rank + 2}-D {layout}, got shape {x.shape}")
     if kernel.ndim != rank + 2:
         raise ValueError(

@@ -40,7 +40,8 @@ class BatchNorm(Function):
         axis, eps, training = ctx.args
         need = ctx.needs_input_grad
         dx, dg, db = _C.batch_norm_backward(g, x, mean, var, gamma, axis, eps, training, bool(need[1] or need[2]))
-        return (dx if need[0] else None), (dg if need[1] else None), (db if need[2] else None), None, None, None, None, None
+        return ((dx if need[0] else None), (dg if need[1] else None), (db if need[2] else None),
+                None, None, None, None, None)
 
 
 class LayerNorm(Function):

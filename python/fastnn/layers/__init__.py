@@ -163,8 +163,19 @@ __all__ = [
 
 def get(name: str) -> type:
     """The layer class registered under `name` (its class name)."""
-    from . import (attention, augmentation, convolutional, core, embedding, merge, normalization, pooling,
-                   preprocessing, reshaping, rnn)
+    from . import (
+        attention,
+        augmentation,
+        convolutional,
+        core,
+        embedding,
+        merge,
+        normalization,
+        pooling,
+        preprocessing,
+        reshaping,
+        rnn,
+    )
 
     for mod in (core, embedding, merge, preprocessing, augmentation, attention, convolutional, rnn, pooling,
                 normalization, reshaping):

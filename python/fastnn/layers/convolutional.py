@@ -407,9 +407,11 @@ class DepthwiseConv2D(_Conv):
         bias_constraint=None,
         **kwargs,
     ):
-        if isinstance(depth_multiplier, bool) or not isinstance(depth_multiplier, (int, np.integer)) or depth_multiplier < 1:
+        if (isinstance(depth_multiplier, bool) or not isinstance(depth_multiplier, (int, np.integer))
+                or depth_multiplier < 1):
             raise ValueError(
-                f"DepthwiseConv2D: depth_multiplier must be a positive integer, got depth_multiplier={depth_multiplier!r}"
+                "DepthwiseConv2D: depth_multiplier must be a positive integer, "
+                f"got depth_multiplier={depth_multiplier!r}"
             )
         super().__init__(
             None, kernel_size, strides, padding, data_format, dilation_rate, 1, activation, use_bias,
@@ -506,9 +508,11 @@ class SeparableConv2D(_Conv):
         bias_constraint=None,
         **kwargs,
     ):
-        if isinstance(depth_multiplier, bool) or not isinstance(depth_multiplier, (int, np.integer)) or depth_multiplier < 1:
+        if (isinstance(depth_multiplier, bool) or not isinstance(depth_multiplier, (int, np.integer))
+                or depth_multiplier < 1):
             raise ValueError(
-                f"SeparableConv2D: depth_multiplier must be a positive integer, got depth_multiplier={depth_multiplier!r}"
+                "SeparableConv2D: depth_multiplier must be a positive integer, "
+                f"got depth_multiplier={depth_multiplier!r}"
             )
         super().__init__(
             filters, kernel_size, strides, padding, data_format, dilation_rate, 1, activation, use_bias,

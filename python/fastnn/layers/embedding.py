@@ -1,7 +1,7 @@
 """Embedding: integer indices -> rows of a trainable (input_dim, output_dim) table (Keras 3).
 
-The table's gradient is a ``fastnn.sparse.RowSparseGrad`` by default (``sparse=False`` asks for a dense one) (the rows looked
-up in the batch, repeats merged) instead of a dense (input_dim, output_dim) array; every
+The table's gradient is a ``fastnn.sparse.RowSparseGrad`` by default (``sparse=False`` asks for a dense one)
+(the rows looked up in the batch, repeats merged) instead of a dense (input_dim, output_dim) array; every
 optimizer applies it with a row-sparse kernel that gives the dense result (rows outside the
 batch see g = 0, so Adam's moments still decay there) without building the dense gradient.
 

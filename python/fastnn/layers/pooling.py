@@ -108,7 +108,9 @@ class MaxPooling2D(_Pooling):
     _fn = staticmethod(F.max_pool2d)
     _kernel = "max"
 
-    def __init__(self, pool_size=(2, 2), strides=None, padding: str = "valid", data_format: str | None = None, **kwargs):
+    def __init__(
+        self, pool_size=(2, 2), strides=None, padding: str = "valid", data_format: str | None = None, **kwargs
+    ):
         super().__init__(pool_size, strides, padding, data_format, **kwargs)
 
 
@@ -124,7 +126,9 @@ class AveragePooling2D(_Pooling):
     _fn = staticmethod(F.avg_pool2d)
     _kernel = "avg"
 
-    def __init__(self, pool_size=(2, 2), strides=None, padding: str = "valid", data_format: str | None = None, **kwargs):
+    def __init__(
+        self, pool_size=(2, 2), strides=None, padding: str = "valid", data_format: str | None = None, **kwargs
+    ):
         super().__init__(pool_size, strides, padding, data_format, **kwargs)
 
 
