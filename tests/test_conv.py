@@ -80,7 +80,7 @@ def test_conv2d_matches_torch(case, data_format):
         tol=conv_tol(ks[0] * ks[1] * c, n * h * w),
     )
     if padding == "same":  # TensorFlow's output size, also with strides
-        assert out.shape[1:3] == (-(-h // s[0]), -(-w // s[1])) if cl else out.shape[2:] == (-(-h // s[0]), -(-w // s[1]))
+        assert (out.shape[1:3] if cl else out.shape[2:]) == (-(-h // s[0]), -(-w // s[1]))
 
 
 @pytest.mark.parametrize("act", ["relu", "sigmoid", "tanh"])
@@ -125,7 +125,8 @@ def test_course_cnn_shapes_against_torch():
         h = torch_conv2d(x_, k1_, b1_, (2, 2), pads, (1, 1), 1, True, "relu")
         return torch_conv2d(h, k2_, b2_, (2, 2), (0, 0, 0, 0), (1, 1), 1, True, "relu")
 
-    out = check_op(fast, ref, [x, k1, b1, k2, b2], name="course_cnn", tol=conv_tol(800, 32 * 256), grad=[False, True, True, True, True])
+    out = check_op(fast, ref, [x, k1, b1, k2, b2], name="course_cnn", tol=conv_tol(800, 32 * 256),
+                   grad=[False, True, True, True, True])
     assert out.shape == (32, 6, 6, 32)
 
 
@@ -402,7 +403,8 @@ def test_conv_errors_quote_shapes():
         F.conv1d(fastnn.ones(2, 8, 3), fastnn.ones(3, 3, 2), padding="kausal")
     # the raw kernels check too (nothing crashes on a bad call)
     with pytest.raises(ValueError, match="dy has shape"):
-        _C.conv2d_backward_data(np.ones((2, 5, 5, 4), np.float32), k.numpy(), (2, 8, 8, 3), (1, 1), (0, 0, 0, 0), (1, 1), 1, True)
+        _C.conv2d_backward_data(np.ones((2, 5, 5, 4), np.float32), k.numpy(), (2, 8, 8, 3),
+                                (1, 1), (0, 0, 0, 0), (1, 1), 1, True)
     with pytest.raises(ValueError, match="padding"):
         _C.conv2d_forward(x.numpy(), k.numpy(), None, (1, 1), (0, 0), (1, 1), 1, True, 0)
     with pytest.raises(ValueError, match="top and left padding"):

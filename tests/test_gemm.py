@@ -176,8 +176,8 @@ def test_large_checksum():
         assert_close(got, want, "sgemm", "checksum", **tol)
 
 
-@pytest.mark.parametrize("shape", [(1, 256, 784), (1, 1000, 333), (1, 77, 4000), (300, 500, 700), (7, 3000, 100), (1000, 5, 64), (150, 270, 1100),
-                                   (20, 600, 300), (900, 40, 300), (40, 4200, 50)])
+@pytest.mark.parametrize("shape", [(1, 256, 784), (1, 1000, 333), (1, 77, 4000), (300, 500, 700), (7, 3000, 100),
+                                   (1000, 5, 64), (150, 270, 1100), (20, 600, 300), (900, 40, 300), (40, 4200, 50)])
 def test_threads_bit_identical(isa, shape):
     M, N, K = shape
     for ta, tb in TRANS:

@@ -18,7 +18,8 @@ def channel_axis_to_1(t, axis):
     return t.movedim(axis, 1) if axis not in (1, -t.ndim + 1) else t
 
 
-@pytest.mark.parametrize("shape,axis", [((16, 5), -1), ((4, 7, 9, 3), -1), ((3, 6, 5, 7), 1), ((2, 3, 11), 1), ((64, 1), -1)])
+@pytest.mark.parametrize("shape,axis", [((16, 5), -1), ((4, 7, 9, 3), -1), ((3, 6, 5, 7), 1), ((2, 3, 11), 1),
+                                        ((64, 1), -1)])
 @pytest.mark.parametrize("affine", [True, False])
 def test_batch_norm_training_against_torch(shape, axis, affine):
     c = shape[axis]
@@ -107,9 +108,11 @@ def test_moving_statistics_follow_keras_not_torch():
     mm, mv = fastnn.tensor(np.full(4, 0.5, np.float32)), fastnn.tensor(np.full(4, 2.0, np.float32))
     F.batch_norm(fastnn.tensor(x), mm, mv, training=True, momentum=0.9)
     mean, var = x.astype(np.float64).mean(0).astype(np.float32), x.astype(np.float64).var(0).astype(np.float32)
-    assert_close(mm.numpy(), np.float32(0.5) * np.float32(0.9) + mean * np.float32(0.1), "moving_mean", **TOL["moving_stats"])
+    assert_close(mm.numpy(), np.float32(0.5) * np.float32(0.9) + mean * np.float32(0.1), "moving_mean",
+                 **TOL["moving_stats"])
     # Keras keeps the biased variance (torch's running_var would use n - 1).
-    assert_close(mv.numpy(), np.float32(2.0) * np.float32(0.9) + var * np.float32(0.1), "moving_var", **TOL["moving_stats"])
+    assert_close(mv.numpy(), np.float32(2.0) * np.float32(0.9) + var * np.float32(0.1), "moving_var",
+                 **TOL["moving_stats"])
     rm, rv = torch.full((4,), 0.5), torch.full((4,), 2.0)
     TF.batch_norm(torch.tensor(x), rm, rv, training=True, momentum=0.1, eps=1e-3)
     assert_close(mm.numpy(), rm.numpy(), "moving_mean_vs_torch", **TOL["moving_stats"])

@@ -137,7 +137,8 @@ def test_global_pooling_against_torch(cl, kind, keepdims):
         return t.mean(axes, keepdim=keepdims) if kind == "avg" else t.amax(axes, keepdim=keepdims)
 
     tol = TOL["reduction"](35)
-    check_op(lambda t: fn2(t, fmt, keepdims), lambda t: red(t, axes2), [randn(3, 5, 7, 4)], name="global_pool2d", tol=tol)
+    check_op(lambda t: fn2(t, fmt, keepdims), lambda t: red(t, axes2), [randn(3, 5, 7, 4)],
+             name="global_pool2d", tol=tol)
     check_op(lambda t: fn1(t, fmt, keepdims), lambda t: red(t, axes1), [randn(3, 7, 4)], name="global_pool1d", tol=tol)
 
 
