@@ -286,12 +286,8 @@ class Dense(Layer):
             bias_initializer=_initializers.serialize(self.bias_initializer)
             if isinstance(self.bias_initializer, _initializers.Initializer)
             else None,
-            kernel_regularizer=_regularizers.serialize(self.kernel_regularizer)
-            if isinstance(self.kernel_regularizer, _regularizers.Regularizer)
-            else None,
-            bias_regularizer=_regularizers.serialize(self.bias_regularizer)
-            if isinstance(self.bias_regularizer, _regularizers.Regularizer)
-            else None,
+            kernel_regularizer=_regularizers.serialize(self.kernel_regularizer),
+            bias_regularizer=_regularizers.serialize(self.bias_regularizer),
             kernel_constraint=_constraints.serialize(self.kernel_constraint),
             bias_constraint=_constraints.serialize(self.bias_constraint),
         )
