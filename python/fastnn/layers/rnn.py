@@ -979,8 +979,9 @@ class Bidirectional(Layer):
             # The copy shares the source's constraint and regularizer objects: a config would
             # need custom classes and functions registered, and cannot describe a lambda at all.
             cell = getattr(src, "cell", None)
-            held = [(obj, k, getattr(obj, k)) for obj, keys in ((cell, _SHARED_CELL_ARGS), (src, ("activity_regularizer",)))
-                    for k in keys if getattr(obj, k, None) is not None]
+            owners = ((cell, _SHARED_CELL_ARGS), (src, ("activity_regularizer",)))
+            held = [(obj, k, getattr(obj, k)) for obj, keys in owners for k in keys
+                    if getattr(obj, k, None) is not None]
             for obj, k, _ in held:
                 setattr(obj, k, None)
             try:
