@@ -13,7 +13,6 @@ Example::
 
 from __future__ import annotations
 
-
 from .. import _C, _raw
 from .. import functional as F
 from .. import random as _random
