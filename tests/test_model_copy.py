@@ -3,7 +3,6 @@ same predictions, independent training, shared layers kept shared, nested models
 
 import copy
 
-import fastnn
 import numpy as np
 import pytest
 from fastnn import layers as L
