@@ -359,9 +359,7 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Constraint 
     `custom_objects`)."""
     from . import saving
 
-    if isinstance(config, dict) and config.get("class_name") == "function":
-        return saving.deserialize_object(config, custom_objects)
-    return saving.deserialize_from(config, {**_CLASSES, **_ALIASES}, "constraint", _known, custom_objects)
+    return saving.deserialize_callable(config, {**_CLASSES, **_ALIASES}, "constraint", _known, custom_objects)
 
 
 def get(identifier: Any) -> Constraint | Callable | None:

@@ -10,11 +10,13 @@ Example::
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from typing import Any
 
 from .tensor import Tensor
 
-__all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "get", "serialize"]
+__all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "get", "serialize", "deserialize"]
 
 
 def _factor(value, name: str) -> float:
@@ -110,15 +112,35 @@ class L2(L1L2):
 
 l1, l2, l1_l2 = L1, L2, L1L2
 _ALIASES = {"l1": L1, "l2": L2, "l1_l2": L1L2, "l1l2": L1L2}
-_CLASSES = {"L1": L1, "L2": L2, "L1L2": L1L2}
+_CLASSES = {"Regularizer": Regularizer, "L1": L1, "L2": L2, "L1L2": L1L2}
 
 
-def serialize(reg: Regularizer) -> dict:
-    return {"class_name": type(reg).__name__, "config": reg.get_config()}
+def _known() -> list[str]:
+    return sorted(set(_ALIASES) | set(_CLASSES))
 
 
-def get(identifier: Any) -> Regularizer | None:
-    """A regularizer from None, a name ('l2'), a config dict, an instance or a callable."""
+def serialize(regularizer: Regularizer | Callable | None) -> dict | None:
+    """``{"module", "class_name", "config", "registered_name"}`` of a regularizer (None for
+    None), as Keras 3 writes it. Built-ins and Regularizer subclasses are stored by config (a
+    custom class must be registered or passed in custom_objects to load); a function is stored
+    by name, and a lambda, which has none, is refused when the model is saved."""
+    if regularizer is None:
+        return None
+    from . import saving
+
+    return saving.serialize_object(regularizer)
+
+
+def deserialize(config: dict, custom_objects: dict | None = None) -> Regularizer | Callable:
+    """Rebuild a regularizer from ``serialize``'s dict (built-ins, registered classes and
+    functions, or `custom_objects`)."""
+    from . import saving
+
+    return saving.deserialize_callable(config, {**_CLASSES, **_ALIASES}, "regularizer", _known, custom_objects)
+
+
+def get(identifier: Any) -> Regularizer | Callable | None:
+    """A regularizer from None, a name ('l2'), a config dict, a class, an instance or a callable."""
     if identifier is None:
         return None
     if isinstance(identifier, Regularizer):
@@ -129,10 +151,9 @@ def get(identifier: Any) -> Regularizer | None:
             raise ValueError(f"unknown regularizer {identifier!r}; known: {sorted(_ALIASES)}")
         return cls()
     if isinstance(identifier, dict):
-        cls = _CLASSES.get(identifier.get("class_name")) or _ALIASES.get(str(identifier.get("class_name")).lower())
-        if cls is None:
-            raise ValueError(f"unknown regularizer {identifier!r}")
-        return cls(**identifier.get("config", {}))
+        return deserialize(identifier)
+    if inspect.isclass(identifier):
+        return identifier()
     if callable(identifier):
         return identifier
-    raise TypeError(f"cannot interpret {identifier!r} as a regularizer")
+    raise TypeError(f"cannot interpret {identifier!r} as a regularizer (a name, a dict, a Regularizer or a callable)")

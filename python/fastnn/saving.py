@@ -78,6 +78,7 @@ __all__ = [
     "custom_object_scope",
     "serialize_object",
     "deserialize_object",
+    "deserialize_callable",
     "function_name",
     "resolve_function",
 ]
@@ -485,6 +486,39 @@ def deserialize_from(config: Any, classes: dict, kind: str, known: Callable[[], 
     return _call_from_config(cls, config.get("config", {}), custom_objects)
 
 
+def deserialize_callable(config: Any, classes: dict, kind: str, known: Callable[[], list],
+                         custom_objects: dict | None = None) -> Any:
+    """deserialize_from for the families whose members may also be plain functions
+    (regularizers, constraints): a ``{"class_name": "function", ...}`` entry is looked up by its
+    (registered) name in custom_objects and the registry."""
+    if isinstance(config, dict) and config.get("class_name") == "function":
+        return deserialize_object(config, custom_objects)
+    return deserialize_from(config, classes, kind, known, custom_objects)
+
+
+def _check_storable(config: Any, what: str, layer: str | None = None, key: str | None = None) -> None:
+    """Raise before anything is written when a config holds a lambda (a regularizer or a
+    constraint given as ``lambda w: ...``): fastnn stores functions by name only, and a lambda
+    has none, so the file could never be loaded with it."""
+    if isinstance(config, dict):
+        if config.get("class_name") == "function" and config.get("config") == "<lambda>":
+            where = f"layer {layer!r}" if layer else "an object"
+            raise ValueError(
+                f"cannot save {what}: {where} has {key or 'an argument'}=<lambda>, and fastnn stores "
+                "functions by name only (never their code). Define it with def and register it with "
+                "@fastnn.saving.register_keras_serializable() (or pass it in custom_objects when "
+                "loading), or use a Regularizer/Constraint subclass with get_config"
+            )
+        inner = config.get("config")
+        if "class_name" in config and isinstance(inner, dict) and isinstance(inner.get("name"), str):
+            layer = inner["name"]
+        for k, v in config.items():
+            _check_storable(v, what, layer, k if k != "config" else key)
+    elif isinstance(config, (list, tuple)):
+        for v in config:
+            _check_storable(v, what, layer, key)
+
+
 # --------------------------------------------------------------------- model contract
 def _model_name(model: Any) -> str:
     return f"model {getattr(model, 'name', type(model).__name__)!r}"
@@ -629,6 +663,7 @@ def save_model(model: Any, path: PathLike) -> None:
     opt_named, opt_info = _optimizer_state(model, {n for n, _ in named})
     if opt_info is not None:
         meta["optimizer_state"] = opt_info
+    _check_storable(meta["model"], _model_name(model))
     _dumps(meta, f"the configuration of {_model_name(model)}")  # fails before the disk is touched
     save_weights_file(path, named + opt_named, meta)
 
@@ -712,6 +747,7 @@ def to_json(model: Any, **kwargs) -> str:
         model2 = model_from_json(to_json(model))
     """
     d = serialize_object(model)
+    _check_storable(d, _model_name(model))
     d["fastnn_version"] = _version()
     try:
         return json.dumps(d, default=_json_default, **kwargs)

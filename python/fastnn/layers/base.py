@@ -525,7 +525,7 @@ class Layer:
         config = {"name": self.name, "trainable": self.trainable, "dtype": "float32"}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = list(self._batch_input_shape)
-        if self.activity_regularizer is not None and hasattr(self.activity_regularizer, "get_config"):
+        if self.activity_regularizer is not None:
             config["activity_regularizer"] = _regularizers.serialize(self.activity_regularizer)
         return config
 

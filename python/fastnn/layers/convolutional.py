@@ -47,8 +47,7 @@ def _tuple(value, n: int, name: str, layer: str, allow_zero: bool = False) -> tu
 
 
 def _ser(obj, module):
-    base = _initializers.Initializer if module is _initializers else _regularizers.Regularizer
-    return module.serialize(obj) if isinstance(obj, base) else None
+    return module.serialize(obj) if isinstance(obj, _initializers.Initializer) else None
 
 
 def _data_format(value, layer: str) -> str:
@@ -199,8 +198,8 @@ class _Conv(Layer):
             use_bias=self.use_bias,
             kernel_initializer=_ser(self.kernel_initializer, _initializers),
             bias_initializer=_ser(self.bias_initializer, _initializers),
-            kernel_regularizer=_ser(self.kernel_regularizer, _regularizers),
-            bias_regularizer=_ser(self.bias_regularizer, _regularizers),
+            kernel_regularizer=_regularizers.serialize(self.kernel_regularizer),
+            bias_regularizer=_regularizers.serialize(self.bias_regularizer),
             kernel_constraint=_constraints.serialize(self.kernel_constraint),
             bias_constraint=_constraints.serialize(self.bias_constraint),
         )
@@ -466,7 +465,7 @@ class DepthwiseConv2D(_Conv):
         config.update(
             depth_multiplier=self.depth_multiplier,
             depthwise_initializer=_ser(self.kernel_initializer, _initializers),
-            depthwise_regularizer=_ser(self.kernel_regularizer, _regularizers),
+            depthwise_regularizer=_regularizers.serialize(self.kernel_regularizer),
             depthwise_constraint=_constraints.serialize(self.kernel_constraint),
         )
         return config
@@ -568,8 +567,8 @@ class SeparableConv2D(_Conv):
             depth_multiplier=self.depth_multiplier,
             depthwise_initializer=_ser(self.kernel_initializer, _initializers),
             pointwise_initializer=_ser(self.pointwise_initializer, _initializers),
-            depthwise_regularizer=_ser(self.kernel_regularizer, _regularizers),
-            pointwise_regularizer=_ser(self.pointwise_regularizer, _regularizers),
+            depthwise_regularizer=_regularizers.serialize(self.kernel_regularizer),
+            pointwise_regularizer=_regularizers.serialize(self.pointwise_regularizer),
             depthwise_constraint=_constraints.serialize(self.kernel_constraint),
             pointwise_constraint=_constraints.serialize(self.pointwise_constraint),
         )

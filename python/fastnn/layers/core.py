@@ -286,12 +286,8 @@ class Dense(Layer):
             bias_initializer=_initializers.serialize(self.bias_initializer)
             if isinstance(self.bias_initializer, _initializers.Initializer)
             else None,
-            kernel_regularizer=_regularizers.serialize(self.kernel_regularizer)
-            if isinstance(self.kernel_regularizer, _regularizers.Regularizer)
-            else None,
-            bias_regularizer=_regularizers.serialize(self.bias_regularizer)
-            if isinstance(self.bias_regularizer, _regularizers.Regularizer)
-            else None,
+            kernel_regularizer=_regularizers.serialize(self.kernel_regularizer),
+            bias_regularizer=_regularizers.serialize(self.bias_regularizer),
             kernel_constraint=_constraints.serialize(self.kernel_constraint),
             bias_constraint=_constraints.serialize(self.bias_constraint),
         )
@@ -325,12 +321,26 @@ class Activation(Layer):
         return config
 
 
+def _check_rate(rate, layer: str) -> None:
+    # Keras 3 accepts rate = 1 (everything dropped in training), unlike the [0, 1) of Keras 2.
+    if isinstance(rate, bool) or not isinstance(rate, (int, float, np.integer, np.floating)) or not 0 <= rate <= 1:
+        raise ValueError(f"{layer}: rate must be a number in [0, 1], got rate={rate!r}")
+
+
+def _drop_all(inputs: Tensor, mask_shape: tuple, gen) -> Tensor:
+    """Dropout with rate 1 in training: ``inputs * 0`` (zero gradient, NaN stays NaN, as torch's
+    dropout with p=1), without the 1 / (1 - rate) scale the kernels cannot take. The generator
+    advances as for any other rate, so the masks of the layers after this one do not shift."""
+    gen.take(math.prod(mask_shape))
+    return F.mul(inputs, Tensor._wrap(_raw.full(mask_shape, 0.0, inputs.device)))
+
+
 class Dropout(Layer):
     """Inverted dropout: in training, zero each input with probability `rate` and scale the rest
     by 1 / (1 - rate); at inference the identity.
 
     Args:
-        rate: drop probability in [0, 1).
+        rate: drop probability in [0, 1]; 1 zeroes every input in training (Keras 3).
         noise_shape: the shape of the dropout mask, broadcast against the inputs (Keras): one
             entry per input axis, each None (the input's size), 1 (the same draw along that
             axis) or the input's size. For inputs (batch, timesteps, features),
@@ -350,8 +360,7 @@ class Dropout(Layer):
 
     def __init__(self, rate: float, noise_shape=None, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(rate, bool) or not isinstance(rate, (int, float, np.integer, np.floating)) or not 0 <= rate < 1:
-            raise ValueError(f"Dropout: rate must be a number in [0, 1), got rate={rate!r}")
+        _check_rate(rate, "Dropout")
         self.rate = float(rate)
         self.noise_shape = _check_noise_shape(noise_shape)
         self.seed = seed
@@ -387,6 +396,8 @@ class Dropout(Layer):
         if not training or self.rate == 0.0:
             return inputs
         gen = self._gen if self._gen is not None else _random.default_generator
+        if self.rate == 1.0:
+            return _drop_all(inputs, tuple(inputs.shape) if self.noise_shape is None else ns, gen)
         if self.noise_shape is None or ns == tuple(inputs.shape) or inputs.size == 0:
             key, offset = gen.take(inputs.size)
             return _DropoutFn.apply(inputs, self.rate, key, offset)

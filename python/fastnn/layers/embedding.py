@@ -188,9 +188,7 @@ class Embedding(Layer):
             embeddings_initializer=_initializers.serialize(self.embeddings_initializer)
             if isinstance(self.embeddings_initializer, _initializers.Initializer)
             else None,
-            embeddings_regularizer=_regularizers.serialize(self.embeddings_regularizer)
-            if isinstance(self.embeddings_regularizer, _regularizers.Regularizer)
-            else None,
+            embeddings_regularizer=_regularizers.serialize(self.embeddings_regularizer),
             embeddings_constraint=_constraints.serialize(self.embeddings_constraint),
             mask_zero=self.mask_zero,
             sparse=self.sparse,

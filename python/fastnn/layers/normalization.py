@@ -28,7 +28,7 @@ def _init_config(init):
 
 
 def _reg_config(reg):
-    return _regularizers.serialize(reg) if isinstance(reg, _regularizers.Regularizer) else None
+    return _regularizers.serialize(reg)
 
 
 def _number(value, name: str, layer: str, low: float, high: float | None, open_low: bool) -> float:

@@ -13,14 +13,13 @@ Example::
 
 from __future__ import annotations
 
-import numpy as np
-
 from .. import _C, _raw
 from .. import functional as F
 from .. import random as _random
 from ..functional.pooling import _channels_last, _ints, _pairs
 from ..tensor import Tensor
 from .base import Layer
+from .core import _check_rate, _drop_all
 
 __all__ = ["UpSampling2D", "ZeroPadding2D", "Cropping2D", "SpatialDropout2D"]
 
@@ -157,7 +156,7 @@ class SpatialDropout2D(_Image2D):
     channel).
 
     Args:
-        rate: drop probability in [0, 1).
+        rate: drop probability in [0, 1]; 1 zeroes every map in training (Keras 3).
         data_format: 'channels_last' (default) or 'channels_first'.
         seed: an integer gives the layer its own reproducible stream of masks.
 
@@ -169,8 +168,7 @@ class SpatialDropout2D(_Image2D):
 
     def __init__(self, rate: float, data_format: str | None = None, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(rate, bool) or not isinstance(rate, (int, float, np.integer, np.floating)) or not 0 <= rate < 1:
-            raise ValueError(f"SpatialDropout2D: rate must be a number in [0, 1), got rate={rate!r}")
+        _check_rate(rate, "SpatialDropout2D")
         self.rate = float(rate)
         self.data_format = _data_format(data_format, "SpatialDropout2D")
         self.seed = seed
@@ -186,6 +184,8 @@ class SpatialDropout2D(_Image2D):
         c = inputs.shape[3] if self.data_format == "channels_last" else inputs.shape[1]
         mshape = (n, 1, 1, c) if self.data_format == "channels_last" else (n, c, 1, 1)
         gen = self._gen if self._gen is not None else _random.default_generator
+        if self.rate == 1.0:
+            return _drop_all(inputs, mshape, gen)
         key, offset = gen.take(n * c)
         # The mask is dropout applied to ones: 0 or 1 / (1 - rate) per map, broadcast over the image.
         mask = _C.dropout_forward(_raw.full(mshape, 1.0, inputs.device), self.rate, key, offset)

@@ -80,6 +80,7 @@ def _ser(obj, module):
 
 
 _CONSTRAINT_ARGS = ("kernel_constraint", "recurrent_constraint", "bias_constraint")
+_SHARED_CELL_ARGS = _CONSTRAINT_ARGS + ("kernel_regularizer", "recurrent_regularizer", "bias_regularizer")
 
 
 def _dropout_mask(shape, rate: float, gen, like: Tensor) -> Tensor:
@@ -211,9 +212,9 @@ class _Cell(Layer):
             kernel_initializer=_ser(self.kernel_initializer, _initializers),
             recurrent_initializer=_ser(self.recurrent_initializer, _initializers),
             bias_initializer=_ser(self.bias_initializer, _initializers),
-            kernel_regularizer=_ser(self.kernel_regularizer, _regularizers),
-            recurrent_regularizer=_ser(self.recurrent_regularizer, _regularizers),
-            bias_regularizer=_ser(self.bias_regularizer, _regularizers),
+            kernel_regularizer=_regularizers.serialize(self.kernel_regularizer),
+            recurrent_regularizer=_regularizers.serialize(self.recurrent_regularizer),
+            bias_regularizer=_regularizers.serialize(self.bias_regularizer),
             kernel_constraint=_constraints.serialize(self.kernel_constraint),
             recurrent_constraint=_constraints.serialize(self.recurrent_constraint),
             bias_constraint=_constraints.serialize(self.bias_constraint),
@@ -975,22 +976,24 @@ class Bidirectional(Layer):
         from . import deserialize, serialize
 
         def clone(src, go_backwards, prefix):
-            # The copy shares the source's constraint objects: a config would need them
-            # registered (custom classes) or could not describe them at all (functions).
+            # The copy shares the source's constraint and regularizer objects: a config would
+            # need custom classes and functions registered, and cannot describe a lambda at all.
             cell = getattr(src, "cell", None)
-            held = {k: getattr(cell, k) for k in _CONSTRAINT_ARGS if getattr(cell, k, None) is not None}
-            for k in held:
-                setattr(cell, k, None)
+            owners = ((cell, _SHARED_CELL_ARGS), (src, ("activity_regularizer",)))
+            held = [(obj, k, getattr(obj, k)) for obj, keys in owners for k in keys
+                    if getattr(obj, k, None) is not None]
+            for obj, k, _ in held:
+                setattr(obj, k, None)
             try:
                 conf = serialize(src)
             finally:
-                for k, v in held.items():
-                    setattr(cell, k, v)
+                for obj, k, v in held:
+                    setattr(obj, k, v)
             conf["config"] = dict(conf["config"], go_backwards=go_backwards, name=f"{prefix}_{src.name}")
             conf["config"].pop("batch_input_shape", None)
             out = deserialize(conf)
-            for k, v in held.items():
-                setattr(out.cell, k, v)
+            for obj, k, v in held:
+                setattr(out.cell if obj is cell else out, k, v)
             return out
 
         self.forward_layer = clone(layer, layer.go_backwards, "forward")

@@ -7,6 +7,7 @@ Example::
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 """
 
+from .cloning import clone_model
 from .model import Model
 from .sequential import Sequential
 
@@ -27,4 +28,4 @@ def model_from_json(json_string: str, custom_objects: dict | None = None):
     return saving.model_from_json(json_string, custom_objects=custom_objects)
 
 
-__all__ = ["Model", "Sequential", "Functional", "load_model", "model_from_json"]
+__all__ = ["Model", "Sequential", "Functional", "clone_model", "load_model", "model_from_json"]

@@ -106,6 +106,22 @@ class Model(Trainer, Layer):
         self._build_plan()
         self.built = True
 
+    def __deepcopy__(self, memo: dict) -> Model:
+        """copy.deepcopy(model): the same architecture and weights, sharing nothing with the
+        original (layers shared inside the model stay shared inside the copy). The graph plan and
+        the compiled trainable set are keyed by id(), so they are rebuilt for the copied objects."""
+        from .._copying import deepcopy_fields, remap_ids
+
+        new = deepcopy_fields(self, memo)
+        for cache in ("_fast_calls", "_infer_plan"):  # closures over the original layers
+            if hasattr(new, cache):
+                setattr(new, cache, None)
+        if getattr(new, "_is_graph", False):
+            new._build_plan()
+        if getattr(self, "_train_ids", None) is not None:
+            new._train_ids = remap_ids(self._train_ids, memo)
+        return new
+
     def _build_plan(self) -> None:
         targets = list(self.outputs) + list(self._symbolic_losses)
         nodes, seen, stack = [], set(), [t.node for t in targets if t.node is not None]

@@ -161,6 +161,15 @@ class Optimizer:
         self._exclude_ids: set[int] = set()
         self._exclude_pattern: re.Pattern | None = None
 
+    def __deepcopy__(self, memo: dict) -> Optimizer:
+        # _index and _exclude_ids are keyed by id(variable): move them to the copied variables.
+        from .._copying import deepcopy_fields, remap_ids
+
+        new = deepcopy_fields(self, memo)
+        new._index = remap_ids(self._index, memo)
+        new._exclude_ids = remap_ids(self._exclude_ids, memo)
+        return new
+
     # ------------------------------------------------------------------ learning rate
     @property
     def learning_rate(self) -> float:
