@@ -130,7 +130,7 @@ def test_bidirectional_copy_keeps_the_penalties(cls):
                 activity_regularizer=R.L1(0.01), return_sequences=False)
     b = L.Bidirectional(inner)
     x = fastnn.tensor(rng.standard_normal((2, 5, 4)).astype(np.float32))
-    b(x)
+    out = b(x)  # concat of both directions' outputs: their L1 activity penalties sum to one over out
     for lyr in (b.forward_layer, b.backward_layer):
         assert lyr.cell.kernel_regularizer is scaled_sum and lyr.cell.recurrent_regularizer is lam
         assert isinstance(lyr.cell.bias_regularizer, Unregistered)
@@ -142,7 +142,9 @@ def test_bidirectional_copy_keeps_the_penalties(cls):
     weight_losses = [w.regularizer(w) for w in b.weights if w.regularizer is not None]
     assert len(weight_losses) == 6
     assert_close(_total(weight_losses), want, **TOL["reduction"](64))
-    assert_close(_total(b.losses), want, **TOL["reduction"](64))
+    activity = 0.01 * float(np.abs(out.numpy()).sum())
+    assert len(b.losses) == 8  # 6 weight penalties + one activity penalty per direction
+    assert_close(_total(b.losses), want + activity, **TOL["reduction"](64))
 
 
 def test_get_and_serialize_follow_keras():

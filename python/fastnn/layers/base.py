@@ -436,11 +436,16 @@ class Layer:
             _TRAINING_CTX.pop()
         if mask is not None or self._makes_masks():
             _attach_mask(out, self.compute_mask(inputs, kwargs.get("mask", mask)))
+        self._add_activity_losses(out)
+        return out
+
+    def _add_activity_losses(self, out) -> None:
+        """The activity regularizer's penalty on each output tensor (outputs and states), as Keras
+        adds it after call(); wrappers that run an inner layer's call() directly add it for them."""
         if self.activity_regularizer is not None:
             for o in flatten(out):
                 if isinstance(o, Tensor):
                     self.add_loss(self.activity_regularizer(o))
-        return out
 
     def _symbolic_call(self, inputs, rest, kwargs):
         for a in flatten(list(rest)) + flatten(list(kwargs.values())):

@@ -1063,6 +1063,8 @@ class Bidirectional(Layer):
             fs, bs = initial_state[:half], initial_state[half:]
         y = self.forward_layer.call(sequences, initial_state=fs, mask=mask, training=training)
         y_rev = self.backward_layer.call(sequences, initial_state=bs, mask=mask, training=training)
+        self.forward_layer._add_activity_losses(y)
+        self.backward_layer._add_activity_losses(y_rev)
         states = ()
         if self.return_state:
             states = tuple(y[1:]) + tuple(y_rev[1:])
