@@ -65,12 +65,22 @@ FASTNN_SIMD void max_window_cl(float* y, int64_t* am, const float* xs, int64_t C
   }
 }
 
-// For window column offset kw: the outputs [o0, o1) whose input column ow * SW + kw - PL lies in
-// the image (the others see that offset as padding).
-inline void offset_outputs(const PoolGeom& g, int64_t kw, int64_t& o0, int64_t& o1) {
-  const int64_t off = kw - g.PL;
-  o0 = off >= 0 ? 0 : (-off + g.SW - 1) / g.SW;
-  o1 = g.W - 1 - off < 0 ? 0 : std::min(g.OW, (g.W - 1 - off) / g.SW + 1);
+// Visits the window pixels of output row oh as f(h, w, ow): window offsets (kh, kw) outermost,
+// then every output column ow whose window has that offset inside the image (the others see it
+// as padding). The inner loops so run over a whole output row, whose elements are independent,
+// and each output still sees its own pixels in h-major order, as a per-window loop would.
+template <class F>
+inline void for_each_row_tap(const PoolGeom& g, int64_t oh, F&& f) {
+  for (int64_t kh = 0; kh < g.KH; ++kh) {
+    const int64_t h = oh * g.SH - g.PT + kh;
+    if (h < 0 || h >= g.H) continue;
+    for (int64_t kw = 0; kw < g.KW; ++kw) {
+      const int64_t off = kw - g.PL;  // w = ow * SW + off must lie in [0, W)
+      const int64_t o0 = off >= 0 ? 0 : (-off + g.SW - 1) / g.SW;
+      const int64_t o1 = g.W - 1 - off < 0 ? 0 : std::min(g.OW, (g.W - 1 - off) / g.SW + 1);
+      for (int64_t ow = o0; ow < o1; ++ow) f(h, ow * g.SW + off, ow);
+    }
+  }
 }
 
 // channels_last max pooling of output rows [b, e) (of N * OH) when C < kFewChannels. A window of
@@ -91,27 +101,18 @@ void max_pool_rows_few_channels(float* __restrict y, int64_t* __restrict argmax,
       yo[j] = 0.0f;
       id[j] = -1;  // no element seen yet: the first one wins whatever its value
     }
-    for (int64_t kh = 0; kh < g.KH; ++kh) {
-      const int64_t h = oh * g.SH - g.PT + kh;
-      if (h < 0 || h >= H) continue;
-      for (int64_t kw = 0; kw < g.KW; ++kw) {
-        int64_t o0, o1;
-        offset_outputs(g, kw, o0, o1);
-        for (int64_t ow = o0; ow < o1; ++ow) {
-          const int64_t w = ow * g.SW + kw - g.PL;
-          const int32_t k = (int32_t)(h * W + w);
-          const float* p = xs + (h * W + w) * C;
-          float* m = yo + ow * C;
-          int32_t* ix = id + ow * C;
-          for (int64_t c = 0; c < C; ++c) {
-            const float v = p[c];
-            const bool take = (v > m[c]) | (v != v) | (ix[c] < 0);
-            m[c] = take ? v : m[c];
-            ix[c] = take ? k : ix[c];
-          }
-        }
+    for_each_row_tap(g, oh, [&](int64_t h, int64_t w, int64_t ow) {
+      const int32_t k = (int32_t)(h * W + w);
+      const float* p = xs + (h * W + w) * C;
+      float* m = yo + ow * C;
+      int32_t* ix = id + ow * C;
+      for (int64_t c = 0; c < C; ++c) {
+        const float v = p[c];
+        const bool take = (v > m[c]) | (v != v) | (ix[c] < 0);
+        m[c] = take ? v : m[c];
+        ix[c] = take ? k : ix[c];
       }
-    }
+    });
     int64_t* ao = argmax + r * RC;
     for (int64_t j = 0; j < RC; ++j) ao[j] = id[j];
   }
@@ -127,19 +128,11 @@ void avg_pool_rows_few_channels(float* __restrict y, const float* __restrict x, 
     const float* xs = x + n * H * W * C;
     float* yo = y + r * RC;
     for (int64_t j = 0; j < RC; ++j) yo[j] = 0.0f;
-    for (int64_t kh = 0; kh < g.KH; ++kh) {
-      const int64_t h = oh * g.SH - g.PT + kh;
-      if (h < 0 || h >= H) continue;
-      for (int64_t kw = 0; kw < g.KW; ++kw) {
-        int64_t o0, o1;
-        offset_outputs(g, kw, o0, o1);
-        for (int64_t ow = o0; ow < o1; ++ow) {
-          const float* p = xs + (h * W + ow * g.SW + kw - g.PL) * C;
-          float* acc = yo + ow * C;
-          for (int64_t c = 0; c < C; ++c) acc[c] += p[c];
-        }
-      }
-    }
+    for_each_row_tap(g, oh, [&](int64_t h, int64_t w, int64_t ow) {
+      const float* p = xs + (h * W + w) * C;
+      float* acc = yo + ow * C;
+      for (int64_t c = 0; c < C; ++c) acc[c] += p[c];
+    });
     for (int64_t ow = 0; ow < OW; ++ow) {
       const Window wd = window(g, oh, ow);
       const float cnt = (float)((wd.he - wd.hs) * (wd.we - wd.ws));
@@ -164,19 +157,12 @@ void avg_pool_backward_samples(float* __restrict dx, const float* __restrict dy,
         const float cnt = (float)((wd.he - wd.hs) * (wd.we - wd.ws));
         for (int64_t c = 0; c < C; ++c) scaled[ow * C + c] = gr[ow * C + c] / cnt;
       }
-      for (int64_t kh = 0; kh < g.KH; ++kh) {
-        const int64_t h = oh * g.SH - g.PT + kh;
-        if (h < 0 || h >= H) continue;
-        for (int64_t kw = 0; kw < g.KW; ++kw) {
-          int64_t o0, o1;
-          offset_outputs(g, kw, o0, o1);
-          for (int64_t ow = o0; ow < o1; ++ow) {
-            float* p = dxs + (h * W + ow * g.SW + kw - g.PL) * C;
-            const float* v = scaled.data() + ow * C;
-            for (int64_t c = 0; c < C; ++c) p[c] += v[c];
-          }
-        }
-      }
+      const float* sc = scaled.data();
+      for_each_row_tap(g, oh, [&](int64_t h, int64_t w, int64_t ow) {
+        float* p = dxs + (h * W + w) * C;
+        const float* v = sc + ow * C;
+        for (int64_t c = 0; c < C; ++c) p[c] += v[c];
+      });
     }
   }
 }
