@@ -563,3 +563,11 @@ def test_cuda_matches_cpu(case, data_format):
     dkc, dbc = _C.conv2d_backward_weight(dev(g), dev(x), k.shape, *args, True)
     assert_close(_C.to_host(dkc), dk, "conv2d cuda", "dkernel", **tol)
     assert_close(_C.to_host(dbc), db, "conv2d cuda", "dbias", **tol)
+
+
+@pytest.mark.parametrize("make", [lambda m: L.DepthwiseConv2D(3, depth_multiplier=m),
+                                  lambda m: L.SeparableConv2D(4, 3, depth_multiplier=m)])
+@pytest.mark.parametrize("bad", [0, -2, 1.5, True])
+def test_depth_multiplier_must_be_a_positive_integer(make, bad):
+    with pytest.raises(ValueError, match=f"depth_multiplier must be a positive integer, got depth_multiplier={bad!r}"):
+        make(bad)

@@ -50,6 +50,11 @@ def _ser(obj, module):
     return module.serialize(obj) if isinstance(obj, _initializers.Initializer) else None
 
 
+def _check_depth_multiplier(value, layer: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{layer}: depth_multiplier must be a positive integer, got depth_multiplier={value!r}")
+
+
 def _data_format(value, layer: str) -> str:
     value = "channels_last" if value is None else value
     if value not in ("channels_last", "channels_first"):
@@ -406,12 +411,7 @@ class DepthwiseConv2D(_Conv):
         bias_constraint=None,
         **kwargs,
     ):
-        if (isinstance(depth_multiplier, bool) or not isinstance(depth_multiplier, (int, np.integer))
-                or depth_multiplier < 1):
-            raise ValueError(
-                "DepthwiseConv2D: depth_multiplier must be a positive integer, "
-                f"got depth_multiplier={depth_multiplier!r}"
-            )
+        _check_depth_multiplier(depth_multiplier, "DepthwiseConv2D")
         super().__init__(
             None, kernel_size, strides, padding, data_format, dilation_rate, 1, activation, use_bias,
             depthwise_initializer, bias_initializer, depthwise_regularizer, bias_regularizer, activity_regularizer,
@@ -507,12 +507,7 @@ class SeparableConv2D(_Conv):
         bias_constraint=None,
         **kwargs,
     ):
-        if (isinstance(depth_multiplier, bool) or not isinstance(depth_multiplier, (int, np.integer))
-                or depth_multiplier < 1):
-            raise ValueError(
-                "SeparableConv2D: depth_multiplier must be a positive integer, "
-                f"got depth_multiplier={depth_multiplier!r}"
-            )
+        _check_depth_multiplier(depth_multiplier, "SeparableConv2D")
         super().__init__(
             filters, kernel_size, strides, padding, data_format, dilation_rate, 1, activation, use_bias,
             depthwise_initializer, bias_initializer, depthwise_regularizer, bias_regularizer, activity_regularizer,
