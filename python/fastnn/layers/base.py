@@ -467,29 +467,53 @@ class Layer:
             return self.compute_output_shape(shapes)
         except NotImplementedError:
             pass
+        return self._traced_output_shape(inputs, rest, kwargs)
 
-        # Trace on zeros: unknown sizes become 2 (so a batch-dependent bug shows), then None again.
-        def concrete(s):
-            return tuple(2 if d is None else d for d in s)
+    def _traced_output_shape(self, inputs, rest, kwargs):
+        """The output shape(s) of a layer without a shape rule, found by running call() on zeros.
 
-        dummy = pack_like(inputs, [Tensor(np.zeros(concrete(t.shape), np.float32)) for t in flatten(inputs)])
+        Unknown input sizes take placeholder values (see _TRACE_SIZES). Where an input has any,
+        the layer runs twice, with different values for the batch and for the other unknown
+        axes: an output dimension that changes between the two runs depends on an unknown size
+        and is None, one that does not is exact. A call that fails on small placeholders (a
+        window longer than 2 steps) is retried with larger ones."""
+        leaves = flatten(inputs)
+        unknown = any(isinstance(t, KerasTensor) and None in t.shape for t in leaves)
+        sizes = _TRACE_SIZES if unknown else _TRACE_SIZES[:1]
         saved = list(_LOSS_LAYERS), [list(lyr._call_losses) for lyr in _LOSS_LAYERS]
-        with no_grad():
-            out = self.call(dummy, *rest, **({"training": False} if self._call_accepts_training else {}), **kwargs)
-        for lyr in list(_LOSS_LAYERS):
-            lyr._call_losses = []
-        _LOSS_LAYERS[:] = saved[0]
-        for lyr, ls in zip(saved[0], saved[1]):
-            lyr._call_losses = ls
-        batch_unknown = any(t.shape and t.shape[0] is None for t in flatten(inputs))
-
-        def sym_shape(o):
-            s = tuple(o.shape)
-            return ((None,) + s[1:]) if batch_unknown and s else s
-
-        if isinstance(out, (list, tuple)):
-            return type(out)(sym_shape(o) for o in out)
-        return sym_shape(out)
+        traces, first_error = [], None
+        try:
+            for batch, other in sizes:
+                dummy = pack_like(inputs, [_placeholder(t, batch, other) for t in leaves])
+                try:
+                    with no_grad():
+                        out = self.call(
+                            dummy, *rest, **({"training": False} if self._call_accepts_training else {}), **kwargs
+                        )
+                except Exception as e:  # retried with larger placeholders; re-raised if none works
+                    if first_error is None:
+                        first_error = e
+                    continue
+                out = _shapes_of_outputs(out)
+                if not unknown:
+                    return out
+                for b, o, prev in traces:
+                    merged = _merge_traced(prev, out) if b != batch and o != other else None
+                    if merged is not None:
+                        return merged
+                traces.append((batch, other, out))
+        finally:
+            for lyr in list(_LOSS_LAYERS):
+                lyr._call_losses = []
+            _LOSS_LAYERS[:] = saved[0]
+            for lyr, ls in zip(saved[0], saved[1]):
+                lyr._call_losses = ls
+        if not traces:
+            raise first_error
+        # No two runs to compare (the others failed, or their ranks differ): as Keras's batch
+        # axis, the first output axis is None when the batch is unknown.
+        batch_unknown = any(isinstance(t, KerasTensor) and t.shape and t.shape[0] is None for t in leaves)
+        return _map_shapes(traces[0][2], lambda s: ((None,) + s[1:]) if batch_unknown and s else s)
 
     # ------------------------------------------------------------------ graph properties
     def _single_node(self, what: str) -> Node:
@@ -540,6 +564,55 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+# Placeholder sizes (batch, other unknown axes) of the runs that trace a layer's output shape, in
+# the order tried: the first two differ in both, later pairs are larger for calls that need more.
+_TRACE_SIZES = ((2, 2), (3, 4), (2, 8), (3, 16), (2, 32), (3, 64))
+
+
+def _placeholder(t, batch: int, other: int):
+    """Zeros in the shape of the symbolic tensor `t`, unknown sizes filled (axis 0 with `batch`)."""
+    if not isinstance(t, KerasTensor):
+        return t
+    shape = tuple((batch if i == 0 else other) if d is None else d for i, d in enumerate(t.shape))
+    return Tensor(np.zeros(shape, np.float32))
+
+
+def _shapes_of_outputs(out):
+    """The shapes of a traced call's outputs: a tuple, or a list / tuple / dict of them."""
+    if isinstance(out, dict):
+        return {k: _shapes_of_outputs(v) for k, v in out.items()}
+    if isinstance(out, (list, tuple)):
+        return type(out)(_shapes_of_outputs(v) for v in out)
+    return tuple(int(d) for d in out.shape)
+
+
+def _map_shapes(shapes, fn):
+    if isinstance(shapes, dict):
+        return {k: _map_shapes(v, fn) for k, v in shapes.items()}
+    if isinstance(shapes, (list, tuple)) and not _is_shape_tuple(shapes):
+        return type(shapes)(_map_shapes(v, fn) for v in shapes)
+    return fn(shapes)
+
+
+def _merge_traced(a, b):
+    """Two traces' output shapes: the dimensions that agree, None where they differ; None when
+    the ranks or the structure differ (they follow an unknown size)."""
+    if isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys():
+        merged = {k: _merge_traced(a[k], b[k]) for k in a}
+        return None if any(v is None for v in merged.values()) else merged
+    if _is_shape_tuple(a) and _is_shape_tuple(b):
+        return tuple(x if x == y else None for x, y in zip(a, b)) if len(a) == len(b) else None
+    if (isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and type(a) is type(b) and len(a) == len(b)
+            and not _is_shape_tuple(a) and not _is_shape_tuple(b)):
+        merged = [_merge_traced(x, y) for x, y in zip(a, b)]
+        return None if any(v is None for v in merged) else type(a)(merged)
+    return None
+
+
+def _is_shape_tuple(s) -> bool:
+    return isinstance(s, tuple) and all(isinstance(d, int) or d is None for d in s)
 
 
 def _mask_of(inputs):
