@@ -19,6 +19,7 @@ Example::
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import re
 from collections import defaultdict
@@ -149,7 +150,7 @@ class Layer:
         **kwargs,
     ):
         if kwargs:
-            raise TypeError(f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}")
+            raise TypeError(_unknown_kwargs_message(type(self), kwargs))
         object.__setattr__(self, "_tracking", False)
         if name is not None and (not isinstance(name, str) or not name):
             raise ValueError(f"name must be a non-empty string, got name={name!r}")
@@ -613,6 +614,21 @@ def _merge_traced(a, b):
 
 def _is_shape_tuple(s) -> bool:
     return isinstance(s, tuple) and all(isinstance(d, int) or d is None for d in s)
+
+
+def _unknown_kwargs_message(cls: type, kwargs: dict) -> str:
+    """Keras's message for unknown constructor arguments, with the closest argument name of the
+    class (its __init__ and those of its bases) for each misspelt one."""
+    known = set()
+    for c in cls.__mro__[:-1]:  # not object
+        try:
+            params = inspect.signature(c.__dict__["__init__"]).parameters.values()
+        except (KeyError, TypeError, ValueError):  # no __init__ of its own, or a builtin's
+            continue
+        known.update(p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "self")
+    hints = [f"did you mean {m[0]!r} instead of {k!r}?" for k in kwargs
+             for m in [difflib.get_close_matches(k, sorted(known), n=1, cutoff=0.75)] if m]
+    return f"Unrecognized keyword arguments passed to {cls.__name__}: {kwargs}" + "".join(f"; {h}" for h in hints)
 
 
 def _mask_of(inputs):
