@@ -28,6 +28,8 @@ Example::
 
 from __future__ import annotations
 
+import inspect
+import textwrap
 from typing import Any
 
 import numpy as np
@@ -63,16 +65,137 @@ _ACT_CODES = {"linear": 0, "tanh": 1, "sigmoid": 2, "relu": 3, "hard_sigmoid": 4
 _CELL_CODES = {"SimpleRNNCell": 0, "LSTMCell": 1}
 
 
-def _units(value, owner: str) -> int:
+# ---------------------------------------------------------------------------- arguments
+# One rule per constructor argument of the cells and layers below: a function
+# (value, name, owner) -> the normalized value, raising an error that names the layer the user
+# called (owner), the argument and the value.
+def _units(value, name: str, owner: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{owner}: units must be a positive integer, got units={value!r}")
+        raise ValueError(f"{owner}: {name} must be a positive integer, got {name}={value!r}")
     return int(value)
 
 
 def _rate(value, name: str, owner: str) -> float:
+    # [0, 1): the fused kernels scale the kept units by 1 / (1 - rate)
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not 0 <= value < 1:
         raise ValueError(f"{owner}: {name} must be a number in [0, 1), got {name}={value!r}")
     return float(value)
+
+
+def _flag(value, name: str, owner: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{owner}: {name} must be True or False, got {name}={value!r}")
+    return bool(value)
+
+
+def _seed(value, name: str, owner: str) -> int | None:
+    return None if value is None else _parsed(_random.Generator, value, name, owner).seed
+
+
+def _parsed(parse, value, name: str, owner: str):
+    """``parse(value)`` (an activation, initializer, regularizer, constraint or generator), its
+    error prefixed with the layer and the argument."""
+    try:
+        return parse(value)
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"{owner}: invalid {name}={value!r}: {e}") from None
+
+
+def _by(parse):
+    return lambda value, name, owner: _parsed(parse, value, name, owner)
+
+
+_ARG_RULES = {
+    "units": _units,
+    "activation": _by(_activations.get),
+    "recurrent_activation": _by(_activations.get),
+    "kernel_initializer": _by(_initializers.get),
+    "recurrent_initializer": _by(_initializers.get),
+    "bias_initializer": _by(_initializers.get),
+    "kernel_regularizer": _by(_regularizers.get),
+    "recurrent_regularizer": _by(_regularizers.get),
+    "bias_regularizer": _by(_regularizers.get),
+    "activity_regularizer": _by(_regularizers.get),
+    "kernel_constraint": _by(_constraints.get),
+    "recurrent_constraint": _by(_constraints.get),
+    "bias_constraint": _by(_constraints.get),
+    "dropout": _rate,
+    "recurrent_dropout": _rate,
+    "seed": _seed,
+    **{k: _flag for k in ("use_bias", "unit_forget_bias", "reset_after", "return_sequences", "return_state",
+                          "go_backwards", "stateful", "unroll", "zero_output_for_mask")},
+}
+
+
+def _checked(owner: str, args: dict) -> dict:
+    """The arguments, each checked and normalized by its rule in _ARG_RULES."""
+    return {k: _ARG_RULES[k](v, k, owner) for k, v in args.items()}
+
+
+def _own_args(frame: dict) -> dict:
+    """The named arguments of the __init__ whose ``locals()`` this is (called first thing in it),
+    without self, its **kwargs and super()'s __class__ cell."""
+    return {k: v for k, v in frame.items() if k not in ("self", "kwargs", "__class__")}
+
+
+# One description per argument; _document fills a class's "Args:" from its signature with these.
+_ARG_DOCS = {
+    "units": "Positive integer, the size of the output and of each state.",
+    "activation": "Activation of the candidate state and of the output: a name or a callable; None means "
+                  "linear. tanh, sigmoid, relu, hard_sigmoid and linear run in the fused C++ kernels, others "
+                  "in a Python loop over the steps.",
+    "recurrent_activation": "Activation of the gates (a name or a callable; None means linear).",
+    "use_bias": "Whether to add a bias vector.",
+    "kernel_initializer": "Initializer of ``kernel``, the input weights (a name, a config dict, an Initializer "
+                          "or a callable).",
+    "recurrent_initializer": "Initializer of ``recurrent_kernel``, the weights of the previous state.",
+    "bias_initializer": "Initializer of ``bias``.",
+    "unit_forget_bias": "Add 1 to the forget-gate bias at initialization (Jozefowicz et al., 2015); the "
+                        "bias initializer is then used for the other gates only.",
+    "kernel_regularizer": "Regularizer of ``kernel`` (a name, a config dict, a Regularizer or a callable); "
+                          "its penalty joins ``losses``.",
+    "recurrent_regularizer": "Regularizer of ``recurrent_kernel``.",
+    "bias_regularizer": "Regularizer of ``bias``.",
+    "activity_regularizer": "Regularizer of the layer's outputs (the output and the returned states).",
+    "kernel_constraint": "Constraint on ``kernel`` (a name, a config dict, a Constraint or a callable), "
+                         "applied after each optimizer step.",
+    "recurrent_constraint": "Constraint on ``recurrent_kernel``.",
+    "bias_constraint": "Constraint on ``bias``.",
+    "dropout": "Fraction in [0, 1) of the input units dropped in training (one mask for every step of a "
+               "sequence).",
+    "recurrent_dropout": "Fraction in [0, 1) of the state units dropped in training (one mask for every "
+                         "step; in training this takes the Python loop over the steps).",
+    "seed": "Integer seed of the dropout masks (None: fastnn's global generator).",
+    "return_sequences": "Return the whole output sequence (batch, timesteps, units) instead of the last "
+                        "output (batch, units).",
+    "return_state": "Also return the final states, as ``output, *states``.",
+    "go_backwards": "Process the sequence backwards (the output sequence is then in that order).",
+    "stateful": "Keep the final states of a batch as the initial states of the next (the batch size must be "
+                "fixed); ``reset_states()`` sets them back to zeros.",
+    "unroll": "Accepted for Keras compatibility; the loop over the steps is never unrolled.",
+    "reset_after": "GRU convention: True applies the reset gate after the recurrent product (torch's form, "
+                   "bias of shape (2, 3 * units)); False before it (bias (3 * units,)).",
+    "use_cudnn": "Accepted for Keras compatibility ('auto', True or False); fastnn runs its own fused "
+                 "kernels on either device.",
+    "**kwargs": "The generic Layer arguments: name, dtype, trainable, input_shape, input_dim, "
+                "batch_input_shape, batch_size.",
+}
+
+
+def _document(cls: type) -> type:
+    """Class decorator: replaces the ``{args}`` line of the docstring with one entry per
+    constructor argument, in signature order, with its default."""
+    lines = []
+    for p in list(inspect.signature(cls.__init__).parameters.values())[1:]:
+        key = "**kwargs" if p.kind is p.VAR_KEYWORD else p.name
+        text = _ARG_DOCS[key] + ("" if p.default is p.empty else f" Default: {p.default!r}.")
+        lines.append(f"{key}: {text}")
+    doc = cls.__doc__
+    at = doc.index("{args}")
+    indent = doc[doc.rindex("\n", 0, at) + 1:at]
+    entries = [textwrap.fill(line, 100, initial_indent=indent, subsequent_indent=indent + "    ") for line in lines]
+    cls.__doc__ = doc[:at - len(indent)] + "\n".join(entries) + doc[at + len("{args}"):]
+    return cls
 
 
 def _ser(obj, module):
@@ -99,45 +222,14 @@ class _Cell(Layer):
 
     _gates = 1
 
-    def __init__(
-        self,
-        units: int,
-        activation="tanh",
-        recurrent_activation="sigmoid",
-        use_bias: bool = True,
-        kernel_initializer="glorot_uniform",
-        recurrent_initializer="orthogonal",
-        bias_initializer="zeros",
-        kernel_regularizer=None,
-        recurrent_regularizer=None,
-        bias_regularizer=None,
-        kernel_constraint=None,
-        recurrent_constraint=None,
-        bias_constraint=None,
-        dropout: float = 0.0,
-        recurrent_dropout: float = 0.0,
-        seed: int | None = None,
-        **kwargs,
-    ):
+    def __init__(self, args: dict, **kwargs):
+        """`args`: the cell's own arguments (its __init__'s, by name); `kwargs`: the Layer's."""
+        args = _checked(type(self).__name__, args)
         super().__init__(**kwargs)
-        owner = type(self).__name__
-        self.units = _units(units, owner)
-        self.activation = _activations.get(activation)
-        self.recurrent_activation = _activations.get(recurrent_activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = _initializers.get(kernel_initializer)
-        self.recurrent_initializer = _initializers.get(recurrent_initializer)
-        self.bias_initializer = _initializers.get(bias_initializer)
-        self.kernel_regularizer = _regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = _regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = _regularizers.get(bias_regularizer)
-        self.kernel_constraint = _constraints.get(kernel_constraint)
-        self.recurrent_constraint = _constraints.get(recurrent_constraint)
-        self.bias_constraint = _constraints.get(bias_constraint)
-        self.dropout = _rate(dropout, "dropout", owner)
-        self.recurrent_dropout = _rate(recurrent_dropout, "recurrent_dropout", owner)
-        self.seed = seed
-        self._gen = None if seed is None else _random.Generator(seed)
+        self.recurrent_activation = _activations.get("sigmoid")  # SimpleRNNCell has none
+        for key, value in args.items():
+            setattr(self, key, value)
+        self._gen = None if self.seed is None else _random.Generator(self.seed)
         self._dp_mask = None
         self._rdp_mask = None
         self.bias = None
@@ -248,14 +340,14 @@ def _cell_output_size(cell) -> int:
     return int(out) if out is not None else _flat_sizes(cell.state_size)[0]
 
 
+@_document
 class SimpleRNNCell(_Cell):
     """The cell of SimpleRNN: ``h = activation(x @ kernel + bias + h_prev @ recurrent_kernel)``.
 
+    One step: inputs (batch, features), states ``[h]`` (batch, units); returns ``(h, [h])``.
+
     Args:
-        units: the state size.
-        activation: 'tanh' by default.
-        use_bias, kernel/recurrent/bias initializers ('glorot_uniform', 'orthogonal', 'zeros'),
-        regularizers, dropout / recurrent_dropout (masks fixed across the time steps), seed.
+        {args}
 
     Example::
 
@@ -263,9 +355,26 @@ class SimpleRNNCell(_Cell):
         layer(fastnn.randn(2, 5, 3)).shape    # (2, 4)
     """
 
-    def __init__(self, units: int, activation="tanh", **kwargs):
-        kwargs.pop("recurrent_activation", None)
-        super().__init__(units, activation=activation, **kwargs)
+    def __init__(
+        self,
+        units: int,
+        activation="tanh",
+        use_bias: bool = True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        seed: int | None = None,
+        **kwargs,
+    ):
+        super().__init__(_own_args(locals()), **kwargs)
 
     def call(self, sequence, states, training=False):
         h = _states_list(states)[0]
@@ -277,16 +386,16 @@ class SimpleRNNCell(_Cell):
         return out, [out]
 
 
+@_document
 class LSTMCell(_Cell):
     """The cell of LSTM (Keras's gates i, f, c, o):
     ``c = f * c_prev + i * activation(g_c)``, ``h = o * activation(c)`` with
     ``i, f, o = recurrent_activation(g_i, g_f, g_o)`` and ``g = x @ kernel + h_prev @ recurrent_kernel + bias``.
 
+    One step: inputs (batch, features), states ``[h, c]`` (batch, units) each; returns ``(h, [h, c])``.
+
     Args:
-        units: the state size (the states are [h, c]).
-        activation / recurrent_activation: 'tanh' and 'sigmoid' by default.
-        unit_forget_bias: add 1 to the forget-gate bias at initialization (default True).
-        The rest as SimpleRNNCell.
+        {args}
 
     Example::
 
@@ -296,10 +405,28 @@ class LSTMCell(_Cell):
 
     _gates = 4
 
-    def __init__(self, units: int, activation="tanh", recurrent_activation="sigmoid", unit_forget_bias: bool = True,
-                 **kwargs):
-        super().__init__(units, activation=activation, recurrent_activation=recurrent_activation, **kwargs)
-        self.unit_forget_bias = bool(unit_forget_bias)
+    def __init__(
+        self,
+        units: int,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias: bool = True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        unit_forget_bias: bool = True,
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        seed: int | None = None,
+        **kwargs,
+    ):
+        super().__init__(_own_args(locals()), **kwargs)
 
     @property
     def state_size(self):
@@ -337,11 +464,17 @@ class LSTMCell(_Cell):
         return config
 
 
+@_document
 class GRUCell(_Cell):
     """The cell of GRU (Keras's gates z, r, h): ``h = z * h_prev + (1 - z) * hh`` with
     ``hh = activation(x W_h + r * (h_prev U_h + b_rec_h))`` for ``reset_after=True`` (the default;
     torch's form, with an input and a recurrent bias: bias shape (2, 3 * units)) or
     ``hh = activation(x W_h + (r * h_prev) U_h)`` for ``reset_after=False`` (bias (3 * units,)).
+
+    One step: inputs (batch, features), states ``[h]`` (batch, units); returns ``(h, [h])``.
+
+    Args:
+        {args}
 
     Example::
 
@@ -351,10 +484,28 @@ class GRUCell(_Cell):
 
     _gates = 3
 
-    def __init__(self, units: int, activation="tanh", recurrent_activation="sigmoid", reset_after: bool = True,
-                 **kwargs):
-        super().__init__(units, activation=activation, recurrent_activation=recurrent_activation, **kwargs)
-        self.reset_after = bool(reset_after)
+    def __init__(
+        self,
+        units: int,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias: bool = True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        reset_after: bool = True,
+        seed: int | None = None,
+        **kwargs,
+    ):
+        super().__init__(_own_args(locals()), **kwargs)
 
     def _bias_shape(self) -> tuple:
         return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
@@ -547,6 +698,10 @@ class RNN(Layer):
             size must be fixed); ``reset_states()`` sets them back to zeros.
         unroll: accepted for compatibility (the loop is never unrolled).
         zero_output_for_mask: masked steps output zeros instead of the previous output.
+        **kwargs: the generic Layer arguments: name, dtype, trainable, activity_regularizer,
+            input_shape, input_dim, batch_input_shape, batch_size.
+
+    The flags are booleans (anything else is a TypeError naming the argument).
 
     Call arguments: ``inputs`` (batch, time, features), ``initial_state`` (a list of tensors),
     ``mask`` (batch, time) booleans (by default the mask attached by Masking or Embedding),
@@ -575,14 +730,14 @@ class RNN(Layer):
             cell = StackedRNNCells(cell)
         if not isinstance(cell, Layer) or not hasattr(cell, "state_size"):
             raise TypeError(f"RNN: cell must be a Layer with call(inputs, states) and a state_size, got cell={cell!r}")
+        flags = _checked(type(self).__name__, dict(
+            return_sequences=return_sequences, return_state=return_state, go_backwards=go_backwards,
+            stateful=stateful, unroll=unroll, zero_output_for_mask=zero_output_for_mask,
+        ))
         super().__init__(**kwargs)
         self.cell = cell
-        self.return_sequences = bool(return_sequences)
-        self.return_state = bool(return_state)
-        self.go_backwards = bool(go_backwards)
-        self.stateful = bool(stateful)
-        self.unroll = bool(unroll)
-        self.zero_output_for_mask = bool(zero_output_for_mask)
+        for key, value in flags.items():
+            setattr(self, key, value)
         self.states = None
 
     # ------------------------------------------------------------------ shapes
@@ -839,18 +994,23 @@ class _BuiltinRNN(RNN):
     """SimpleRNN / LSTM / GRU: an RNN over the matching cell, configured with flat arguments."""
 
     _cell_class: type = SimpleRNNCell
-    _layer_args = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll",
-                   "zero_output_for_mask")
+    _layer_args = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll")
 
-    def __init__(self, units: int, **kwargs):
-        layer_kw = {k: kwargs.pop(k) for k in self._layer_args if k in kwargs}
-        base_kw = {k: kwargs.pop(k) for k in ("name", "trainable", "dtype", "activity_regularizer", "input_shape",
-                                               "input_dim", "batch_input_shape", "batch_size") if k in kwargs}
-        kwargs.pop("use_cudnn", None)
-        kwargs.pop("implementation", None)
-        cell = self._cell_class(units, name=f"{type(self).__name__.lower().replace('simplernn', 'simple_rnn')}_cell",
-                                dtype=base_kw.get("dtype"), **kwargs)
-        super().__init__(cell, **layer_kw, **base_kw)
+    def __init__(self, args: dict, **kwargs):
+        """`args`: the layer's own arguments (its __init__'s, by name); `kwargs`: RNN's and Layer's."""
+        owner = type(self).__name__
+        args = dict(args)
+        layer_args = {k: args.pop(k) for k in self._layer_args}
+        layer_args.update(_checked(owner, {"activity_regularizer": args.pop("activity_regularizer")}))
+        use_cudnn = args.pop("use_cudnn", "auto")
+        if not (isinstance(use_cudnn, (bool, np.bool_)) or use_cudnn == "auto"):
+            raise ValueError(f"{owner}: use_cudnn must be 'auto', True or False, got use_cudnn={use_cudnn!r}")
+        kwargs.pop("implementation", None)  # Keras 2's choice of kernel; fastnn has one
+        # checked here so that errors name this layer, not its cell
+        cell = self._cell_class(**_checked(owner, args), dtype=kwargs.get("dtype"),
+                                name=f"{owner.lower().replace('simplernn', 'simple_rnn')}_cell")
+        super().__init__(cell, **layer_args, **kwargs)
+        self.use_cudnn = use_cudnn if isinstance(use_cudnn, str) else bool(use_cudnn)
 
     def __getattr__(self, name: str) -> Any:
         # Keras exposes the cell's arguments on the layer (layer.units, layer.kernel, ...)
@@ -882,17 +1042,16 @@ class _BuiltinRNN(RNN):
         return cls(**config)
 
 
+@_document
 class SimpleRNN(_BuiltinRNN):
     """Fully connected recurrent layer: ``h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)``.
 
+    Inputs (batch, timesteps, features); output (batch, units), or (batch, timesteps, units) with
+    ``return_sequences``; one state h (batch, units). Call arguments: ``initial_state``, ``mask``,
+    ``training`` (as RNN).
+
     Args:
-        units: output size.
-        activation: 'tanh' (default), 'relu', ... (fused in C++ for tanh, relu, sigmoid,
-            hard_sigmoid, linear).
-        use_bias, kernel_initializer='glorot_uniform', recurrent_initializer='orthogonal',
-        bias_initializer='zeros', kernel/recurrent/bias/activity regularizers, kernel/recurrent/bias
-        constraints (fastnn.constraints, applied after each optimizer step), dropout,
-        recurrent_dropout, seed, return_sequences, return_state, go_backwards, stateful, unroll.
+        {args}
 
     Example::
 
@@ -902,17 +1061,45 @@ class SimpleRNN(_BuiltinRNN):
 
     _cell_class = SimpleRNNCell
 
+    def __init__(
+        self,
+        units: int,
+        activation="tanh",
+        use_bias: bool = True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        unroll: bool = False,
+        seed: int | None = None,
+        **kwargs,
+    ):
+        super().__init__(_own_args(locals()), **kwargs)
 
+
+@_document
 class LSTM(_BuiltinRNN):
     """Long short-term memory (Hochreiter and Schmidhuber, 1997) with Keras's weights and gates
-    (i, f, c, o); states [h, c].
+    (i, f, c, o).
+
+    Inputs (batch, timesteps, features); output (batch, units), or (batch, timesteps, units) with
+    ``return_sequences``; states [h, c], each (batch, units). Call arguments: ``initial_state``,
+    ``mask``, ``training`` (as RNN).
 
     Args:
-        units: output size.
-        activation='tanh', recurrent_activation='sigmoid', use_bias=True,
-        kernel_initializer='glorot_uniform', recurrent_initializer='orthogonal',
-        bias_initializer='zeros', unit_forget_bias=True, regularizers, constraints, dropout,
-        recurrent_dropout, seed, return_sequences, return_state, go_backwards, stateful, unroll.
+        {args}
 
     Example::
 
@@ -922,15 +1109,47 @@ class LSTM(_BuiltinRNN):
 
     _cell_class = LSTMCell
 
+    def __init__(
+        self,
+        units: int,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias: bool = True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        unit_forget_bias: bool = True,
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        seed: int | None = None,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        unroll: bool = False,
+        use_cudnn="auto",
+        **kwargs,
+    ):
+        super().__init__(_own_args(locals()), **kwargs)
 
+
+@_document
 class GRU(_BuiltinRNN):
     """Gated recurrent unit (Cho et al., 2014) with Keras's gates (z, r, h).
 
+    Inputs (batch, timesteps, features); output (batch, units), or (batch, timesteps, units) with
+    ``return_sequences``; one state h (batch, units). Call arguments: ``initial_state``, ``mask``,
+    ``training`` (as RNN).
+
     Args:
-        units: output size.
-        reset_after: True (default: torch's form, bias (2, 3 * units)) or False (the reset gate
-            before the recurrent product, bias (3 * units,)).
-        The rest as LSTM (without unit_forget_bias).
+        {args}
 
     Example::
 
@@ -938,6 +1157,36 @@ class GRU(_BuiltinRNN):
     """
 
     _cell_class = GRUCell
+
+    def __init__(
+        self,
+        units: int,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias: bool = True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        seed: int | None = None,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        unroll: bool = False,
+        reset_after: bool = True,
+        use_cudnn="auto",
+        **kwargs,
+    ):
+        super().__init__(_own_args(locals()), **kwargs)
 
 
 # ---------------------------------------------------------------------------- wrappers
@@ -948,7 +1197,10 @@ class Bidirectional(Layer):
         layer: an RNN layer (SimpleRNN, LSTM, GRU or RNN); its copy processes the sequence
             backwards (go_backwards flipped).
         merge_mode: 'concat' (default), 'sum', 'mul', 'ave' or None (a list of both outputs).
-        backward_layer: a layer for the backward direction instead of the copy.
+        weights: not supported (Keras's initial weights); use ``set_weights`` after building.
+        backward_layer: a layer for the backward direction instead of the copy; it must agree
+            with `layer` on return_sequences and return_state.
+        **kwargs: the generic Layer arguments (name, trainable, input_shape, ...).
 
     With return_sequences the backward output is flipped back into time order before merging;
     masked steps output zeros in both directions. With return_state the forward states follow
@@ -967,7 +1219,7 @@ class Bidirectional(Layer):
             raise ValueError(f"Bidirectional: layer must be an RNN layer (SimpleRNN, LSTM, GRU, RNN), got {layer!r}")
         if merge_mode not in ("concat", "sum", "mul", "ave", None):
             raise ValueError(
-                f"Invalid merge mode. Received: {merge_mode!r}. Merge mode should be one of "
+                f"Bidirectional: invalid merge_mode={merge_mode!r}. Merge mode should be one of "
                 "{'sum', 'mul', 'ave', 'concat', None}"
             )
         if weights is not None:
@@ -1115,6 +1367,10 @@ class TimeDistributed(Layer):
     The time steps are folded into the batch for one call of the wrapped layer, so a Dense
     runs as one GEMM over all the steps. Masks pass through.
 
+    Args:
+        layer: the Layer instance applied to each step (its weights are shared by the steps).
+        **kwargs: the generic Layer arguments (name, trainable, input_shape, ...).
+
     Example::
 
         layer = fastnn.layers.TimeDistributed(fastnn.layers.Dense(3))
@@ -1172,6 +1428,10 @@ class Masking(Layer):
     """Masks time steps whose features all equal `mask_value`: the outputs are the inputs with
     those steps zeroed, and carry a (batch, time) mask that recurrent layers downstream skip.
 
+    Args:
+        mask_value: the number that marks padding (0.0 by default).
+        **kwargs: the generic Layer arguments (name, trainable, input_shape, ...).
+
     Example::
 
         x = np.zeros((1, 3, 2), np.float32); x[0, 0] = 1.0
@@ -1182,9 +1442,9 @@ class Masking(Layer):
     supports_masking = True
 
     def __init__(self, mask_value: float = 0.0, **kwargs):
-        super().__init__(**kwargs)
         if isinstance(mask_value, bool) or not isinstance(mask_value, (int, float, np.integer, np.floating)):
             raise TypeError(f"Masking: mask_value must be a number, got mask_value={mask_value!r}")
+        super().__init__(**kwargs)
         self.mask_value = float(mask_value)
         self.built = True
 
