@@ -14,7 +14,7 @@ Example::
 import importlib as _importlib  # noqa: E402
 import os as _os
 
-from . import _C, cuda, functional, random, sparse
+from . import _C, creation, cuda, functional, random, sparse
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import *  # noqa: F401,F403
 from .functional import *  # noqa: F401,F403
@@ -22,10 +22,22 @@ from .random import rand, randn, seed  # noqa: F401
 from .tensor import Tensor, float32, int64
 from .variables import Variable
 
-for _name in ("losses", "metrics", "optimizers", "callbacks", "saving", "utils", "activations", "initializers",
-              "regularizers", "constraints", "layers", "models", "datasets", "preprocessing"):
+# Helpers of the functional ops that are not tensor operations of their own: they stay in
+# fastnn.functional (Tensor.__getitem__ / __setitem__ / .to() and the layers use them from there).
+for _name in ("getitem", "setitem_", "to_device", "EPSILON", "conv_output_length", "conv_padding",
+              "conv_transpose_output_length"):
+    globals().pop(_name, None)
+
+_EAGER_SUBMODULES = ("losses", "metrics", "optimizers", "callbacks", "saving", "utils", "activations", "initializers",
+                     "regularizers", "constraints", "layers", "models", "datasets", "preprocessing")
+for _name in _EAGER_SUBMODULES:
     _importlib.import_module(f"{__name__}.{_name}")
 del _name
+
+# Imported on first use (PEP 562): fastnn.applications.LeNet5 works after a plain `import fastnn`,
+# while `import fastnn` stays quick and never imports scikit-learn (fastnn.sklearn needs it), torch
+# or matplotlib (fastnn.bench). Not in __all__, so that `from fastnn import *` imports none of them.
+_LAZY_SUBMODULES = ("applications", "bench", "cli", "demo", "seq2seq", "sklearn")
 
 __version__ = _C.__version__
 
@@ -34,11 +46,11 @@ __version__ = _C.__version__
 # a small CNN's step). Fixed thresholds keep them in the heap (process-wide; see
 # csrc/core/malloc_tuning.h). FASTNN_MALLOC_TUNING=0, or malloc settings of one's own in
 # GLIBC_TUNABLES, leave the C library as it is.
-MALLOC_MMAP_THRESHOLD = 32 << 20  # glibc's maximum on 64-bit
-MALLOC_TRIM_THRESHOLD = 256 << 20
+_MALLOC_MMAP_THRESHOLD = 32 << 20  # glibc's maximum on 64-bit
+_MALLOC_TRIM_THRESHOLD = 256 << 20
 malloc_tuned: bool = (_os.environ.get("FASTNN_MALLOC_TUNING", "1") != "0"
                       and "glibc.malloc." not in _os.environ.get("GLIBC_TUNABLES", "")
-                      and _C.tune_malloc(MALLOC_MMAP_THRESHOLD, MALLOC_TRIM_THRESHOLD))
+                      and _C.tune_malloc(_MALLOC_MMAP_THRESHOLD, _MALLOC_TRIM_THRESHOLD))
 
 
 def get_num_threads() -> int:
@@ -51,3 +63,29 @@ def set_num_threads(n: int) -> None:
     if not isinstance(n, int) or isinstance(n, bool):
         raise TypeError(f"set_num_threads expects an integer, got {n!r}")
     _C.set_num_threads(n)
+
+
+__all__ = sorted(
+    [
+        # tensors, autograd, creation and random numbers
+        "Tensor", "Variable", "float32", "int64", "Function", "enable_grad", "is_grad_enabled", "no_grad",
+        "set_grad_enabled", "rand", "randn", "seed",
+        *creation.__all__,
+        # the differentiable operations (fastnn.functional), less the helpers removed above
+        *(name for name in functional.__all__ if name in globals()),
+        # runtime
+        "get_num_threads", "set_num_threads", "malloc_tuned",
+        # subpackages imported with fastnn
+        "autograd", "cuda", "functional", "random", "sparse", *_EAGER_SUBMODULES,
+    ]
+)
+
+
+def __getattr__(name: str):
+    if name in _LAZY_SUBMODULES:
+        return _importlib.import_module(f"{__name__}.{name}")  # also binds it here: the next lookup is direct
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*__all__, *_LAZY_SUBMODULES, "__version__"])
