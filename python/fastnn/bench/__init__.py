@@ -8,15 +8,17 @@ A suite is a module with
 - ``run(args, ctx) -> dict``: measures, prints its table(s) to stdout, returns JSON-able results,
 - optionally ``plot(result, path)``: writes a PNG chart (``--png``).
 
-and one line in this file: ``register_suite(name, help, module)``. The module is imported only
-when the suite runs, so its peers (torch, threadpoolctl, matplotlib) are imported then too;
-``import fastnn`` never imports this package.
+and one line in this file: ``register_suite(name, help, module, peers)``. The module is imported
+only when the suite runs, so its peers (torch, threadpoolctl, matplotlib) are imported then too;
+``import fastnn`` never imports this package. A peer that is not installed is left out of the
+tables, and the run says so in one line, with the pip command that installs it.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import json
 import os
 import sys
@@ -28,17 +30,24 @@ from typing import Any, Callable
 
 from . import environment
 
-__all__ = ["Suite", "SUITES", "register_suite", "main", "Context"]
+__all__ = ["Suite", "SUITES", "register_suite", "main", "Context", "missing_peers", "missing_peers_line"]
+
+# The optional peers: pip name -> import name. Those in pyproject's [test] extra install with
+# `pip install "fastnn[test]"`; scikit-learn is not in it.
+PEER_MODULES = {"torch": "torch", "threadpoolctl": "threadpoolctl", "scikit-learn": "sklearn"}
+TEST_EXTRA_PEERS = ("torch", "threadpoolctl")
+NO_TORCH = "no torch timings"
 
 
 @dataclass(frozen=True)
 class Suite:
-    """A registered benchmark suite: its name on the command line, a one-line help, and the
-    module that implements it."""
+    """A registered benchmark suite: its name on the command line, a one-line help, the module
+    that implements it, and its optional peers as (pip name, what a run without it leaves out)."""
 
     name: str
     help: str
     module: str
+    peers: tuple[tuple[str, str], ...] = ()
 
     def load(self) -> ModuleType:
         return importlib.import_module(self.module)
@@ -47,25 +56,67 @@ class Suite:
 SUITES: dict[str, Suite] = {}
 
 
-def register_suite(name: str, help: str, module: str) -> None:
-    """Adds a suite to ``python -m fastnn bench``."""
+def register_suite(name: str, help: str, module: str, peers: dict[str, str] | None = None) -> None:
+    """Adds a suite to ``python -m fastnn bench``; `peers` maps each optional package the suite
+    measures against (its pip name) to what the suite leaves out when it is not installed."""
     if name in SUITES or name == "all":
         raise ValueError(f"benchmark suite {name!r} is already registered")
-    SUITES[name] = Suite(name, help, module)
+    SUITES[name] = Suite(name, help, module, tuple((peers or {}).items()))
 
 
 register_suite("gemm", "SGEMM GFLOP/s: fastnn vs NumPy (OpenBLAS) vs torch (MKL), fraction of the FMA peak",
-               "fastnn.bench.gemm")
-register_suite("mlp", "MLP training step and batch-1 inference: fastnn vs torch", "fastnn.bench.mlp")
+               "fastnn.bench.gemm", {"torch": NO_TORCH, "threadpoolctl": "no NumPy timings in gemm"})
+register_suite("mlp", "MLP training step and batch-1 inference: fastnn vs torch", "fastnn.bench.mlp",
+               {"torch": NO_TORCH})
 register_suite("embedding", "Embedding(20000, 50) training step and Adam step, sparse and dense: fastnn vs torch",
-               "fastnn.bench.embedding")
+               "fastnn.bench.embedding", {"torch": NO_TORCH})
 register_suite("rnn", "Embedding(20000, 50) + LSTM(64) / GRU(64) / SimpleRNN(5) training step: fastnn vs torch",
-               "fastnn.bench.rnn")
+               "fastnn.bench.rnn", {"torch": NO_TORCH})
 register_suite("sklearn", "MLPClassifier.fit on digits, 200 epochs: fastnn.sklearn vs scikit-learn",
-               "fastnn.bench.sklearn_mlp")
-register_suite("cnn", "course-notes CNN and LeNet-5 training steps: fastnn vs torch", "fastnn.bench.cnn")
+               "fastnn.bench.sklearn_mlp",
+               {"scikit-learn": "the sklearn suite is skipped",
+                "threadpoolctl": "scikit-learn runs at its default thread count in the sklearn suite"})
+register_suite("cnn", "course-notes CNN and LeNet-5 training steps: fastnn vs torch", "fastnn.bench.cnn",
+               {"torch": NO_TORCH})
 register_suite("pool", "max pooling and batch norm forward + backward on CNN shapes: fastnn vs torch",
-               "fastnn.bench.pool")
+               "fastnn.bench.pool", {"torch": NO_TORCH})
+
+
+def peer_installed(package: str) -> bool:
+    """Whether the peer (its pip name) can be imported; found without importing it."""
+    module = PEER_MODULES.get(package, package)
+    if module in sys.modules:
+        return sys.modules[module] is not None  # None: its import is blocked
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def missing_peers(suites: Sequence[Suite]) -> dict[str, list[str]]:
+    """The peers of `suites` that are not installed: pip name -> what the suites leave out."""
+    missing: dict[str, list[str]] = {}
+    for suite in suites:
+        for package, effect in suite.peers:
+            if not peer_installed(package):
+                effects = missing.setdefault(package, [])
+                if effect not in effects:
+                    effects.append(effect)
+    return missing
+
+
+def missing_peers_line(missing: dict[str, list[str]]) -> str | None:
+    """One line: which peers are skipped, what that leaves out, and the pip command that installs
+    them; None when nothing is missing."""
+    if not missing:
+        return None
+    what = "; ".join(f"{package} ({', '.join(effects)})" for package, effects in missing.items())
+    extra = [p for p in missing if p in TEST_EXTRA_PEERS]
+    others = [p for p in missing if p not in TEST_EXTRA_PEERS]
+    command = "pip install " + " ".join((['"fastnn[test]"'] if extra else []) + others)
+    if extra:
+        command += f" (or pip install {' '.join(missing)})"
+    return f"peers not installed, so skipped: {what}. Install them with: {command}"
 
 
 @dataclass
@@ -138,9 +189,9 @@ def add_common_arguments(p: argparse.ArgumentParser) -> None:
                    help="do not strip OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (NumPy then runs with them)")
 
 
-def _suite_parser(suite: Suite | None) -> argparse.ArgumentParser:
+def _suite_parser(suite: Suite | None, prog: str = "python -m fastnn") -> argparse.ArgumentParser:
     name = suite.name if suite else "all"
-    p = argparse.ArgumentParser(prog=f"python -m fastnn bench {name}",
+    p = argparse.ArgumentParser(prog=f"{prog} bench {name}",
                                 description=suite.help if suite else "Run every benchmark suite in turn.")
     add_common_arguments(p)
     if suite is not None:
@@ -148,15 +199,21 @@ def _suite_parser(suite: Suite | None) -> argparse.ArgumentParser:
     return p
 
 
-def list_suites(out=None) -> None:
+def list_suites(out=None, prog: str = "python -m fastnn") -> None:
     out = out or sys.stdout
-    print("usage: python -m fastnn bench SUITE [options]   (python -m fastnn bench SUITE -h for options)", file=out)
+    print(f"usage: {prog} bench SUITE [options]   ({prog} bench SUITE -h for options)", file=out)
     print("", file=out)
     print("suites:", file=out)
     width = max([len(s) for s in SUITES] + [3])
     for s in SUITES.values():
         print(f"  {s.name:<{width}}  {s.help}", file=out)
     print(f"  {'all':<{width}}  every suite in turn (common options only)", file=out)
+    print("", file=out)
+    print(f"example: {prog} bench gemm --quick --threads 1", file=out)
+    missing = missing_peers(list(SUITES.values()))
+    if missing:
+        print("", file=out)
+        print(missing_peers_line(missing), file=out)
 
 
 def _write_json(path: str, data: Any) -> None:
@@ -177,7 +234,8 @@ def _png_path(path: str, suite: str, many: bool) -> str:
     return f"{root}_{suite}{ext or '.png'}"
 
 
-def main(argv: Sequence[str] | None = None, reexec_command: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, reexec_command: Sequence[str] | None = None,
+         prog: str = "python -m fastnn") -> int:
     """``python -m fastnn bench [SUITE] [options]``.
 
     Args:
@@ -185,20 +243,21 @@ def main(argv: Sequence[str] | None = None, reexec_command: Sequence[str] | None
         reexec_command: the command line that started this process; when given and
             OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are set, the process re-executes it without them
             (before any suite runs). In-process callers leave it None, and the variables stay.
+        prog: how the command was started, for the usage lines (``python -m fastnn`` or ``fastnn``).
     Returns:
         the exit status.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help", "list"):
-        list_suites()
+        list_suites(prog=prog)
         return 0
     name, rest = argv[0], argv[1:]
     if name != "all" and name not in SUITES:
-        print(f"python -m fastnn bench: unknown suite {name!r}", file=sys.stderr)
-        list_suites(sys.stderr)
+        print(f"{prog} bench: unknown suite {name!r}", file=sys.stderr)
+        list_suites(sys.stderr, prog=prog)
         return 2
     suites = list(SUITES.values()) if name == "all" else [SUITES[name]]
-    args = _suite_parser(None if name == "all" else suites[0]).parse_args(rest)
+    args = _suite_parser(None if name == "all" else suites[0], prog).parse_args(rest)
 
     reason = None
     if environment.openblas_vars_set():
@@ -216,13 +275,17 @@ def main(argv: Sequence[str] | None = None, reexec_command: Sequence[str] | None
         noisy=0.15,
         openblas=environment.openblas_report(reason),
     )
+    missing = missing_peers(suites)
+    if missing:
+        print(missing_peers_line(missing), flush=True)
     results = []
     for suite in suites:
         mod = suite.load()
-        sargs = args if name != "all" else _suite_parser(suite).parse_args(rest)
+        sargs = args if name != "all" else _suite_parser(suite, prog).parse_args(rest)
         t0 = time.perf_counter()
         res = mod.run(sargs, ctx)
         res["wall_s"] = time.perf_counter() - t0
+        res["missing_peers"] = sorted(p for p, _ in suite.peers if p in missing)
         results.append(res)
         if args.png:
             path = _png_path(args.png, suite.name, len(suites) > 1)
