@@ -392,3 +392,102 @@ def test_digits():
             digits.load_data(test_split=bad)
     with pytest.raises(ValueError, match="seed"):
         digits.load_data(seed=-1)
+
+
+# ---------------------------------------------------------------------------- what a missing dataset says
+IDX_GZ = [n + ".gz" for n in IDX_NAMES]
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    """Any attempt to open a network connection fails the test: nothing may be downloaded."""
+    import socket
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a dataset loader tried to open a network connection")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+def test_missing_path_says_how_to_get_each_dataset(tmp_path, offline):
+    nowhere = tmp_path / "does" / "not" / "exist"
+    for loader in (mnist.load_data, fashion_mnist.load_data, cifar10.load_data):
+        with pytest.raises(FileNotFoundError) as e:
+            loader(path=nowhere)
+        msg = str(e.value)
+        assert f"path {str(nowhere)!r} does not exist (nothing is downloaded)" in msg
+        assert msg.splitlines()[-2:] == ["Searched:", f"  {nowhere}"]  # the exact path searched
+    with pytest.raises(FileNotFoundError) as e:
+        fashion_mnist.load_data(path=nowhere)
+    msg = str(e.value)
+    assert msg.startswith("fashion_mnist.load_data: ")
+    assert "sudo apt-get install dataset-fashion-mnist" in msg and "/usr/share/datasets/fashion-mnist" in msg
+    assert ", ".join(IDX_GZ) in msg and f"in {nowhere}." in msg
+    with pytest.raises(FileNotFoundError) as e:
+        mnist.load_data(path=str(nowhere))
+    msg = str(e.value)
+    assert "No Debian/Ubuntu package ships MNIST." in msg and "apt-get" not in msg
+    assert ", ".join(IDX_GZ) in msg and "mnist.npz" in msg
+    with pytest.raises(FileNotFoundError) as e:
+        cifar10.load_data(path=nowhere)
+    msg = str(e.value)
+    assert "No Debian/Ubuntu package ships CIFAR-10." in msg and "https://www.cs.toronto.edu/~kriz/cifar.html" in msg
+    assert f"tar -xzf cifar-10-python.tar.gz -C {nowhere}" in msg
+    assert str(nowhere / "cifar-10-batches-py") in msg and "data_batch_5" in msg and "test_batch.bin" in msg
+
+
+def _searched(msg: str, label: str) -> list[str]:
+    """The indented paths under the line `label` of a not-found message."""
+    lines = msg.splitlines()
+    i = lines.index(label) + 1
+    out = []
+    while i < len(lines) and lines[i].startswith("  "):
+        out.append(lines[i].strip())
+        i += 1
+    return out
+
+
+def test_not_found_lists_every_path_searched(no_env, monkeypatch, offline):
+    from fastnn.datasets import _files
+
+    monkeypatch.setattr(_files, "DEBIAN_DATASETS", no_env / "usr_share_datasets")
+    monkeypatch.setenv("FASTNN_DATA", str(no_env / "data"))
+    data, keras = no_env / "data", no_env / "keras_home" / "datasets"
+
+    with pytest.raises(FileNotFoundError) as e:
+        fashion_mnist.load_data()
+    msg = str(e.value)
+    assert "sudo apt-get install dataset-fashion-mnist" in msg
+    assert str(no_env / "usr_share_datasets" / "fashion-mnist") in msg.splitlines()[2]  # where the package puts them
+    assert f"in {keras / 'fashion-mnist'} ($FASTNN_DATA/fashion-mnist" in msg
+    assert _searched(msg, "Searched for the four files in:") == [
+        str(data / "fashion-mnist"), str(data), str(keras / "fashion-mnist"),
+        str(no_env / "usr_share_datasets" / "fashion-mnist")]
+
+    with pytest.raises(FileNotFoundError) as e:
+        mnist.load_data()
+    msg = str(e.value)
+    assert "No Debian/Ubuntu package ships MNIST." in msg and ", ".join(IDX_GZ) in msg
+    assert f"in {keras / 'mnist'} ($FASTNN_DATA/mnist" in msg and "mnist.npz (https://" in msg
+    assert _searched(msg, "Searched for the four files in:") == [str(data / "mnist"), str(data), str(keras / "mnist")]
+    assert _searched(msg, "and for mnist.npz at:") == [
+        str(keras / "mnist.npz"), str(data / "mnist" / "mnist.npz"), str(data / "mnist.npz"),
+        str(keras / "mnist" / "mnist.npz")]
+
+    with pytest.raises(FileNotFoundError) as e:
+        cifar10.load_data()
+    msg = str(e.value)
+    assert f"tar -xzf cifar-10-python.tar.gz -C {keras}" in msg and str(keras / "cifar-10-batches-py") in msg
+    label = "Searched for data_batch_1 ... data_batch_5 and test_batch (or the same names with .bin) in:"
+    assert _searched(msg, label) == [str(d / sub) if sub else str(d) for d in (data / "cifar10", data, keras)
+                                     for sub in ("cifar-10-batches-py", "cifar-10-batches-bin", "")]
+
+
+def test_incomplete_directory_names_all_four_files(tmp_path):
+    paths = write_idx(tmp_path, make_set(np.random.default_rng(17)), gz=True)
+    paths[0].unlink()
+    with pytest.raises(FileNotFoundError) as e:
+        fashion_mnist.load_data(path=tmp_path)
+    msg = str(e.value)
+    assert msg.startswith(f"{tmp_path}: missing train-images-idx3-ubyte.gz") and ", ".join(IDX_GZ) in msg

@@ -1,7 +1,9 @@
 """Where dataset files are looked for, and readers for the IDX format (MNIST, Fashion-MNIST).
 
 Nothing is downloaded: a loader looks in the places listed by ``search_dirs`` and otherwise
-raises ``FileNotFoundError`` saying which files to put where.
+raises ``FileNotFoundError`` (``not_found_error``) with the command that installs the files where
+a Debian/Ubuntu package ships them, which files to put in which directory otherwise, and every
+path it searched.
 """
 
 from __future__ import annotations
@@ -9,17 +11,20 @@ from __future__ import annotations
 import gzip
 import os
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["search_dirs", "read_bytes", "parse_idx", "load_idx", "find_dir", "Splits"]
+__all__ = ["search_dirs", "read_bytes", "parse_idx", "load_idx", "find_dir", "Splits", "install_hint",
+           "not_found_error"]
 
 # What every load_data returns: (x_train, y_train), (x_test, y_test).
 Splits = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 # Where Debian's dataset-* packages install their files (dataset-fashion-mnist puts the four
-# gzipped IDX files in /usr/share/datasets/fashion-mnist).
+# gzipped IDX files in /usr/share/datasets/fashion-mnist). Of fastnn's datasets, Debian (and so
+# Ubuntu) packages only Fashion-MNIST: `apt-cache search mnist` / `cifar` list no other.
 DEBIAN_DATASETS = Path("/usr/share/datasets")
 
 # IDX type codes (the third byte of the magic number) and the big-endian dtypes they stand for.
@@ -57,6 +62,25 @@ def search_dirs(name: str, debian: bool = False) -> list[Path]:
             seen.add(d)
             out.append(d)
     return out
+
+
+def install_hint(title: str, name: str, apt_package: str | None) -> str:
+    """The line of a not-found message that says how a package manager installs dataset `name`."""
+    if apt_package:
+        return (f"On Debian/Ubuntu, install them with: sudo apt-get install {apt_package}\n"
+                f"  (it puts them in {DEBIAN_DATASETS / name}, where load_data() without path= finds them).")
+    return f"No Debian/Ubuntu package ships {title}."
+
+
+def not_found_error(headline: str, steps: Sequence[str],
+                    searched: Sequence[tuple[str, Sequence[Path]]]) -> FileNotFoundError:
+    """A FileNotFoundError of several lines: `headline`, how to get the files (`steps`), then each
+    (label, paths) of `searched`, one path a line."""
+    lines = [f"{headline} (nothing is downloaded).", *steps]
+    for label, paths in searched:
+        lines.append(label)
+        lines += [f"  {p}" for p in dict.fromkeys(str(p) for p in paths)]
+    return FileNotFoundError("\n".join(lines))
 
 
 def find_file(directory: Path, names: tuple[str, ...]) -> Path | None:

@@ -33,7 +33,9 @@ def _read_dir(directory: Path):
     for (role, _stem, kind), names in zip(_ROLES, _REQUIRED):
         p = _files.find_file(directory, names)
         if p is None:
-            raise FileNotFoundError(f"{directory}: missing {names[0]} (or {names[1]}, uncompressed)")
+            files = ", ".join(n[0] for n in _REQUIRED)
+            raise FileNotFoundError(f"{directory}: missing {names[0]} (or {names[1]}, uncompressed); the directory "
+                                    f"must hold all four of {files} (gzipped or not)")
         arr = _files.load_idx(p, ndim=3 if kind == "idx3" else 1)
         if arr.dtype != np.uint8:
             raise ValueError(f"{p}: expected unsigned bytes (IDX type 0x08), got {arr.dtype}")
@@ -67,9 +69,32 @@ def _read_npz(path: Path):
     return (x_train, y_train), (x_test, y_test)
 
 
-def load(name: str, path, npz: str | None, debian: bool, origin: str):
+def _steps(name: str, title: str, npz: str | None, npz_origin: str | None, apt_package: str | None, origin: str,
+           target: Path | None) -> list[str]:
+    """How to get the files: the package that installs them, else (or also) which files to put where."""
+    loader = f"{name.replace('-', '_')}.load_data"
+    steps = [_files.install_hint(title, name, apt_package)]
+    steps.append(f"{'Or put' if apt_package else 'Put'} these four files (gzipped or not; from {origin}):")
+    steps.append("  " + ", ".join(n[0] for n in _REQUIRED))
+    if target is None:
+        keras_dir = _files.keras_home() / "datasets"
+        steps.append(f"in {keras_dir / name} ($FASTNN_DATA/{name} when $FASTNN_DATA is set),")
+        if npz:
+            steps.append(f"or Keras's {npz} ({npz_origin}) in {keras_dir},")
+        steps.append(f"or in any directory, and call {loader}(path=\"<that directory>\").")
+    else:
+        npz_step = f", or pass path= the location of Keras's {npz} ({npz_origin})." if npz else "."
+        steps.append(f"in {target}{npz_step}")
+    return steps
+
+
+def load(name: str, path, *, title: str, origin: str, npz: str | None = None, npz_origin: str | None = None,
+         apt_package: str | None = None):
     """Load dataset `name` from `path` (a directory of the four IDX files, or a .npz file) or
-    from the first standard location that holds it."""
+    from the first standard location that holds it (with `apt_package`, also the directory
+    where that Debian package installs the files). Nothing found raises FileNotFoundError with
+    the install command, the files and where to put them, and the paths searched."""
+    loader = f"{name.replace('-', '_')}.load_data"
     if path is not None:
         p = Path(os.fspath(path)).expanduser()
         if p.is_file():
@@ -80,23 +105,22 @@ def load(name: str, path, npz: str | None, debian: bool, origin: str):
             if npz and (p / npz).is_file():
                 return _read_npz(p / npz)
             return _read_dir(p)  # raises, naming the first missing file
-        raise FileNotFoundError(f"{name}.load_data: path {str(p)!r} does not exist")
-    dirs = _files.search_dirs(name, debian=debian)
+        raise _files.not_found_error(
+            f"{loader}: path {str(p)!r} does not exist",
+            _steps(name, title, npz, npz_origin, apt_package, origin, p), [("Searched:", [p])])
+    dirs = _files.search_dirs(name, debian=apt_package is not None)
     found = _files.find_dir(dirs, _REQUIRED)
     if found is not None:
         return _read_dir(found)
-    if npz:
-        for f in [_files.keras_home() / "datasets" / npz] + [d / npz for d in dirs]:
-            if f.is_file():
-                return _read_npz(f)
-    files = ", ".join(n[0] for n in _REQUIRED)
-    where = "\n  ".join(str(d) for d in dirs)
-    extra = f" (or Keras's {npz} in {_files.keras_home() / 'datasets'})" if npz else ""
-    raise FileNotFoundError(
-        f"{name}: the dataset files were not found (nothing is downloaded). Put {files} "
-        f"(from {origin}; gzipped or not){extra} in one of:\n  {where}\n"
-        f"or pass load_data(path=<directory>). Set $FASTNN_DATA to use another directory."
-    )
+    npz_files = [_files.keras_home() / "datasets" / npz] + [d / npz for d in dirs] if npz else []
+    for f in npz_files:
+        if f.is_file():
+            return _read_npz(f)
+    searched = [("Searched for the four files in:", dirs)]
+    if npz_files:
+        searched.append((f"and for {npz} at:", npz_files))
+    raise _files.not_found_error(f"{loader}: the {title} files were not found",
+                                 _steps(name, title, npz, npz_origin, apt_package, origin, None), searched)
 
 
 def _bad_file(p: Path):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import shlex
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,7 @@ CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "
 _PY_DIR, _BIN_DIR = "cifar-10-batches-py", "cifar-10-batches-bin"
 _PY_FILES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
 _BIN_FILES = [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]
+_URL = "https://www.cs.toronto.edu/~kriz/cifar.html"  # cifar-10-python.tar.gz, cifar-10-binary.tar.gz
 _PIXELS = 3 * 32 * 32
 _RECORD = 1 + _PIXELS
 
@@ -128,7 +130,8 @@ def _candidates(path) -> list[tuple[Path, str]]:
     if path is not None:
         p = Path(os.fspath(path)).expanduser()
         if not p.exists():
-            raise FileNotFoundError(f"cifar10.load_data: path {str(p)!r} does not exist")
+            raise _files.not_found_error(f"cifar10.load_data: path {str(p)!r} does not exist", _steps(p),
+                                         [("Searched:", [p])])
         if not p.is_dir():
             raise ValueError(f"cifar10.load_data: path must be a directory, got the file {str(p)!r}")
         return [(p, "py"), (p, "bin"), (p / _PY_DIR, "py"), (p / _BIN_DIR, "bin")]
@@ -139,6 +142,22 @@ def _candidates(path) -> list[tuple[Path, str]]:
     for d in bases:
         out += [(d / _PY_DIR, "py"), (d / _BIN_DIR, "bin"), (d, "py"), (d, "bin")]
     return out
+
+
+def _steps(target: Path | None) -> list[str]:
+    """How to get the batches, and where to unpack them (`target`, else Keras's datasets directory)."""
+    into = target if target is not None else _files.keras_home() / "datasets"
+    steps = [
+        _files.install_hint("CIFAR-10", "cifar10", None),
+        f"Download cifar-10-python.tar.gz from {_URL} and unpack it in {into}:",
+        f"  mkdir -p {shlex.quote(str(into))} && tar -xzf cifar-10-python.tar.gz -C {shlex.quote(str(into))}",
+        f"which gives {into / _PY_DIR}/ with data_batch_1 ... data_batch_5 and test_batch",
+        f"(cifar-10-binary.tar.gz works too: {_BIN_DIR}/ with data_batch_1.bin ... data_batch_5.bin, test_batch.bin).",
+    ]
+    if target is None:
+        steps += ["$FASTNN_DATA/cifar10 and $FASTNN_DATA are searched first when $FASTNN_DATA is set. Or call",
+                  'cifar10.load_data(path="<the directory holding the batches, or the one above it>").']
+    return steps
 
 
 def load_data(path: str | os.PathLike | None = None, data_format: str = "channels_last") -> _files.Splits:
@@ -153,7 +172,8 @@ def load_data(path: str | os.PathLike | None = None, data_format: str = "channel
             for cifar-10-batches-py or cifar-10-batches-bin.
 
     Raises:
-        FileNotFoundError: no copy found (the message says which files to put where).
+        FileNotFoundError: no copy found (the message says which files to put where, and lists
+            the directories searched). No Debian/Ubuntu package ships CIFAR-10.
         ValueError: a batch is truncated, malformed, or a pickle asks to run code.
     """
     if data_format not in ("channels_last", "channels_first"):
@@ -174,10 +194,7 @@ def load_data(path: str | os.PathLike | None = None, data_format: str = "channel
         else:
             x_train, x_test = np.ascontiguousarray(x_train), np.ascontiguousarray(x_test)
         return (x_train, y_train), (x_test, y_test)
-    where = "\n  ".join(sorted({str(d) for d, _ in cands}, key=[str(d) for d, _ in cands].index))
-    raise FileNotFoundError(
-        "cifar10: the dataset files were not found (nothing is downloaded). Unpack "
-        "cifar-10-python.tar.gz (data_batch_1 ... data_batch_5, test_batch) or cifar-10-binary.tar.gz "
-        "(data_batch_1.bin ... test_batch.bin) from https://www.cs.toronto.edu/~kriz/cifar.html so that "
-        f"one of these directories holds them:\n  {where}\nor pass load_data(path=<directory>)."
-    )
+    searched = [d for d, _ in cands]
+    raise _files.not_found_error(
+        "cifar10.load_data: the CIFAR-10 files were not found", _steps(None if path is None else searched[0]),
+        [("Searched for data_batch_1 ... data_batch_5 and test_batch (or the same names with .bin) in:", searched)])

@@ -19,6 +19,8 @@ from . import _files, _mnist_like
 
 __all__ = ["load_data", "CLASS_NAMES"]
 
+APT_PACKAGE = "dataset-fashion-mnist"  # Debian/Ubuntu: the four files in /usr/share/datasets/fashion-mnist
+
 CLASS_NAMES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 )
@@ -35,9 +37,9 @@ def load_data(path: str | os.PathLike | None = None) -> _files.Splits:
             /usr/share/datasets/fashion-mnist.
 
     Raises:
-        FileNotFoundError: no copy found (the message says which files to put where).
+        FileNotFoundError: no copy found (the message gives the apt-get command, which files to
+            put where, and the paths searched).
         ValueError: a file is truncated or not in the IDX format (the message names it).
     """
-    return _mnist_like.load("fashion-mnist", path, npz=None, debian=True,
-                            origin="https://github.com/zalandoresearch/fashion-mnist or Debian's "
-                            "dataset-fashion-mnist package")
+    return _mnist_like.load("fashion-mnist", path, title="Fashion-MNIST",
+                            origin="https://github.com/zalandoresearch/fashion-mnist", apt_package=APT_PACKAGE)
