@@ -166,11 +166,23 @@ def _in_top_k(labels: np.ndarray, y_pred: np.ndarray, k: int, what: str) -> np.n
             f"(expected {p.shape[0]} labels)"
         )
     if t.size and (t.min() < 0 or t.max() >= p.shape[-1]):
-        bad = t[(t < 0) | (t >= p.shape[-1])]
-        raise ValueError(f"{what}: labels must be in [0, {p.shape[-1]}), got {bad[:5].tolist()}")
+        _bad_labels(labels, p.shape[-1], what)
     target = np.take_along_axis(p, t[:, None], axis=-1)
     higher = np.count_nonzero(p > target, axis=-1)
     return ((higher < k) & np.isfinite(p).all(axis=-1)).astype(np.float32)
+
+
+def _bad_labels(labels: np.ndarray, c: int, what: str):
+    """Raise a LabelRangeError naming the labels outside [0, c) and where the first one is."""
+    from .functional.losses import LabelRangeError
+
+    bad = (labels < 0) | (labels >= c)
+    index = tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), labels.shape))
+    where = ", ".join(map(str, index))
+    raise LabelRangeError(
+        f"{what}: labels must be in [0, {c}), got {labels[bad][:5].tolist()} (the first at y_true[{where}])",
+        int(labels[index]), index, c, int(np.count_nonzero(bad)),
+    )
 
 
 def top_k_categorical_accuracy(y_true, y_pred, k: int = 5) -> np.ndarray:

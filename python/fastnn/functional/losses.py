@@ -228,7 +228,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False) -
         y_true: class indices in [0, C), shape y_pred.shape[:-1] (or with a trailing 1, as
             Keras accepts); float labels holding integers are accepted.
         y_pred: probabilities (normalised, then clipped, as categorical_crossentropy) or logits.
-    Raises ValueError for a label outside [0, C).
+    Raises LabelRangeError (a ValueError) naming the first label outside [0, C) and its index.
     """
     p = _pred(y_pred)
     t = _tensor(y_true)
@@ -248,18 +248,46 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False) -
         raise ValueError(
             f"sparse_categorical_crossentropy: labels are on {t.device} but y_pred is on {p.device}"
         )
+    c = p.shape[-1]
     if t.device != "cpu" and t.size:  # the CPU kernel entry checks the range itself
-        lab = t.numpy()
-        c = p.shape[-1]
-        bad = (lab < 0) | (lab >= c)
-        if bad.any():
-            raise ValueError(
-                f"sparse_categorical_crossentropy: label {int(lab[bad][0])} is out of range for {c} "
-                f"classes: labels must be in [0, {c})"
-            )
+        check_label_range(t.numpy().reshape(tuple(want)), c, "sparse_categorical_crossentropy")
     raw_t = t._data.reshape(tuple(want))
     kind = "sparse_cce_logits" if from_logits else "sparse_cce"
-    return LossFn.apply(p, Tensor._wrap(raw_t), kind, {"eps": EPSILON}, False)
+    try:
+        return LossFn.apply(p, Tensor._wrap(raw_t), kind, {"eps": EPSILON}, False)
+    except ValueError:
+        # the kernel's message names its own op and the flat position; say it in the caller's terms
+        check_label_range(t.numpy().reshape(tuple(want)), c, "sparse_categorical_crossentropy")
+        raise
+
+
+class LabelRangeError(ValueError):
+    """An integer class label outside [0, num_classes). Besides the message it carries the first
+    bad label, its index in y_true (a tuple, one entry per axis), the number of classes and how
+    many labels are bad, so that fit / evaluate can say where the label is in the user's data."""
+
+    def __init__(self, message: str, label: int, index: tuple, num_classes: int, count: int):
+        super().__init__(message)
+        self.label, self.index, self.num_classes, self.count = label, index, num_classes, count
+
+
+def check_label_range(labels, num_classes: int, what: str) -> None:
+    """Raise LabelRangeError, naming `what`, the first label outside [0, num_classes) and its index
+    in `labels` (an integer array), when there is one."""
+    labels = np.asarray(labels)
+    if not labels.size or (labels.min() >= 0 and labels.max() < num_classes):
+        return
+    bad = (labels < 0) | (labels >= num_classes)
+    index = tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), labels.shape))
+    label = int(labels[index])
+    count = int(np.count_nonzero(bad))
+    where = ", ".join(map(str, index))
+    more = f" ({count} labels are out of range)" if count > 1 else ""
+    raise LabelRangeError(
+        f"{what}: label {label} at y_true[{where}] is out of range for {num_classes} classes: labels must be "
+        f"in [0, {num_classes}){more}",
+        label, index, num_classes, count,
+    )
 
 
 # ------------------------------------------------------------------------------- regression

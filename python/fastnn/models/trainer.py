@@ -41,6 +41,7 @@ import numpy as np
 from .. import layers as _layers_mod
 from .. import random as _random
 from ..autograd import no_grad
+from ..functional.losses import LabelRangeError
 from ..layers import base as _base
 from ..symbolic import flatten
 from ..tensor import Tensor
@@ -110,6 +111,7 @@ class _Compiled:
     def __init__(self):
         self.optimizer = None
         self.losses: list = []
+        self.loss_specs: list = []  # the losses as passed to compile, per output (for messages)
         self.loss_weights: list[float] = []
         self.metric_specs: list[list] = []
         self.weighted_specs: list[list] = []
@@ -210,7 +212,8 @@ class Trainer:
             c.optimizer = _module("optimizers").get(optimizer)
         n_out = len(self.outputs) if getattr(self, "_is_graph", False) else 1
         names = self.output_names if getattr(self, "_is_graph", False) else ["output"]
-        c.losses = [self._resolve_loss(lo) for lo in self._per_output(loss, n_out, names, "loss")]
+        c.loss_specs = self._per_output(loss, n_out, names, "loss")
+        c.losses = [self._resolve_loss(lo) for lo in c.loss_specs]
         if loss_weights is None:
             c.loss_weights = [1.0] * n_out
         else:
@@ -382,6 +385,87 @@ class Trainer:
             sw = cw if sw is None else sw * cw
         return None if sw is None else np.ascontiguousarray(sw, dtype=np.float32)
 
+    # ------------------------------------------------------------------ integer labels
+    def _sparse_label_user(self, i: int) -> str | None:
+        """How the user named the first compiled loss or metric of output `i` that takes integer
+        class labels and rejects those out of range (None when there is none)."""
+        c = self._compiled
+        losses_mod, metrics_mod = _module("losses"), _module("metrics")
+        fn = c.losses[i]
+        if isinstance(fn, losses_mod.SparseCategoricalCrossentropy) or (
+            isinstance(fn, losses_mod.LossFunctionWrapper) and fn.fn is losses_mod.sparse_categorical_crossentropy
+        ):
+            return _loss_as_written(c.loss_specs[i])
+        if fn is not None and (type(fn).__module__ != losses_mod.__name__ or (
+                isinstance(fn, losses_mod.LossFunctionWrapper) and fn.fn not in losses_mod._FUNCTIONS.values())):
+            return None  # a loss of the user's may take these labels too: the step names whichever fails
+        for specs in (c.metric_specs, c.weighted_specs):
+            for spec in specs[i] if i < len(specs) else []:
+                if (isinstance(spec, str) and spec in _SPARSE_LABEL_METRICS) or isinstance(
+                    spec, (metrics_mod.SparseTopKCategoricalAccuracy, metrics_mod.SparseCategoricalCrossentropy)
+                ):
+                    return f"the metric {spec if isinstance(spec, str) else spec.name!r}"
+        return None
+
+    def _check_labels(self, what: str, ys: list, data: str = "y") -> None:
+        """Before fit / evaluate run on arrays: one vectorised pass over the targets of each output
+        with a sparse (integer label) loss or metric, so that a label outside [0, classes) is reported
+        with its index in the user's data, not in a shuffled batch. Needs the number of classes,
+        the last axis of the output (outputs of unknown size are checked batch by batch)."""
+        if not getattr(self, "_is_graph", False):
+            return
+        for i, y in enumerate(ys):
+            c = self.outputs[i].shape[-1] if self.outputs[i].shape else None
+            if c is None or not y.size or y.dtype.kind not in "iuf":
+                continue
+            user = self._sparse_label_user(i)
+            if user is None:
+                continue
+            lo, hi = y.min(), y.max()  # NaN compares False: left to the loss's integer check
+            if not (lo < 0 or hi >= c):
+                continue
+            labels = y[..., 0] if y.ndim > 1 and y.shape[-1] == 1 else y
+            bad = (labels < 0) | (labels >= c)
+            index = tuple(int(k) for k in np.unravel_index(int(np.argmax(bad)), labels.shape))
+            label = labels[index]
+            label = int(label) if float(label).is_integer() else float(label)
+            raise ValueError(self._label_message(what, label, c, user, self._label_loc(i, data, index),
+                                                 int(np.count_nonzero(bad))))
+
+    def _label_loc(self, i: int, data: str, index: tuple, batch: str = "") -> str:
+        """Where a label is: 'index 1234 of y', 'y[1234, 5] (sample 1234)', with the output's name for
+        a model of several outputs and the batch for a source of batches."""
+        name = data + (f" of output '{self.output_names[i]}'" if self._n_outputs() > 1 else "")
+        if len(index) == 1:
+            return f"index {index[0]} of {name}{batch}"
+        return f"{name}[{', '.join(map(str, index))}] (sample {index[0]}){batch}"
+
+    def _label_message(self, what: str, label, c: int, user: str, loc: str, count: int) -> str:
+        if self._n_outputs() > 1:
+            out = "that output"
+        elif getattr(self, "_is_graph", False):
+            out = f"the model's output '{self.output_names[0]}'"
+        else:
+            out = "the model's output"
+        more = f" ({count} labels are out of range; this is the first)" if count > 1 else ""
+        return (f"{what}: label {label} at {loc} is out of range for {user}: {out} has {c} classes, so labels "
+                f"must be integers in [0, {c}){more}")
+
+    def _label_error(self, e: LabelRangeError, what: str, yb: list, sample=None, data: str = "y",
+                     batch: str = "") -> ValueError:
+        """The ValueError for a label error raised inside a step: `sample` maps the index within the
+        batch to the index in the user's data (None: report the index within the batch)."""
+        i = getattr(e, "output", 0)
+        index = tuple(e.index)
+        y = yb[i] if i < len(yb) else None
+        if y is not None and y.ndim > 1 and y.shape[-1] == 1 and len(index) == y.ndim:
+            index = index[:-1]
+        if sample is not None and index:
+            index = (int(sample(index[0])),) + index[1:]
+        user = getattr(e, "user", None) or "the loss"
+        return ValueError(self._label_message(what, e.label, e.num_classes, user,
+                                              self._label_loc(i, data, index or (0,), batch), e.count))
+
     # ------------------------------------------------------------------ steps
     def _forward(self, xb: list, training: bool) -> list:
         out = self(xb[0] if len(xb) == 1 else list(xb), training=training)
@@ -412,7 +496,11 @@ class Trainer:
             if fn is None:
                 parts.append(None)
                 continue
-            val = fn(Tensor(yb[i]), outs[i], sample_weight=sw)
+            try:
+                val = fn(Tensor(yb[i]), outs[i], sample_weight=sw)
+            except LabelRangeError as e:
+                e.output, e.user = i, _loss_as_written(c.loss_specs[i] if c.loss_specs else fn)
+                raise
             parts.append(val)
             term = val if w == 1.0 else val * w
             total = term if total is None else total + term
@@ -455,7 +543,11 @@ class Trainer:
 
     def _update_metrics(self, yb: list, outs: list, swb) -> None:
         for i, m, weighted in self._compiled.metrics:
-            m.update_state(yb[i], outs[i].numpy(), sample_weight=swb if weighted else None)
+            try:
+                m.update_state(yb[i], outs[i].numpy(), sample_weight=swb if weighted else None)
+            except LabelRangeError as e:
+                e.output, e.user = i, f"the metric {m.name!r}"
+                raise
 
     def _reset_metrics(self) -> None:
         c = self._compiled
@@ -795,8 +887,12 @@ class Trainer:
         xs, ys = self._x_arrays(x), self._y_arrays(y)
         sw = self._sample_weights(ys, sample_weight, class_weight)
         n = self._check_cardinality(xs, ys, sw)
+        if n:
+            self._ensure_ready([a[:1] for a in xs])  # the output shapes give the number of classes
+        self._check_labels("fit", ys)
         val = None
         custom_val = None
+        val_origin = ("validation_data's y", 0)
         if self._overridden("test_step") and (validation_data is not None or validation_split):
             # the validation data (or the held-out part, split as below) in the structure given,
             # for the overridden test_step
@@ -804,6 +900,7 @@ class Trainer:
         if validation_data is not None:
             if custom_val is None:
                 val = self._unpack_validation(validation_data)
+                self._check_labels("fit", val[1], "validation_data's y")
         elif validation_split:
             split = int(math.floor(n * (1.0 - float(validation_split))))
             if split == 0 or split == n:
@@ -813,6 +910,7 @@ class Trainer:
                 )
             if custom_val is None:
                 val = ([a[split:] for a in xs], [a[split:] for a in ys], None if sw is None else sw[split:])
+                val_origin = ("y", split)  # the held-out samples' indices in y start at split
             xs, ys = [a[:split] for a in xs], [a[:split] for a in ys]
             sw = None if sw is None else sw[:split]
             n = split
@@ -855,10 +953,14 @@ class Trainer:
                 xb, yb, swb = batch[:nx], batch[nx : nx + ny], batch[-1]
                 if batch_cbs:
                     cbs.on_train_batch_begin(step)
-                total, parts, outs = self._train_step(xb, yb, swb)
-                tr.add(total, parts, hi - lo)
-                self._resolve_metrics(yb, outs)
-                self._update_metrics(yb, outs, swb)
+                try:
+                    total, parts, outs = self._train_step(xb, yb, swb)
+                    tr.add(total, parts, hi - lo)
+                    self._resolve_metrics(yb, outs)
+                    self._update_metrics(yb, outs, swb)
+                except LabelRangeError as e:
+                    at = (lambda k, lo=lo, perm=perm: perm[lo + k]) if perm is not None else (lambda k, lo=lo: lo + k)
+                    raise self._label_error(e, "fit", yb, at) from None
                 if batch_cbs or (progbar is not None and progbar.wants_update(step)):
                     logs = self._logs(tr)
                     cbs.on_train_batch_end(step, logs)
@@ -870,7 +972,8 @@ class Trainer:
                 if custom_val is not None:
                     vlogs = self._evaluate_custom(custom_val, vbs, steps=validation_steps)
                 else:
-                    vlogs = self._evaluate_arrays(*val, batch_size=vbs)
+                    vlogs = self._evaluate_arrays(*val, batch_size=vbs, what="fit", data=val_origin[0],
+                                                  offset=val_origin[1])
                 logs.update({"val_" + k: v for k, v in vlogs.items()})
             cbs.on_epoch_end(epoch, logs)
             if self.stop_training:
@@ -1084,10 +1187,14 @@ class Trainer:
                     tr = self._Tracker(len(ys))
                 if batch_cbs:
                     cbs.on_train_batch_begin(step)
-                total, parts, outs = self._train_step(xs, ys, sw)
-                tr.add(total, parts, len(xs[0]))
-                self._resolve_metrics(ys, outs)
-                self._update_metrics(ys, outs, sw)
+                try:
+                    total, parts, outs = self._train_step(xs, ys, sw)
+                    tr.add(total, parts, len(xs[0]))
+                    self._resolve_metrics(ys, outs)
+                    self._update_metrics(ys, outs, sw)
+                except LabelRangeError as e:
+                    where = f" in batch {step} (counting from 0) of epoch {epoch + 1}"
+                    raise self._label_error(e, "fit", ys, batch=where) from None
                 if batch_cbs or (progbar is not None and progbar.wants_update(step)):
                     logs = self._logs(tr)
                     cbs.on_train_batch_end(step, logs)
@@ -1136,10 +1243,13 @@ class Trainer:
                 tr = self._Tracker(len(ys))
             if cbs is not None:
                 cbs.on_test_batch_begin(step)
-            total, parts, outs = self._test_step(xs, ys, sw)
-            tr.add(total, parts, len(xs[0]))
-            self._resolve_metrics(ys, outs)
-            self._update_metrics(ys, outs, sw)
+            try:
+                total, parts, outs = self._test_step(xs, ys, sw)
+                tr.add(total, parts, len(xs[0]))
+                self._resolve_metrics(ys, outs)
+                self._update_metrics(ys, outs, sw)
+            except LabelRangeError as e:
+                raise self._label_error(e, "evaluate", ys, batch=f" in batch {step} (counting from 0)") from None
             if cbs is not None:
                 cbs.on_test_batch_end(step, self._logs(tr))
         if tr is None:
@@ -1173,7 +1283,8 @@ class Trainer:
             raise ValueError(f"verbose must be 0, 1, 2 or 'auto', got verbose={verbose!r}")
         return int(verbose)
 
-    def _evaluate_arrays(self, xs, ys, sw, batch_size: int, cbs=None) -> dict:
+    def _evaluate_arrays(self, xs, ys, sw, batch_size: int, cbs=None, what: str = "evaluate",
+                         data: str = "y", offset: int = 0) -> dict:
         n = len(xs[0])
         self._ensure_ready([a[:1] for a in xs])
         self.reset_metrics()
@@ -1184,10 +1295,13 @@ class Trainer:
             swb = None if sw is None else sw[lo:hi]
             if cbs is not None:
                 cbs.on_test_batch_begin(step)
-            total, parts, outs = self._test_step(xb, yb, swb)
-            tr.add(total, parts, hi - lo)
-            self._resolve_metrics(yb, outs)
-            self._update_metrics(yb, outs, swb)
+            try:
+                total, parts, outs = self._test_step(xb, yb, swb)
+                tr.add(total, parts, hi - lo)
+                self._resolve_metrics(yb, outs)
+                self._update_metrics(yb, outs, swb)
+            except LabelRangeError as e:
+                raise self._label_error(e, what, yb, lambda k, lo=lo: offset + lo + k, data) from None
             if cbs is not None:
                 cbs.on_test_batch_end(step, self._logs(tr))
         return self._logs(tr)
@@ -1239,6 +1353,9 @@ class Trainer:
         xs, ys = self._x_arrays(x), self._y_arrays(y)
         sw = self._sample_weights(ys, sample_weight, None)
         n = self._check_cardinality(xs, ys, sw)
+        if n:
+            self._ensure_ready([a[:1] for a in xs])
+        self._check_labels("evaluate", ys)
         cb_mod = _module("callbacks")
         from .progbar import ProgbarLogger
 
@@ -1364,11 +1481,14 @@ class Trainer:
         self._check_cardinality(xs, ys, sw)
         self._ensure_ready([a[:1] for a in xs])
         self._reset_metrics()  # the compiled ones; the loss comes from this batch's tracker
-        total, parts, outs = self._train_step(xs, ys, sw)
-        tr = self._Tracker(len(ys))
-        tr.add(total, parts, len(xs[0]))
-        self._resolve_metrics(ys, outs)
-        self._update_metrics(ys, outs, sw)
+        try:
+            total, parts, outs = self._train_step(xs, ys, sw)
+            tr = self._Tracker(len(ys))
+            tr.add(total, parts, len(xs[0]))
+            self._resolve_metrics(ys, outs)
+            self._update_metrics(ys, outs, sw)
+        except LabelRangeError as e:
+            raise self._label_error(e, "train_on_batch", ys, int) from None
         return self._batch_result(tr, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict: bool = False):
@@ -1385,11 +1505,14 @@ class Trainer:
         self._check_cardinality(xs, ys, sw)
         self._ensure_ready([a[:1] for a in xs])
         self._reset_metrics()  # the compiled ones; the loss comes from this batch's tracker
-        total, parts, outs = self._test_step(xs, ys, sw)
-        tr = self._Tracker(len(ys))
-        tr.add(total, parts, len(xs[0]))
-        self._resolve_metrics(ys, outs)
-        self._update_metrics(ys, outs, sw)
+        try:
+            total, parts, outs = self._test_step(xs, ys, sw)
+            tr = self._Tracker(len(ys))
+            tr.add(total, parts, len(xs[0]))
+            self._resolve_metrics(ys, outs)
+            self._update_metrics(ys, outs, sw)
+        except LabelRangeError as e:
+            raise self._label_error(e, "test_on_batch", ys, int) from None
         return self._batch_result(tr, return_dict)
 
     def _batch_result(self, tr, return_dict: bool):
@@ -1438,6 +1561,40 @@ class Trainer:
 
 _DEFAULT_STEPS = {nm: getattr(Trainer, nm) for nm in ("train_step", "test_step", "compute_loss", "compute_metrics")}
 _DEFAULT_PREDICT_STEP = Trainer.predict_step
+
+
+# metric names (as compile takes them) that need integer labels in [0, classes)
+_SPARSE_LABEL_METRICS = frozenset({
+    "sparse_top_k_categorical_accuracy", "SparseTopKCategoricalAccuracy",
+    "sparse_categorical_crossentropy", "SparseCategoricalCrossentropy",
+})
+
+
+def _loss_as_written(spec) -> str:
+    """A loss as the user passed it to compile, for messages: "loss='sparse_categorical_crossentropy'",
+    "loss=SparseCategoricalCrossentropy(from_logits=True)", "loss=my_loss"."""
+    if isinstance(spec, str):
+        return f"loss={spec!r}"
+    if isinstance(spec, type):
+        return f"loss={spec.__name__}"
+    losses_mod = _module("losses")
+    if isinstance(spec, losses_mod.Loss):
+        cls = type(spec)
+        if cls is losses_mod.LossFunctionWrapper:
+            return f"loss={getattr(spec.fn, '__name__', spec.name)}"
+        args = []
+        if getattr(spec, "from_logits", False):
+            args.append("from_logits=True")
+        try:
+            default_name = cls().name
+        except Exception:  # a subclass that needs arguments
+            default_name = spec.name
+        if spec.name != default_name:
+            args.append(f"name={spec.name!r}")
+        return f"loss={cls.__name__}({', '.join(args)})"
+    if isinstance(spec, dict):
+        return f"loss={spec.get('class_name', spec)!r}"
+    return f"loss={getattr(spec, '__name__', repr(spec))}"
 
 
 def _overrides(cb, base: type) -> bool:
