@@ -27,7 +27,7 @@ View out_view(py::handle obj, const char* arg) {
   return v;
 }
 
-OptView opt_view(py::handle obj, const char* arg) {
+OptView optional_out_view(py::handle obj, const char* arg) {
   OptView o;
   if (!obj.is_none()) {
     o.v = out_view(obj, arg);
@@ -50,7 +50,7 @@ void bind_optim(py::module_& m) {
   m.def("sgd_update", [](py::handle w, py::handle v, py::handle g, float lr, float momentum, bool nesterov,
                          float grad_scale, float clip_value, float decay) {
     View wv = out_view(w, "variable"), gv = to_view(g, "gradient", DType::F32);
-    OptView vv = opt_view(v, "momentum");
+    OptView vv = optional_out_view(v, "momentum");
     py::gil_scoped_release nogil;
     ops::sgd_update(wv, vv.get(), gv, lr, momentum, nesterov, make_prep(grad_scale, clip_value, decay));
   }, py::arg("w"), py::arg("v"), py::arg("g"), py::arg("lr"), py::arg("momentum"), py::arg("nesterov"),
@@ -69,7 +69,7 @@ void bind_optim(py::module_& m) {
                              float rho, float momentum, float eps, float grad_scale, float clip_value, float decay) {
     View wv = out_view(w, "variable"), vv = out_view(v, "velocity"),
          gv = to_view(g, "gradient", DType::F32);
-    OptView mv = opt_view(mom, "momentum"), gav = opt_view(ga, "average_gradient");
+    OptView mv = optional_out_view(mom, "momentum"), gav = optional_out_view(ga, "average_gradient");
     py::gil_scoped_release nogil;
     ops::rmsprop_update(wv, vv, mv.get(), gav.get(), gv, lr, rho, momentum, eps,
                         make_prep(grad_scale, clip_value, decay));
@@ -81,7 +81,7 @@ void bind_optim(py::module_& m) {
                           float beta1, float beta2, float eps, float grad_scale, float clip_value, float decay) {
     View wv = out_view(w, "variable"), mv = out_view(mo, "momentum"),
          vv = out_view(v, "velocity"), gv = to_view(g, "gradient", DType::F32);
-    OptView hv = opt_view(vh, "velocity_hat");
+    OptView hv = optional_out_view(vh, "velocity_hat");
     py::gil_scoped_release nogil;
     ops::adam_update(wv, mv, vv, hv.get(), gv, alpha, beta1, beta2, eps, make_prep(grad_scale, clip_value, decay));
   }, py::arg("w"), py::arg("m"), py::arg("v"), py::arg("vh"), py::arg("g"), py::arg("alpha"), py::arg("beta_1"),
@@ -124,7 +124,7 @@ void bind_optim(py::module_& m) {
                                 float momentum, bool nesterov, float grad_scale, float clip_value, float decay) {
     View wv = out_view(w, "variable"), iv = to_view(idx, "indices", DType::I64),
          gv = to_view(vals, "values", DType::F32);
-    OptView vv = opt_view(v, "momentum");
+    OptView vv = optional_out_view(v, "momentum");
     py::gil_scoped_release nogil;
     ops::sgd_update_sparse(wv, vv.get(), iv, gv, lr, momentum, nesterov, make_prep(grad_scale, clip_value, decay));
   }, py::arg("w"), py::arg("v"), py::arg("indices"), py::arg("values"), py::arg("lr"), py::arg("momentum"),
@@ -144,7 +144,7 @@ void bind_optim(py::module_& m) {
                                     float clip_value, float decay) {
     View wv = out_view(w, "variable"), vv = out_view(v, "velocity"), iv = to_view(idx, "indices", DType::I64),
          gv = to_view(vals, "values", DType::F32);
-    OptView mv = opt_view(mom, "momentum"), gav = opt_view(ga, "average_gradient");
+    OptView mv = optional_out_view(mom, "momentum"), gav = optional_out_view(ga, "average_gradient");
     py::gil_scoped_release nogil;
     ops::rmsprop_update_sparse(wv, vv, mv.get(), gav.get(), iv, gv, lr, rho, momentum, eps,
                                make_prep(grad_scale, clip_value, decay));
@@ -157,7 +157,7 @@ void bind_optim(py::module_& m) {
                                  float clip_value, float decay) {
     View wv = out_view(w, "variable"), mv = out_view(mo, "momentum"), vv = out_view(v, "velocity"),
          iv = to_view(idx, "indices", DType::I64), gv = to_view(vals, "values", DType::F32);
-    OptView hv = opt_view(vh, "velocity_hat");
+    OptView hv = optional_out_view(vh, "velocity_hat");
     py::gil_scoped_release nogil;
     ops::adam_update_sparse(wv, mv, vv, hv.get(), iv, gv, alpha, beta1, beta2, eps,
                             make_prep(grad_scale, clip_value, decay));

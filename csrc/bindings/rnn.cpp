@@ -16,7 +16,7 @@ struct Opt {  // a View that may be absent (None)
   const View* get() const { return has ? &v : nullptr; }
 };
 
-Opt opt_view(py::handle obj, const char* arg) {
+Opt optional_f32_view(py::handle obj, const char* arg) {
   Opt o;
   if (!obj.is_none()) {
     o.v = to_view(obj, arg, DType::F32);
@@ -60,8 +60,8 @@ void bind_rnn(py::module_& m) {
         ops::RnnOptions o = make_options(cell, act, ract, go_backwards, zero_output, return_sequences);
         View xv = to_view(x, "inputs", DType::F32), wv = to_view(W, "kernel", DType::F32),
              uv = to_view(Ur, "recurrent_kernel", DType::F32);
-        Opt bv = opt_view(bias, "bias"), hv = opt_view(h0, "initial state h"), cv = opt_view(c0, "initial state c"),
-            mv = opt_view(mask, "mask");
+        Opt bv = optional_f32_view(bias, "bias"), hv = optional_f32_view(h0, "initial state h"), cv = optional_f32_view(c0, "initial state c"),
+            mv = optional_f32_view(mask, "mask");
         int64_t B, T, U;
         dims(xv, uv, "rnn_forward", B, T, U);
         const bool lstm = o.cell == ops::RnnCell::Lstm;
@@ -91,8 +91,8 @@ void bind_rnn(py::module_& m) {
         ops::RnnOptions o = make_options(cell, act, ract, go_backwards, zero_output, return_sequences);
         View xv = to_view(x, "inputs", DType::F32), wv = to_view(W, "kernel", DType::F32),
              uv = to_view(Ur, "recurrent_kernel", DType::F32), wsv = to_view(ws, "workspace", DType::F32);
-        Opt mv = opt_view(mask, "mask"), dyv = opt_view(dy, "output gradient"),
-            dhv = opt_view(dhT, "final state h gradient"), dcv = opt_view(dcT, "final state c gradient");
+        Opt mv = optional_f32_view(mask, "mask"), dyv = optional_f32_view(dy, "output gradient"),
+            dhv = optional_f32_view(dhT, "final state h gradient"), dcv = optional_f32_view(dcT, "final state c gradient");
         int64_t B, T, U;
         dims(xv, uv, "rnn_backward", B, T, U);
         const bool lstm = o.cell == ops::RnnCell::Lstm;

@@ -90,7 +90,7 @@ __global__ void bias_act_kernel(float* y, const float* bias, Activation act, int
 }
 
 // One block per channel: db[c] = the sum of dy over the batch and the pixels.
-__global__ void bias_grad_kernel(float* db, const float* dy, int64_t N, int64_t P, int64_t C,
+__global__ void conv_bias_grad_kernel(float* db, const float* dy, int64_t N, int64_t P, int64_t C,
                                  bool channels_last) {
   const int64_t c = blockIdx.x;
   float acc = 0.f;
@@ -105,7 +105,7 @@ __global__ void bias_grad_kernel(float* db, const float* dy, int64_t N, int64_t 
 void conv_bias_grad(float* db, const float* dy, int64_t N, int64_t P, int64_t C,
                     bool channels_last) {
   if (C == 0) return;
-  bias_grad_kernel<<<(unsigned)C, kThreads>>>(db, dy, N, P, C, channels_last);
+  conv_bias_grad_kernel<<<(unsigned)C, kThreads>>>(db, dy, N, P, C, channels_last);
   FASTNN_CUDA_CHECK_LAUNCH();
 }
 

@@ -243,7 +243,7 @@ __global__ void copy_rows_kernel(float* dst, int64_t ldd, const float* src, int6
 }
 
 // One thread per column, rows summed in order (the CPU kernel's order).
-__global__ void bias_grad_kernel(float* db, const float* dg, int64_t ld, int64_t rows, int64_t cols,
+__global__ void rnn_bias_grad_kernel(float* db, const float* dg, int64_t ld, int64_t rows, int64_t cols,
                                  bool accumulate) {
   FASTNN_KERNEL_LOOP(c, cols) {
     float acc = 0.0f;
@@ -281,7 +281,7 @@ void rnn_copy_rows(float* dst, int64_t ldd, const float* src, int64_t lds, int64
 
 void rnn_bias_grad(float* db, const float* dg, int64_t ld, int64_t rows, int64_t cols, bool accumulate) {
   if (cols == 0) return;
-  bias_grad_kernel<<<grid_for(cols), kThreads>>>(db, dg, ld, rows, cols, accumulate);
+  rnn_bias_grad_kernel<<<grid_for(cols), kThreads>>>(db, dg, ld, rows, cols, accumulate);
   FASTNN_CUDA_CHECK_LAUNCH();
 }
 
