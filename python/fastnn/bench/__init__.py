@@ -32,10 +32,10 @@ from . import environment
 
 __all__ = ["Suite", "SUITES", "register_suite", "main", "Context", "missing_peers", "missing_peers_line"]
 
-# The optional peers: pip name -> import name. Those in pyproject's [test] extra install with
-# `pip install "fastnn[test]"`; scikit-learn is not in it.
+# The optional peers: pip name -> import name. All are in pyproject's [test] extra and install with
+# `pip install "fastnn[test]"`.
 PEER_MODULES = {"torch": "torch", "threadpoolctl": "threadpoolctl", "scikit-learn": "sklearn"}
-TEST_EXTRA_PEERS = ("torch", "threadpoolctl")
+TEST_EXTRA_PEERS = ("torch", "threadpoolctl", "scikit-learn")
 NO_TORCH = "no torch timings"
 
 
