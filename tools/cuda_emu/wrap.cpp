@@ -117,7 +117,8 @@ int e_batch_norm_forward(float* y, const float* x, const float* m, const float* 
 int e_batch_norm_backward(float* dx, float* dg, float* db, const float* dy, const float* x, const float* m, const float* v, const float* g, int64_t O, int64_t C, int64_t I, float eps, bool tr) { W(c::batch_norm_backward(dx, dg, db, dy, x, m, v, g, O, C, I, eps, tr)) }
 int e_layer_norm_forward(float* y, float* m, float* r, const float* x, const float* g, const float* b, int64_t R, int64_t D, float eps) { W(c::layer_norm_forward(y, m, r, x, g, b, R, D, eps)) }
 int e_layer_norm_backward(float* dx, float* dg, float* db, const float* dy, const float* x, const float* m, const float* r, const float* g, int64_t R, int64_t D) { W(c::layer_norm_backward(dx, dg, db, dy, x, m, r, g, R, D)) }
-void* e_alloc(int64_t n) { try { return c::alloc(n); } catch (std::exception& e) { std::fprintf(stderr, "EXC: %s\n", e.what()); return nullptr; } }
+// NULL when the allocation is refused (the out-of-memory check expects exactly that, silently).
+void* e_alloc(int64_t n) { try { return c::alloc(n); } catch (std::exception&) { return nullptr; } }
 void e_free(void* p) { c::free(p); }
 void e_empty_cache() { c::empty_cache(); }
 void e_set_limit(long l) { emu_malloc_limit = l; }
