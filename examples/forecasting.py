@@ -5,7 +5,13 @@ Gaussian noise). Each input is a window of the last 48 values, the target the ne
 first 70% of the series trains, the next 10% validates, the last 20% is held out. The naive
 forecast repeats the last value of the window; the LSTM has to learn the season to beat it.
 
-    python examples/forecasting.py [--epochs 20] [--window 48] [--plot forecast.png]
+Full run (20 epochs, early stopping on the validation loss): about 3 s on 2 cores (it uses one thread),
+printing a line every 5 epochs, then
+    20 epochs, 2052 training windows, 600 held-out windows
+    held-out MSE: LSTM 0.0105, naive last value 0.0857 (noise variance 0.0100)
+The run is short already: --quick runs it unchanged.
+
+    python examples/forecasting.py [--quick] [--epochs 20] [--window 48] [--plot forecast.png]
 """
 
 from __future__ import annotations
@@ -16,6 +22,16 @@ import fastnn
 import numpy as np
 from fastnn import callbacks, layers, models, optimizers, utils
 from fastnn.datasets import synthetic
+
+
+def every_n_epochs(n: int, epochs: int) -> callbacks.Callback:
+    """A callback printing the epoch's logs on one line every n epochs (and after the last)."""
+
+    def show(epoch, logs):
+        if (epoch + 1) % n == 0 or epoch + 1 == epochs:
+            print(f"epoch {epoch + 1}/{epochs}: " + ", ".join(f"{k} {v:.4f}" for k, v in logs.items()))
+
+    return callbacks.LambdaCallback(on_epoch_end=show)
 
 
 def main(
@@ -30,7 +46,9 @@ def main(
     threads: int = 1,
     verbose: int = 0,
 ) -> tuple[float, float]:
-    """Train and evaluate on the held-out tail; returns (LSTM test MSE, naive test MSE)."""
+    """Train and evaluate on the held-out tail; returns (LSTM test MSE, naive test MSE).
+    verbose: 0 prints only the results, 1 a line every 5 epochs, 2 Keras's two lines per
+    epoch."""
     fastnn.set_num_threads(threads)  # a small LSTM step is faster on one thread than split over two
     utils.set_random_seed(0)
     series = synthetic.seasonal_series(length, period=period, noise=noise, seed=0)
@@ -51,8 +69,9 @@ def main(
         batch_size=batch_size,
         epochs=epochs,
         validation_data=(x_val, y_val),
-        callbacks=[callbacks.EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True)],
-        verbose=verbose,
+        callbacks=[callbacks.EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True)]
+        + ([every_n_epochs(5, epochs)] if verbose == 1 else []),
+        verbose=2 if verbose == 2 else 0,
     )
     pred = model.predict(x_test, batch_size=500, verbose=0).ravel()
     # Errors in the series' own units.
@@ -84,12 +103,14 @@ def main(
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="the same run: it takes seconds already")
     p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--window", type=int, default=48)
     p.add_argument("--plot", default=None, help="write the held-out forecasts to this PNG (needs matplotlib)")
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--verbose", type=int, default=2)
+    p.add_argument("--verbose", type=int, choices=[0, 1, 2], default=1,
+                   help="0: results only, 1: a line every 5 epochs, 2: two lines per epoch")
     a = p.parse_args()
     print("fastnn", fastnn.__version__)
     main(window=a.window, epochs=a.epochs, plot_path=a.plot, threads=a.threads, verbose=a.verbose)

@@ -1,16 +1,23 @@
 """Keras's "Variational AutoEncoder" example on scikit-learn's 8x8 digits (offline), with the
 imports changed to fastnn: a convolutional encoder to a 2-D latent space, a Sampling layer,
 a Conv2DTranspose decoder, and a VAE Model whose overridden train_step adds the KL term and
-reports its own Mean trackers.
+reports its own Mean trackers. The digits' classes are never shown to the model; how well a
+nearest-centroid rule in the 2-D latent space recovers them (chance: 10%) says how much the
+encoder has organised the digits.
 
-    python examples/vae_digits.py [--epochs 30]
+Full run (30 epochs on the 1,797 digits): about 5 s on 2 cores, printing a line every 5 epochs
+(fit's verbose=2 would print two lines for each of the 30), then
+    loss 42.09 -> 26.31 (KL 1.03); nearest latent centroid matches the digit for 46.3% of samples (chance: 10%)
+The run is short already: --quick runs it unchanged.
+
+    python examples/vae_digits.py [--quick] [--epochs 30]
 """
 
 import argparse
 
 import fastnn
 import numpy as np
-from fastnn import layers, metrics, models, optimizers, utils
+from fastnn import callbacks, layers, metrics, models, optimizers, utils
 from sklearn.datasets import load_digits
 
 LATENT_DIM = 2
@@ -87,15 +94,28 @@ class VAE(models.Model):
         return self.decoder(z)
 
 
-def main(epochs: int = 30, batch_size: int = 64, verbose: int = 2) -> dict:
+def every_n_epochs(n: int, epochs: int) -> callbacks.Callback:
+    """A callback printing the epoch's logs on one line every n epochs (and after the last)."""
+
+    def show(epoch, logs):
+        if (epoch + 1) % n == 0 or epoch + 1 == epochs:
+            print(f"epoch {epoch + 1}/{epochs}: " + ", ".join(f"{k} {float(v):.4f}" for k, v in logs.items()))
+
+    return callbacks.LambdaCallback(on_epoch_end=show)
+
+
+def main(epochs: int = 30, batch_size: int = 64, verbose: int = 1) -> dict:
     """Train the VAE; returns the first and last epoch's losses and the class separation of
-    the latent means (the digits' classes are never shown to the model)."""
+    the latent means (the digits' classes are never shown to the model). verbose: 0 prints
+    only the result, 1 a line every 5 epochs, 2 Keras's two lines per epoch."""
     utils.set_random_seed(1337)
     digits = load_digits()
     x = (digits.images / 16.0).astype(np.float32)[..., None]  # (1797, 8, 8, 1) in [0, 1]
     vae = VAE(build_encoder(), build_decoder())
     vae.compile(optimizer=optimizers.Adam())
-    history = vae.fit(x, epochs=epochs, batch_size=batch_size, verbose=verbose)
+    progress = [every_n_epochs(5, epochs)] if verbose == 1 else []
+    history = vae.fit(x, epochs=epochs, batch_size=batch_size, verbose=2 if verbose == 2 else 0,
+                      callbacks=progress)
     z_mean, _, _ = vae.encoder.predict(x, verbose=0)
     # a nearest-centroid classifier in the 2-D latent space: how well the classes cluster
     centroids = np.stack([z_mean[digits.target == c].mean(0) for c in range(10)])
@@ -108,14 +128,18 @@ def main(epochs: int = 30, batch_size: int = 64, verbose: int = 2) -> dict:
     }
     print(
         f"loss {result['first_loss']:.2f} -> {result['last_loss']:.2f} (KL {result['last_kl_loss']:.2f}); "
-        f"nearest latent centroid matches the digit for {result['latent_centroid_accuracy']:.1%} of samples"
+        f"nearest latent centroid matches the digit for {result['latent_centroid_accuracy']:.1%} of samples "
+        "(chance: 10%)"
     )
     return result
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="the same run: it takes seconds already")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--verbose", type=int, choices=[0, 1, 2], default=1,
+                        help="0: the result only, 1: a line every 5 epochs, 2: two lines per epoch")
     args = parser.parse_args()
-    main(epochs=args.epochs, batch_size=args.batch_size)
+    main(epochs=args.epochs, batch_size=args.batch_size, verbose=args.verbose)
