@@ -16,7 +16,19 @@ network is left predicting a constant for good; with clipnorm=0.1 every step is 
 batch losses stay near the baseline and the units stay alive (a SimpleRNN still does not solve
 the task: clipping cures exploding gradients, not vanishing ones).
 
-    python examples/adding_problem.py [--epochs 15] [--seq-length 100] [--plot adding_problem.png]
+Full run (sequences of 100 steps; 15 epochs on 10,000 of them for each cell, then 3 epochs
+for each clipping run): about 45 s on 2 cores (it uses one thread), printing
+         LSTM(32): test MSE 0.0018 (baseline 0.167); validation MSE < 0.01 from epoch 11; ...
+          GRU(32): test MSE 0.0005 (baseline 0.167); validation MSE < 0.01 from epoch 4; ...
+    SimpleRNN(32): test MSE 0.1617 (baseline 0.167); never below 0.01; ...
+    SGD(0.01),  no clipping: largest batch loss 2.11e+06, ... (a constant: the ReLUs died)
+    SGD(0.01), clipnorm=0.1: largest batch loss 1.197, ...
+and the path of the PNG.
+--quick (5 epochs per cell, 1 per clipping run): about 10 s. It prints the same lines: the GRU
+is already far below the baseline (0.005), the LSTM still on it (it gets off around epoch 9 on
+100 steps), the SimpleRNN on it for good, and the clipping runs as above.
+
+    python examples/adding_problem.py [--quick] [--epochs 15] [--seq-length 100] [--plot adding_problem.png]
 """
 
 from __future__ import annotations
@@ -162,18 +174,29 @@ def plot(results: dict, runs: dict, path: str) -> None:
 def main(
     seq_length: int = 100,
     units: int = 32,
-    epochs: int = 15,
+    epochs: int | None = None,
     num_train: int = 10000,
     batch_size: int = 64,
-    clip_epochs: int = 3,
+    clip_epochs: int | None = None,
     plot_path: str | None = "adding_problem.png",
     threads: int = 1,
     verbose: int = 0,
+    quick: bool = False,
 ) -> tuple[dict, dict]:
+    """Both parts; returns compare_cells's and clipping_demo's results. quick=True makes the
+    defaults 5 epochs per cell and 1 per clipping run, not 15 and 3 (explicit values still win)."""
+    if epochs is None:
+        epochs = 5 if quick else 15
+    if clip_epochs is None:
+        clip_epochs = 1 if quick else 3
     # One thread: a (64, 32) step is too small to split, the fork and join would cost more.
     fastnn.set_num_threads(threads)
     results = compare_cells(seq_length, units, epochs, num_train, batch_size, verbose=verbose)
     runs = clipping_demo(seq_length, units, clip_epochs, num_train, batch_size)
+    if quick:
+        print(f"(quick run: {epochs} epochs per cell. The GRU gets off the baseline first; on 100 steps the LSTM "
+              "stays on it until about epoch 9. The full run, 15 epochs, reaches test MSE LSTM 0.0018, GRU 0.0005, "
+              "SimpleRNN 0.162.)")
     if plot_path:
         try:
             plot(results, runs, plot_path)
@@ -184,14 +207,16 @@ def main(
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="a short run: 5 epochs per cell, 1 per clipping run")
     p.add_argument("--seq-length", type=int, default=100)
     p.add_argument("--units", type=int, default=32)
-    p.add_argument("--epochs", type=int, default=15)
+    p.add_argument("--epochs", type=int, default=None, help="epochs per cell: default 15 (5 with --quick)")
     p.add_argument("--samples", type=int, default=10000, help="training sequences")
     p.add_argument("--plot", default="adding_problem.png", help="where to save the curves ('' for none)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--verbose", type=int, default=0)
     a = p.parse_args()
     print("fastnn", fastnn.__version__)
-    main(a.seq_length, a.units, a.epochs, a.samples, plot_path=a.plot or None, threads=a.threads, verbose=a.verbose)
+    main(a.seq_length, a.units, a.epochs, a.samples, plot_path=a.plot or None, threads=a.threads, verbose=a.verbose,
+         quick=a.quick)

@@ -10,7 +10,13 @@ go); otherwise Fashion-MNIST (28x28x1, Debian's dataset-fashion-mnist package), 
 unchanged: its input shape is x_train.shape[1:]. The Keras 2 spellings (lr=, decay=,
 predict_classes) run with a DeprecationWarning naming the Keras 3 ones.
 
-    python examples/course_cnn.py [--epochs 15] [--train-size N] [--dataset cifar10|fashion_mnist]
+Full run (15 epochs on the 60,000 Fashion-MNIST images): about 2 minutes on 2 cores, printing
+the model summary, two lines per epoch (the test set is the validation data), then
+    fashion_mnist: test accuracy 0.8659 after 15 epochs on 60,000 images
+(on CIFAR-10, 50,000 larger images: several times longer).
+--quick (1 epoch): about 10 s on Fashion-MNIST; it prints test accuracy 0.8059.
+
+    python examples/course_cnn.py [--quick] [--epochs 15] [--train-size N] [--dataset cifar10|fashion_mnist]
 """
 
 from __future__ import annotations
@@ -67,8 +73,14 @@ def build_model(input_shape, num_classes: int = 10, dropout: bool = True) -> Seq
     return model
 
 
-def main(epochs: int = 15, train_size: Optional[int] = None, dataset: Optional[str] = None,
-         verbose: int = 2) -> float:
+FASHION_MNIST_ACCURACY = 0.87  # what the full run reaches on Fashion-MNIST, quoted by a quick run
+
+
+def main(epochs: Optional[int] = None, train_size: Optional[int] = None, dataset: Optional[str] = None,
+         verbose: int = 2, quick: bool = False) -> float:
+    """Train and test; returns the test accuracy. quick=True makes the default 1 epoch, not 15."""
+    if epochs is None:
+        epochs = 1 if quick else 15
     utils.set_random_seed(0)
     (x_train, y_train), (x_test, y_test), name = load(dataset)
     if train_size is not None:
@@ -86,14 +98,20 @@ def main(epochs: int = 15, train_size: Optional[int] = None, dataset: Optional[s
               shuffle=True, verbose=verbose)
     y_pred = model.predict_classes(x_test)
     acc = accuracy_score(y_test, y_pred)
-    print(f"{name}: test accuracy {acc:.4f} after {epochs} epochs on {len(x_train)} images")
+    note = ""
+    if quick:
+        full = f"; the full run, 15 epochs, reaches {FASHION_MNIST_ACCURACY:.2f}" if name == "fashion_mnist" else ""
+        note = f" (quick run{full})"
+    print(f"{name}: test accuracy {acc:.4f} after {epochs} epoch{'s' * (epochs != 1)} on {len(x_train):,} images{note}")
     return float(acc)
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--epochs", type=int, default=15)
-    p.add_argument("--train-size", type=int, default=None)
-    p.add_argument("--dataset", choices=["cifar10", "fashion_mnist"], default=None)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="a short run: 1 epoch")
+    p.add_argument("--epochs", type=int, default=None, help="default 15 (1 with --quick)")
+    p.add_argument("--train-size", type=int, default=None, help="default: all")
+    p.add_argument("--dataset", choices=["cifar10", "fashion_mnist"], default=None,
+                   help="default: CIFAR-10 when its files are installed, else Fashion-MNIST")
     a = p.parse_args()
-    main(a.epochs, a.train_size, a.dataset)
+    main(a.epochs, a.train_size, a.dataset, quick=a.quick)
