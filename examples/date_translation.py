@@ -8,7 +8,13 @@ trained with teacher forcing by compile()/fit(); the held-out dates are then dec
 and by beam search, the exact-match accuracies reported, and the attention of one example
 saved as a heat map (the output digits line up with the source's day, month and year).
 
-    python examples/date_translation.py [--epochs 5] [--train 20000] [--plot attention.png]
+Full run (5 epochs on 20,000 dates): about 15 s on 2 cores, printing the model summary, two
+lines per epoch, then
+    held-out exact match: greedy 1.0000 (0.18 s), beam search (width 4) 1.0000 (0.90 s) on 2000 dates
+five translations, any wrong ones, and the path of the attention plot.
+The run is short already: --quick runs it unchanged.
+
+    python examples/date_translation.py [--quick] [--epochs 5] [--train 20000] [--plot attention.png]
 """
 
 from __future__ import annotations
@@ -96,7 +102,8 @@ def main(
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="the same run: it takes seconds already")
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--train", type=int, default=20000)
     p.add_argument("--test", type=int, default=2000)

@@ -7,7 +7,12 @@ cross-entropy, fit, evaluate. The data: fastnn.datasets.synthetic.sentiment, IMD
 over a 20000-word vocabulary whose label is the majority of sentiment words scattered through
 the review (no single position decides it, so the network has to accumulate over time).
 
-    python examples/rnn_sentiment.py [--epochs 10] [--maxlen 80] [--samples 20000] [--plot history.png]
+Full run (10 epochs on 10,000 training reviews): about 10 s on 2 cores, printing the model
+summary, two lines per epoch, then
+    test loss 0.3194, test accuracy 0.8886 (chance: 0.5)
+The run is short already: --quick runs it unchanged.
+
+    python examples/rnn_sentiment.py [--quick] [--epochs 10] [--maxlen 80] [--samples 20000] [--plot history.png]
 """
 
 import argparse
@@ -69,7 +74,8 @@ def main(
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="the same run: it takes seconds already")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--maxlen", type=int, default=80, help="pad or truncate every review to this many words")
     p.add_argument("--samples", type=int, default=20000, help="reviews generated, half of them for the test set")
