@@ -368,19 +368,13 @@ def test_cifar_bad_arguments(tmp_path):
 
 
 # ---------------------------------------------------------------------------- digits
-def test_digits():
-    sk = pytest.importorskip("sklearn.datasets")
-    ref = sk.load_digits()
+def test_digits_ship_with_fastnn():
     (xtr, ytr), (xte, yte) = digits.load_data()
     assert xtr.shape == (1438, 8, 8) and xte.shape == (359, 8, 8)
     assert xtr.dtype == ytr.dtype == np.uint8
-    assert xtr.max() == 16
-    # a permutation of scikit-learn's samples, images and labels kept together
-    x = np.concatenate([xtr, xte]).reshape(len(ref.images), -1).astype(np.float64)
-    y = np.concatenate([ytr, yte])
-    key = {row.tobytes(): t for row, t in zip(ref.data, ref.target)}
-    assert all(key[row.tobytes()] == t for row, t in zip(x, y))
-    assert sorted(map(bytes, (r.tobytes() for r in x))) == sorted(r.tobytes() for r in ref.data)
+    assert xtr.max() == 16 and xtr.min() == 0
+    assert np.array_equal(np.bincount(np.concatenate([ytr, yte])),
+                          [178, 182, 177, 183, 181, 182, 181, 179, 174, 180])
     (a, _), _ = digits.load_data(seed=113)
     np.testing.assert_array_equal(a, xtr)
     (b, _), _ = digits.load_data(seed=1)
@@ -392,6 +386,42 @@ def test_digits():
             digits.load_data(test_split=bad)
     with pytest.raises(ValueError, match="seed"):
         digits.load_data(seed=-1)
+
+
+def test_digits_are_scikit_learns():
+    sk = pytest.importorskip("sklearn.datasets")
+    ref = sk.load_digits()
+    (xtr, ytr), (xte, yte) = digits.load_data()
+    # a permutation of scikit-learn's samples, images and labels kept together
+    x = np.concatenate([xtr, xte]).reshape(len(ref.images), -1).astype(np.float64)
+    y = np.concatenate([ytr, yte])
+    key = {row.tobytes(): t for row, t in zip(ref.data, ref.target)}
+    assert all(key[row.tobytes()] == t for row, t in zip(x, y))
+    assert sorted(map(bytes, (r.tobytes() for r in x))) == sorted(r.tobytes() for r in ref.data)
+
+
+def test_digits_file_missing_or_corrupted(tmp_path, monkeypatch):
+    import gzip
+
+    monkeypatch.setattr(digits, "_PATH", str(tmp_path / "absent.csv.gz"))
+    with pytest.raises(FileNotFoundError, match="reinstall fastnn"):
+        digits.load_data()
+    bad = tmp_path / "bad.csv.gz"
+    with gzip.open(bad, "wt") as f:
+        f.write("1,2,3\n4,5,6\n")
+    monkeypatch.setattr(digits, "_PATH", str(bad))
+    with pytest.raises(ValueError, match="corrupted"):
+        digits.load_data()
+    with gzip.open(bad, "wt") as f:
+        f.write("0,1,x\n")
+    with pytest.raises(ValueError, match="corrupted"):
+        digits.load_data()
+    bad.write_bytes(gzip.compress(b"0," * 64 + b"1\n" * 3)[:-9])  # a gzip stream cut short
+    with pytest.raises((ValueError, FileNotFoundError), match="digits"):
+        digits.load_data()
+    bad.write_bytes(b"not gzip at all")
+    with pytest.raises(FileNotFoundError, match="unreadable"):
+        digits.load_data()
 
 
 # ---------------------------------------------------------------------------- what a missing dataset says

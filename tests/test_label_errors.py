@@ -201,7 +201,12 @@ def test_sparse_accuracy_counts_a_bad_label_as_wrong():
     # as Keras: sparse categorical accuracy does not reject labels (no loss that does here)
     x, y = data()
     model = classifier(lambda t, p: (p * 0.0).sum(axis=-1), metrics=["sparse_categorical_accuracy"])
-    model.fit(x, y, verbose=0)
+    history = model.fit(x, y, verbose=0)
+    assert len(history.history["sparse_categorical_accuracy"]) == 1
+    got = model.evaluate(x, y, verbose=0, return_dict=True)["sparse_categorical_accuracy"]
+    pred = np.argmax(model.predict(x, verbose=0), axis=-1)
+    assert pred[BAD] != y[BAD]  # label 10 of 10 classes matches no prediction
+    np.testing.assert_allclose(got, np.mean(pred == y), rtol=1e-6)
 
 
 def test_several_outputs_name_the_output():

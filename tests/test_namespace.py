@@ -125,5 +125,18 @@ def test_lazy_subpackages_import_when_touched():
 
 def test_sklearn_attribute_without_scikit_learn_says_how_to_install():
     code = ("import sys\nsys.modules['sklearn'] = None\nimport fastnn\n"
-            "try:\n    fastnn.sklearn\nexcept ImportError as e:\n    print(e)\n")
-    assert "pip install scikit-learn" in _python(code)
+            "try:\n    fastnn.sklearn\nexcept AttributeError as e:\n    print('attribute:', e)\n"
+            "try:\n    import fastnn.sklearn\nexcept ImportError as e:\n    print('import:', e)\n")
+    out = _python(code)
+    assert 'attribute: fastnn.sklearn is unavailable: fastnn.sklearn needs scikit-learn' in out
+    assert 'import: fastnn.sklearn needs scikit-learn, which is not installed: pip install "fastnn[sklearn]"' in out
+
+
+def test_introspection_works_without_scikit_learn():
+    # hasattr, help() and inspect.getmembers walk dir(fastnn): a lazy subpackage whose optional
+    # dependency is missing must answer AttributeError there, not ImportError
+    code = ("import sys, inspect, pydoc\nsys.modules['sklearn'] = None\nimport fastnn\n"
+            "text = pydoc.render_doc(fastnn)\n"
+            "members = dict(inspect.getmembers(fastnn))\n"
+            "print(hasattr(fastnn, 'sklearn'), 'sklearn' in members, 'applications' in members, len(text) > 1000)\n")
+    assert _python(code).split() == ["False", "False", "True", "True"]

@@ -83,7 +83,12 @@ __all__ = sorted(
 
 def __getattr__(name: str):
     if name in _LAZY_SUBMODULES:
-        return _importlib.import_module(f"{__name__}.{name}")  # also binds it here: the next lookup is direct
+        try:
+            return _importlib.import_module(f"{__name__}.{name}")  # also binds it: the next lookup is direct
+        except ImportError as e:
+            # an attribute lookup answers AttributeError (hasattr, help(fastnn) and inspect rely on
+            # it); `import fastnn.sklearn` still raises the ImportError itself
+            raise AttributeError(f"fastnn.{name} is unavailable: {e}") from e
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

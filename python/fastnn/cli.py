@@ -88,7 +88,7 @@ def _epilog(prog: str) -> str:
     lines = ["examples:"] + [f"  {f'{prog} {cmd}':<{width}}  {what}" for cmd, what in rows]
     lines += ["",
               "The benchmarks compare against torch, threadpoolctl (NumPy's thread count) and scikit-learn when",
-              "they are installed: pip install \"fastnn[test]\" scikit-learn. A suite says which peers it skips."]
+              "they are installed: pip install \"fastnn[test]\". A suite says which peers it skips."]
     return "\n".join(lines)
 
 

@@ -32,6 +32,8 @@ def _read() -> tuple[np.ndarray, np.ndarray]:
     except OSError as e:
         raise FileNotFoundError(f"fastnn's bundled digits are missing or unreadable ({_PATH}): {e}; "
                                 f"reinstall fastnn") from None
+    except (ValueError, EOFError) as e:  # not a table of integers, or cut short
+        raise ValueError(f"fastnn's bundled digits file {_PATH} is corrupted ({e}); reinstall fastnn") from None
     if table.shape != (_SAMPLES, 65) or table.min() < 0 or table[:, :64].max() > 16 or table[:, 64].max() > 9:
         raise ValueError(f"fastnn's bundled digits file {_PATH} is corrupted (table of shape {table.shape}); "
                          f"reinstall fastnn")

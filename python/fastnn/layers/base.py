@@ -616,16 +616,21 @@ def _is_shape_tuple(s) -> bool:
     return isinstance(s, tuple) and all(isinstance(d, int) or d is None for d in s)
 
 
+def _named_init_args(cls: type) -> set:
+    """The named arguments of cls's own __init__ (empty when it has none of its own)."""
+    try:
+        params = inspect.signature(cls.__dict__["__init__"]).parameters.values()
+    except (KeyError, TypeError, ValueError):  # no __init__ of its own, or a builtin's
+        return set()
+    return {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "self"}
+
+
 def _unknown_kwargs_message(cls: type, kwargs: dict) -> str:
-    """Keras's message for unknown constructor arguments, with the closest argument name of the
-    class (its __init__ and those of its bases) for each misspelt one."""
-    known = set()
-    for c in cls.__mro__[:-1]:  # not object
-        try:
-            params = inspect.signature(c.__dict__["__init__"]).parameters.values()
-        except (KeyError, TypeError, ValueError):  # no __init__ of its own, or a builtin's
-            continue
-        known.update(p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "self")
+    """Keras's message for unknown constructor arguments, with the closest argument the class
+    accepts for each misspelt one: those of the constructor as called (the first __init__ up the
+    MRO that names any) and Layer's own, never the internal arguments of private bases."""
+    own = next((args for args in map(_named_init_args, cls.__mro__[:-1]) if args), set())
+    known = own | _named_init_args(Layer)
     hints = [f"did you mean {m[0]!r} instead of {k!r}?" for k in kwargs
              for m in [difflib.get_close_matches(k, sorted(known), n=1, cutoff=0.75)] if m]
     return f"Unrecognized keyword arguments passed to {cls.__name__}: {kwargs}" + "".join(f"; {h}" for h in hints)

@@ -2,7 +2,7 @@
 interface of sklearn.neural_network's, trained through fastnn's fused GEMM and optimizer
 kernels) and ``Perceptron`` (Rosenblatt's single cell with a step activation).
 
-This package needs scikit-learn (``pip install scikit-learn``); ``import fastnn`` does not
+This package needs scikit-learn (``pip install "fastnn[sklearn]"``); ``import fastnn`` does not
 import it.
 
 Example::
@@ -14,8 +14,8 @@ Example::
 try:
     import sklearn  # noqa: F401
 except ImportError as e:  # pragma: no cover - exercised only without scikit-learn
-    raise ImportError("fastnn.sklearn needs scikit-learn, which is not installed: pip install scikit-learn"
-                      ) from e
+    raise ImportError("fastnn.sklearn needs scikit-learn, which is not installed: "
+                      'pip install "fastnn[sklearn]" (or pip install scikit-learn)') from e
 
 from ._mlp import MLPClassifier, MLPRegressor
 from ._perceptron import Perceptron
