@@ -15,6 +15,11 @@ s = re.sub(r'([A-Za-z_][\w:]*(?:<[^<>]*>)?)<<<(.*?)>>>\(', r'emu::Launcher(\2).r
 open(sys.argv[2], 'w').write(s)
 PY
 done
-g++ -std=c++20 -O1 -g -fPIC -shared -pthread -Wall -Wno-unknown-pragmas -Wno-unused-parameter \
-    -I"$HERE/include" -I"$ROOT/csrc" "$OUT"/src/*.cpp "$HERE/wrap.cpp" -o "$OUT/libemu.so"
+# one g++ per file, as many at once as there are cores, then one link
+FLAGS=(-std=c++20 -O1 -g -fPIC -pthread -Wall -Wno-unknown-pragmas -Wno-unused-parameter -I"$HERE/include" -I"$ROOT/csrc")
+rm -f "$OUT"/*.o
+printf '%s\n' "$OUT"/src/*.cpp "$HERE/wrap.cpp" |
+  xargs -P "$(nproc)" -I{} sh -c 'f=$0 out=$1; shift; g++ "$@" -c "$f" -o "$out/$(basename "$f" .cpp).o"' \
+    {} "$OUT" "${FLAGS[@]}"
+g++ -shared -pthread "$OUT"/*.o -o "$OUT/libemu.so"
 echo "built $OUT/libemu.so"
