@@ -174,14 +174,14 @@ def _in_top_k(labels: np.ndarray, y_pred: np.ndarray, k: int, what: str) -> np.n
 
 def _bad_labels(labels: np.ndarray, c: int, what: str):
     """Raise a LabelRangeError naming the labels outside [0, c) and where the first one is."""
-    from .functional.losses import LabelRangeError
+    from .functional.losses import LabelRangeError, find_bad_label
 
+    index, label, count = find_bad_label(labels, c)
     bad = (labels < 0) | (labels >= c)
-    index = tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), labels.shape))
     where = ", ".join(map(str, index))
     raise LabelRangeError(
         f"{what}: labels must be in [0, {c}), got {labels[bad][:5].tolist()} (the first at y_true[{where}])",
-        int(labels[index]), index, c, int(np.count_nonzero(bad)),
+        int(label), index, c, count,
     )
 
 

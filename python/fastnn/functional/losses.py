@@ -271,16 +271,28 @@ class LabelRangeError(ValueError):
         self.label, self.index, self.num_classes, self.count = label, index, num_classes, count
 
 
+def find_bad_label(labels, num_classes: int) -> tuple | None:
+    """The first label outside [0, num_classes) in an integer (or integral float) array: (its index
+    as a tuple, the label, how many labels are outside); None when all are inside (NaN is left to
+    the integer checks). One min/max pass when all labels are valid."""
+    labels = np.asarray(labels)
+    if not labels.size or (labels.min() >= 0 and labels.max() < num_classes):
+        return None
+    bad = (labels < 0) | (labels >= num_classes)
+    if not bad.any():
+        return None
+    index = tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), labels.shape))
+    return index, labels[index], int(np.count_nonzero(bad))
+
+
 def check_label_range(labels, num_classes: int, what: str) -> None:
     """Raise LabelRangeError, naming `what`, the first label outside [0, num_classes) and its index
     in `labels` (an integer array), when there is one."""
-    labels = np.asarray(labels)
-    if not labels.size or (labels.min() >= 0 and labels.max() < num_classes):
+    found = find_bad_label(labels, num_classes)
+    if found is None:
         return
-    bad = (labels < 0) | (labels >= num_classes)
-    index = tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), labels.shape))
-    label = int(labels[index])
-    count = int(np.count_nonzero(bad))
+    index, label, count = found
+    label = int(label)
     where = ", ".join(map(str, index))
     more = f" ({count} labels are out of range)" if count > 1 else ""
     raise LabelRangeError(

@@ -41,7 +41,7 @@ import numpy as np
 from .. import layers as _layers_mod
 from .. import random as _random
 from ..autograd import no_grad
-from ..functional.losses import LabelRangeError
+from ..functional.losses import LabelRangeError, find_bad_label
 from ..layers import base as _base
 from ..symbolic import flatten
 from ..tensor import Tensor
@@ -421,16 +421,13 @@ class Trainer:
             user = self._sparse_label_user(i)
             if user is None:
                 continue
-            lo, hi = y.min(), y.max()  # NaN compares False: left to the loss's integer check
-            if not (lo < 0 or hi >= c):
-                continue
             labels = y[..., 0] if y.ndim > 1 and y.shape[-1] == 1 else y
-            bad = (labels < 0) | (labels >= c)
-            index = tuple(int(k) for k in np.unravel_index(int(np.argmax(bad)), labels.shape))
-            label = labels[index]
+            found = find_bad_label(labels, c)  # NaN is left to the loss's integer check
+            if found is None:
+                continue
+            index, label, count = found
             label = int(label) if float(label).is_integer() else float(label)
-            raise ValueError(self._label_message(what, label, c, user, self._label_loc(i, data, index),
-                                                 int(np.count_nonzero(bad))))
+            raise ValueError(self._label_message(what, label, c, user, self._label_loc(i, data, index), count))
 
     def _label_loc(self, i: int, data: str, index: tuple, batch: str = "") -> str:
         """Where a label is: 'index 1234 of y', 'y[1234, 5] (sample 1234)', with the output's name for
