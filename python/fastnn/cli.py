@@ -59,16 +59,6 @@ def _demo(epochs: int) -> int:
     return 0
 
 
-def _positive_int(s: str) -> int:
-    try:
-        v = int(s)
-    except ValueError:
-        v = 0
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {s!r}")
-    return v
-
-
 def _description(prog: str) -> str:
     return (f"fastnn {_C.__version__}: a Keras-style deep-learning library on hand-written C++ and CUDA kernels.\n\n"
             f"The commands run as '{MODULE_PROG} COMMAND' and, once fastnn is installed with pip, as\n"
@@ -94,6 +84,8 @@ def _epilog(prog: str) -> str:
 
 def build_parser(prog: str = MODULE_PROG) -> argparse.ArgumentParser:
     """The argument parser of the command line (``bench`` is handed to fastnn.bench before it)."""
+    from .bench import positive_int  # the argument types of the command line live with the suites'
+
     parser = argparse.ArgumentParser(prog=prog, description=_description(prog), epilog=_epilog(prog),
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"fastnn {_C.__version__}",
@@ -108,7 +100,7 @@ def build_parser(prog: str = MODULE_PROG) -> argparse.ArgumentParser:
                           description="Train a Keras-style MLP on the bundled 8x8 handwritten digits "
                                       "(nothing is downloaded), then print the test accuracy and the confusion "
                                       "matrix.")
-    demo.add_argument("--epochs", type=_positive_int, default=20, metavar="N",
+    demo.add_argument("--epochs", type=positive_int, default=20, metavar="N",
                       help="passes over the training images (default 20)")
     demo.set_defaults(func=lambda a: _demo(a.epochs))
     sub.add_parser("bench", help=f"benchmarks against NumPy, torch and scikit-learn ('{prog} bench' lists the suites)",

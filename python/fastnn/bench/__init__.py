@@ -153,7 +153,7 @@ def _positive_float(s: str) -> float:
     return v
 
 
-def _positive_int(s: str) -> int:
+def positive_int(s: str) -> int:
     try:
         v = int(s)
     except ValueError:
@@ -177,7 +177,7 @@ def add_common_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=_parse_threads, default=[1, 2],
                    help="comma-separated thread counts for every library (default 1,2)")
     p.add_argument("--quick", action="store_true", help="fewer and shorter rounds (5 x 0.03 s instead of 11 x 0.08 s)")
-    p.add_argument("--rounds", type=_positive_int, default=None, help="interleaved rounds per measurement")
+    p.add_argument("--rounds", type=positive_int, default=None, help="interleaved rounds per measurement")
     p.add_argument("--target", type=_positive_float, default=None, metavar="SECONDS",
                    help="length of one timed block (repetitions are calibrated to it)")
     p.add_argument("--retries", type=_nonnegative_int, default=None,

@@ -1475,18 +1475,7 @@ class Trainer:
             return self._batch_result_logs(self._run_train_step(sd.pack(sd.arrays)), return_dict)
         xs, ys = self._x_arrays(x), self._y_arrays(y)
         sw = self._sample_weights(ys, sample_weight, class_weight)
-        self._check_cardinality(xs, ys, sw)
-        self._ensure_ready([a[:1] for a in xs])
-        self._reset_metrics()  # the compiled ones; the loss comes from this batch's tracker
-        try:
-            total, parts, outs = self._train_step(xs, ys, sw)
-            tr = self._Tracker(len(ys))
-            tr.add(total, parts, len(xs[0]))
-            self._resolve_metrics(ys, outs)
-            self._update_metrics(ys, outs, sw)
-        except LabelRangeError as e:
-            raise self._label_error(e, "train_on_batch", ys, int) from None
-        return self._batch_result(tr, return_dict)
+        return self._batch_result(self._one_batch("train_on_batch", self._train_step, xs, ys, sw), return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict: bool = False):
         """The loss (and metrics) on one batch, without training."""
@@ -1499,18 +1488,24 @@ class Trainer:
                                            return_dict)
         xs, ys = self._x_arrays(x), self._y_arrays(y)
         sw = self._sample_weights(ys, sample_weight, None)
+        return self._batch_result(self._one_batch("test_on_batch", self._test_step, xs, ys, sw), return_dict)
+
+    def _one_batch(self, what: str, step, xs: list, ys: list, sw):
+        """train_on_batch / test_on_batch on the default path: one `step` on the batch, its loss
+        in a fresh tracker and the compiled metrics updated; an out-of-range label is reported
+        with its index in the batch the user passed."""
         self._check_cardinality(xs, ys, sw)
         self._ensure_ready([a[:1] for a in xs])
         self._reset_metrics()  # the compiled ones; the loss comes from this batch's tracker
         try:
-            total, parts, outs = self._test_step(xs, ys, sw)
+            total, parts, outs = step(xs, ys, sw)
             tr = self._Tracker(len(ys))
             tr.add(total, parts, len(xs[0]))
             self._resolve_metrics(ys, outs)
             self._update_metrics(ys, outs, sw)
         except LabelRangeError as e:
-            raise self._label_error(e, "test_on_batch", ys, int) from None
-        return self._batch_result(tr, return_dict)
+            raise self._label_error(e, what, ys, int) from None
+        return tr
 
     def _batch_result(self, tr, return_dict: bool):
         return self._batch_result_logs(self._logs(tr), return_dict)
