@@ -951,10 +951,7 @@ class Trainer:
                 if batch_cbs:
                     cbs.on_train_batch_begin(step)
                 try:
-                    total, parts, outs = self._train_step(xb, yb, swb)
-                    tr.add(total, parts, hi - lo)
-                    self._resolve_metrics(yb, outs)
-                    self._update_metrics(yb, outs, swb)
+                    self._tracked_step(self._train_step, tr, xb, yb, swb, hi - lo)
                 except LabelRangeError as e:
                     at = (lambda k, lo=lo, perm=perm: perm[lo + k]) if perm is not None else (lambda k, lo=lo: lo + k)
                     raise self._label_error(e, "fit", yb, at) from None
@@ -1185,10 +1182,7 @@ class Trainer:
                 if batch_cbs:
                     cbs.on_train_batch_begin(step)
                 try:
-                    total, parts, outs = self._train_step(xs, ys, sw)
-                    tr.add(total, parts, len(xs[0]))
-                    self._resolve_metrics(ys, outs)
-                    self._update_metrics(ys, outs, sw)
+                    self._tracked_step(self._train_step, tr, xs, ys, sw, len(xs[0]))
                 except LabelRangeError as e:
                     where = f" in batch {step} (counting from 0) of epoch {epoch + 1}"
                     raise self._label_error(e, "fit", ys, batch=where) from None
@@ -1241,10 +1235,7 @@ class Trainer:
             if cbs is not None:
                 cbs.on_test_batch_begin(step)
             try:
-                total, parts, outs = self._test_step(xs, ys, sw)
-                tr.add(total, parts, len(xs[0]))
-                self._resolve_metrics(ys, outs)
-                self._update_metrics(ys, outs, sw)
+                self._tracked_step(self._test_step, tr, xs, ys, sw, len(xs[0]))
             except LabelRangeError as e:
                 raise self._label_error(e, "evaluate", ys, batch=f" in batch {step} (counting from 0)") from None
             if cbs is not None:
@@ -1293,10 +1284,7 @@ class Trainer:
             if cbs is not None:
                 cbs.on_test_batch_begin(step)
             try:
-                total, parts, outs = self._test_step(xb, yb, swb)
-                tr.add(total, parts, hi - lo)
-                self._resolve_metrics(yb, outs)
-                self._update_metrics(yb, outs, swb)
+                self._tracked_step(self._test_step, tr, xb, yb, swb, hi - lo)
             except LabelRangeError as e:
                 raise self._label_error(e, what, yb, lambda k, lo=lo: offset + lo + k, data) from None
             if cbs is not None:
@@ -1497,15 +1485,20 @@ class Trainer:
         self._check_cardinality(xs, ys, sw)
         self._ensure_ready([a[:1] for a in xs])
         self._reset_metrics()  # the compiled ones; the loss comes from this batch's tracker
+        tr = self._Tracker(len(ys))
         try:
-            total, parts, outs = step(xs, ys, sw)
-            tr = self._Tracker(len(ys))
-            tr.add(total, parts, len(xs[0]))
-            self._resolve_metrics(ys, outs)
-            self._update_metrics(ys, outs, sw)
+            self._tracked_step(step, tr, xs, ys, sw, len(xs[0]))
         except LabelRangeError as e:
             raise self._label_error(e, what, ys, int) from None
         return tr
+
+    def _tracked_step(self, step, tr, xb: list, yb: list, swb, count: int) -> None:
+        """One default train or test `step` on a batch of `count` samples: its losses into the
+        tracker `tr`, the compiled metrics updated."""
+        total, parts, outs = step(xb, yb, swb)
+        tr.add(total, parts, count)
+        self._resolve_metrics(yb, outs)
+        self._update_metrics(yb, outs, swb)
 
     def _batch_result(self, tr, return_dict: bool):
         return self._batch_result_logs(self._logs(tr), return_dict)
