@@ -27,9 +27,11 @@ PYBIND11_MODULE(_C, m) {
   m.attr("build_type") = FASTNN_BUILD_TYPE;
 
   m.def("get_num_threads", &get_num_threads);
-  m.def("set_num_threads", [](int n) {
-    FASTNN_CHECK(n >= 1, ValueError, "set_num_threads: n must be a positive integer, got " << n);
-    set_num_threads(n);
+  m.def("set_num_threads", [](int64_t n) {
+    FASTNN_CHECK(n >= 1 && n <= max_num_threads(), ValueError,
+                 "set_num_threads: n must be between 1 and " << max_num_threads()
+                     << " (4 per hardware thread, at least 64), got " << n);
+    set_num_threads(static_cast<int>(n));
   });
   m.def("tune_malloc", &tune_malloc, py::arg("mmap_threshold"), py::arg("trim_threshold"),
         "Fix glibc's mmap and trim thresholds (bytes); False where the C library has no mallopt.");

@@ -10,7 +10,13 @@
 
 namespace fastnn {
 
+// The most threads set_num_threads accepts: 4 per hardware thread of the machine, and at least 64.
+constexpr int kThreadsPerCore = 4;
+constexpr int kMinThreadLimit = 64;
+int max_num_threads();
+
 int get_num_threads();
+// Clamps n to [1, max_num_threads()]; the Python binding rejects values outside instead.
 void set_num_threads(int n);
 
 // Calls f(begin, end) on disjoint ranges covering [0, n); ranges hold at least `grain` items.
@@ -31,8 +37,10 @@ void parallel_for(int64_t n, int64_t grain, F&& f) {
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt)
   {
-    int t = omp_get_thread_num();
-    int64_t chunk = (n + nt - 1) / nt;
+    // OpenMP may give a smaller team than asked (OMP_THREAD_LIMIT, OMP_DYNAMIC, nesting):
+    // split among the threads that exist so that no range is left out.
+    int t = omp_get_thread_num(), team = omp_get_num_threads();
+    int64_t chunk = (n + team - 1) / team;
     int64_t b = std::min<int64_t>(n, t * chunk), e = std::min<int64_t>(n, b + chunk);
     if (b < e) f(b, e);
   }

@@ -58,10 +58,25 @@ def get_num_threads() -> int:
     return _C.get_num_threads()
 
 
+# The most threads set_num_threads accepts: 4 per hardware thread of the machine, at least 64
+# (the same rule as csrc/core/parallel.h, max_num_threads). More only oversubscribes the cores,
+# and OpenMP cannot create tens of thousands of threads: it aborts or crashes the process.
+MAX_NUM_THREADS: int = sorted([64, 4 * (_os.cpu_count() or 1)])[-1]  # (`max` is fastnn.max here)
+
+
 def set_num_threads(n: int) -> None:
-    """Use `n` threads in fastnn's CPU kernels."""
+    """Use `n` threads in fastnn's CPU kernels.
+
+    `n` must be between 1 and ``fastnn.MAX_NUM_THREADS``: 4 per hardware thread of the machine,
+    and at least 64 (oversubscribing a container limited to a few cores is allowed). Outside
+    that range raises ValueError, a non-integer TypeError. OMP_NUM_THREADS is clamped to the
+    same range when fastnn is imported.
+    """
     if not isinstance(n, int) or isinstance(n, bool):
         raise TypeError(f"set_num_threads expects an integer, got {n!r}")
+    if not 1 <= n <= MAX_NUM_THREADS:
+        raise ValueError(f"set_num_threads: n must be between 1 and {MAX_NUM_THREADS} "
+                         f"(4 per hardware thread, at least 64), got {n}")
     _C.set_num_threads(n)
 
 
@@ -74,7 +89,7 @@ __all__ = sorted(
         # the differentiable operations (fastnn.functional), less the helpers removed above
         *(name for name in functional.__all__ if name in globals()),
         # runtime
-        "get_num_threads", "set_num_threads", "malloc_tuned",
+        "get_num_threads", "set_num_threads", "MAX_NUM_THREADS", "malloc_tuned",
         # subpackages imported with fastnn
         "autograd", "cuda", "functional", "random", "sparse", *_EAGER_SUBMODULES,
     ]
