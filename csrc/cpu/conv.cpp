@@ -73,7 +73,9 @@ struct Mat {
 
 // The first and one-past-last output column ow whose input column ow * s + off lies in [0, W).
 inline void valid_range(int64_t OW, int64_t s, int64_t off, int64_t W, int64_t& lo, int64_t& hi) {
-  lo = off >= 0 ? 0 : (-off + s - 1) / s;
+  // lo is clamped to OW: a tap left of the image for every output (a dilated kernel wider than
+  // the padded row) has an empty range, not one past the row's end
+  lo = std::min<int64_t>(OW, off >= 0 ? 0 : (-off + s - 1) / s);
   hi = off >= W ? 0 : std::min<int64_t>(OW, (W - 1 - off) / s + 1);
   if (hi < lo) hi = lo;
 }

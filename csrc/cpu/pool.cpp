@@ -32,6 +32,10 @@ inline void max_step(float v, int32_t k, float& m, int32_t& id) {
 
 inline int64_t grain_for(int64_t per_item) { return std::max<int64_t>(1, kWork / std::max<int64_t>(per_item, 1)); }
 
+// The most pixels one window covers once clipped to the image (what a window costs): a pool_size
+// beyond the image costs no more than the image.
+inline int64_t taps(const PoolGeom& g) { return std::min(g.KH, g.H) * std::min(g.KW, g.W); }
+
 // Window [hs, he) x [ws, we) of output (oh, ow), clipped to the image.
 struct Window {
   int64_t hs, he, ws, we;
@@ -69,12 +73,16 @@ FASTNN_SIMD void max_window_cl(float* y, int64_t* am, const float* xs, int64_t C
 // then every output column ow whose window has that offset inside the image (the others see it
 // as padding). The inner loops so run over a whole output row, whose elements are independent,
 // and each output still sees its own pixels in h-major order, as a per-window loop would.
+// Only the offsets that land in the image for some output are visited, so a window far wider
+// than the image costs no more than one that covers it.
 template <class F>
 inline void for_each_row_tap(const PoolGeom& g, int64_t oh, F&& f) {
-  for (int64_t kh = 0; kh < g.KH; ++kh) {
-    const int64_t h = oh * g.SH - g.PT + kh;
-    if (h < 0 || h >= g.H) continue;
-    for (int64_t kw = 0; kw < g.KW; ++kw) {
+  const int64_t h0 = oh * g.SH - g.PT;
+  const int64_t kh0 = std::max<int64_t>(0, -h0), kh1 = std::min<int64_t>(g.KH, g.H - h0);
+  const int64_t kw0 = std::max<int64_t>(0, g.PL - (g.OW - 1) * g.SW), kw1 = std::min<int64_t>(g.KW, g.W + g.PL);
+  for (int64_t kh = kh0; kh < kh1; ++kh) {
+    const int64_t h = h0 + kh;
+    for (int64_t kw = kw0; kw < kw1; ++kw) {
       const int64_t off = kw - g.PL;  // w = ow * SW + off must lie in [0, W)
       const int64_t o0 = off >= 0 ? 0 : (-off + g.SW - 1) / g.SW;
       const int64_t o1 = g.W - 1 - off < 0 ? 0 : std::min(g.OW, (g.W - 1 - off) / g.SW + 1);
@@ -198,12 +206,12 @@ FASTNN_SIMD void lerp4_cl(float* y, const float* a, const float* b, const float*
 void max_pool2d_forward(float* y, int64_t* argmax, const float* x, const PoolGeom& g) {
   const int64_t C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW;
   if (g.channels_last && C < kFewChannels) {
-    parallel_for(g.N * OH, grain_for(OW * g.KH * g.KW * C),
+    parallel_for(g.N * OH, grain_for(OW * taps(g) * C),
                  [&](int64_t b, int64_t e) { max_pool_rows_few_channels(y, argmax, x, g, b, e); });
     return;
   }
   if (g.channels_last) {
-    parallel_for(g.N * OH, grain_for(OW * g.KH * g.KW * C), [&](int64_t b, int64_t e) {
+    parallel_for(g.N * OH, grain_for(OW * taps(g) * C), [&](int64_t b, int64_t e) {
       for (int64_t r = b; r < e; ++r) {
         const int64_t n = r / OH, oh = r % OH;
         const float* xs = x + n * H * W * C;
@@ -217,7 +225,7 @@ void max_pool2d_forward(float* y, int64_t* argmax, const float* x, const PoolGeo
     });
     return;
   }
-  parallel_for(g.N * C, grain_for(OH * OW * g.KH * g.KW), [&](int64_t b, int64_t e) {
+  parallel_for(g.N * C, grain_for(OH * OW * taps(g)), [&](int64_t b, int64_t e) {
     for (int64_t pl = b; pl < e; ++pl) {
       const float* xs = x + pl * H * W;
       float* yp = y + pl * OH * OW;
@@ -267,12 +275,12 @@ void max_pool2d_backward(float* dx, const float* dy, const int64_t* argmax, cons
 void avg_pool2d_forward(float* y, const float* x, const PoolGeom& g) {
   const int64_t C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW;
   if (g.channels_last && C < kFewChannels) {
-    parallel_for(g.N * OH, grain_for(OW * g.KH * g.KW * C),
+    parallel_for(g.N * OH, grain_for(OW * taps(g) * C),
                  [&](int64_t b, int64_t e) { avg_pool_rows_few_channels(y, x, g, b, e); });
     return;
   }
   if (g.channels_last) {
-    parallel_for(g.N * OH, grain_for(OW * g.KH * g.KW * C), [&](int64_t b, int64_t e) {
+    parallel_for(g.N * OH, grain_for(OW * taps(g) * C), [&](int64_t b, int64_t e) {
       for (int64_t r = b; r < e; ++r) {
         const int64_t n = r / OH, oh = r % OH;
         const float* xs = x + n * H * W * C;
@@ -286,7 +294,7 @@ void avg_pool2d_forward(float* y, const float* x, const PoolGeom& g) {
     });
     return;
   }
-  parallel_for(g.N * C, grain_for(OH * OW * g.KH * g.KW), [&](int64_t b, int64_t e) {
+  parallel_for(g.N * C, grain_for(OH * OW * taps(g)), [&](int64_t b, int64_t e) {
     for (int64_t pl = b; pl < e; ++pl) {
       const float* xs = x + pl * H * W;
       float* yp = y + pl * OH * OW;
@@ -305,11 +313,11 @@ void avg_pool2d_forward(float* y, const float* x, const PoolGeom& g) {
 void avg_pool2d_backward(float* dx, const float* dy, const PoolGeom& g) {
   const int64_t C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW;
   if (g.channels_last) {
-    parallel_for(g.N, grain_for(OH * OW * g.KH * g.KW * C),
+    parallel_for(g.N, grain_for(OH * OW * taps(g) * C),
                  [&](int64_t b, int64_t e) { avg_pool_backward_samples(dx, dy, g, b, e); });
     return;
   }
-  parallel_for(g.N * C, grain_for(OH * OW * g.KH * g.KW), [&](int64_t b, int64_t e) {
+  parallel_for(g.N * C, grain_for(OH * OW * taps(g)), [&](int64_t b, int64_t e) {
     for (int64_t pl = b; pl < e; ++pl) {
       float* dxs = dx + pl * H * W;
       std::memset(dxs, 0, sizeof(float) * H * W);

@@ -15,7 +15,7 @@ static void split_shape(const char* op, const Shape& s, bool cl, PoolGeom& g) {
   g.C = cl ? s[3] : s[1];
   g.H = cl ? s[1] : s[2];
   g.W = cl ? s[2] : s[3];
-  FASTNN_CHECK(g.H * g.W < (int64_t)INT_MAX, ValueError,
+  FASTNN_CHECK(checked_mul(g.H, g.W, op) < (int64_t)INT_MAX, ValueError,
                op << ": images of " << g.H << " x " << g.W << " pixels are too large");
 }
 
@@ -40,10 +40,15 @@ PoolGeom pool_geometry(const char* op, const Shape& shape, int64_t KH, int64_t K
     g.OW = (g.W - KW) / SW + 1;
     g.PT = g.PL = 0;
   } else if (padding == "same") {
-    g.OH = (g.H + SH - 1) / SH;
-    g.OW = (g.W + SW - 1) / SW;
-    g.PT = std::max<int64_t>((g.OH - 1) * SH + KH - g.H, 0) / 2;
-    g.PL = std::max<int64_t>((g.OW - 1) * SW + KW - g.W, 0) / 2;
+    // ceil(H / SH) without forming H + SH - 1, which overflows for huge strides
+    g.OH = g.H / SH + (g.H % SH != 0);
+    g.OW = g.W / SW + (g.W % SW != 0);
+    // A window wider than the padded image sees the same pixels as one that just covers it (the
+    // kernels clip every window to the image), so the padding is computed with checked sums.
+    const int64_t ph = checked_add(checked_mul(std::max<int64_t>(g.OH - 1, 0), SH, op), KH, op) - g.H;
+    const int64_t pw = checked_add(checked_mul(std::max<int64_t>(g.OW - 1, 0), SW, op), KW, op) - g.W;
+    g.PT = std::max<int64_t>(ph, 0) / 2;
+    g.PL = std::max<int64_t>(pw, 0) / 2;
   } else {
     FASTNN_CHECK(false, ValueError, op << ": padding must be 'valid' or 'same', got '" << padding << "'");
   }
@@ -102,6 +107,17 @@ void max_pool2d_backward(const View& dx, const View& dy, const View& argmax, con
   check("max_pool2d_backward", argmax, "argmax", pool_output_shape(g), DType::I64);
   check_devices("max_pool2d_backward", {&dx, &dy, &argmax});
   if (dx.numel() == 0) return;
+  // The CPU kernel scatters dy to the pixels argmax names, so every entry must be a pixel of its
+  // image (h * W + w). The CUDA kernel gathers (each pixel compares the entries of its windows),
+  // so a stray entry there only loses its gradient.
+  if (argmax.device == Device::CPU) {
+    const int64_t HW = g.H * g.W, n = argmax.numel();
+    const int64_t* a = argmax.i64();
+    for (int64_t i = 0; i < n; ++i)
+      FASTNN_CHECK(a[i] >= 0 && a[i] < HW, ValueError,
+                   "max_pool2d_backward: argmax[" << i << "] = " << a[i] << " is not a pixel of a " << g.H << " x "
+                                                  << g.W << " image (argmax of shape " << argmax.shape_str() << ")");
+  }
   FASTNN_DISPATCH(dx.device, max_pool2d_backward, dx.f32(), dy.f32(), argmax.i64(), g);
 }
 
