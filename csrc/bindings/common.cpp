@@ -35,6 +35,38 @@ View to_view(py::handle obj, const char* arg, DType want) {
   return v;
 }
 
+View to_out_view(py::handle obj, const char* arg, DType want) {
+  View v = to_view(obj, arg, want);
+  if (py::isinstance<py::array>(obj))
+    FASTNN_CHECK(py::reinterpret_borrow<py::array>(obj).writeable(), ValueError,
+                 arg << ": the array of shape " << v.shape_str()
+                     << " is read-only, but this call writes its result into it");
+  return v;
+}
+
+bool overlaps(const View& a, const View& b) {
+  if (a.device != b.device) return false;
+  const auto lo_a = reinterpret_cast<uintptr_t>(a.data), lo_b = reinterpret_cast<uintptr_t>(b.data);
+  const auto hi_a = lo_a + (uintptr_t)(a.numel() * dtype_size(a.dtype));
+  const auto hi_b = lo_b + (uintptr_t)(b.numel() * dtype_size(b.dtype));
+  return lo_a < hi_b && lo_b < hi_a;  // empty arrays overlap nothing
+}
+
+static void check_pair(const char* op, const Named& a, const Named& b) {
+  if (a.view && b.view)
+    FASTNN_CHECK(!overlaps(*a.view, *b.view), ValueError,
+                 op << ": " << a.name << " (shape " << a.view->shape_str() << ") and " << b.name << " (shape "
+                    << b.view->shape_str() << ") share memory, but " << a.name
+                    << " is written in place; pass separate arrays");
+}
+
+void check_disjoint(const char* op, std::initializer_list<Named> outputs, std::initializer_list<Named> inputs) {
+  for (auto o = outputs.begin(); o != outputs.end(); ++o) {
+    for (auto p = o + 1; p != outputs.end(); ++p) check_pair(op, *o, *p);
+    for (const Named& i : inputs) check_pair(op, *o, i);
+  }
+}
+
 py::object empty(Device device, DType dtype, const Shape& shape) {
   if (device == Device::CPU) {
     if (dtype == DType::F32) return py::array_t<float>(shape);
@@ -59,9 +91,26 @@ void check_same_shape(const char* op, const View& a, const char* an, const View&
                   << b.shape_str());
 }
 
-Shape to_shape(py::handle seq) {
+Shape to_ints(py::handle seq, const char* arg) {
   Shape s;
-  for (auto item : seq) s.push_back(item.cast<int64_t>());
+  for (auto item : py::iter(seq)) {
+    FASTNN_CHECK(s.size() < (size_t)kMaxDims, ValueError,
+                 arg << ": fastnn supports at most " << kMaxDims << " dimensions");
+    try {
+      s.push_back(item.cast<int64_t>());
+    } catch (const py::cast_error&) {
+      throw TypeError(std::string(arg) + ": expected integers that fit in 64 bits, got " +
+                      py::repr(item).cast<std::string>());
+    }
+  }
+  return s;
+}
+
+Shape to_shape(py::handle seq, const char* arg) {
+  Shape s = to_ints(seq, arg);
+  for (int64_t d : s)
+    FASTNN_CHECK(d >= 0, ValueError, arg << ": " << shape_str(s) << " has a negative dimension");
+  (void)numel_of(s);  // raises when the element count overflows
   return s;
 }
 

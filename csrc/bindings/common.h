@@ -21,6 +21,19 @@ inline bool is_dtype(const py::dtype& dt, const py::dtype& want) { return dt.is(
 View to_view(py::handle obj, const char* arg);
 // The same, requiring a dtype.
 View to_view(py::handle obj, const char* arg, DType want);
+// A destination the call writes in place: the same, and ValueError for a read-only NumPy array
+// (np.frombuffer of bytes, np.load(mmap_mode='r'), setflags(write=False)).
+View to_out_view(py::handle obj, const char* arg, DType want);
+// A named array an in-place call reads or writes, for check_disjoint.
+struct Named {
+  const View* view;
+  const char* name;
+};
+// ValueError when the memory of a destination overlaps another destination or an input (inputs may
+// share memory with each other): an in-place kernel whose destination aliases one of its inputs
+// reads values it has already overwritten. A null view (an absent optional argument) is skipped.
+void check_disjoint(const char* op, std::initializer_list<Named> outputs, std::initializer_list<Named> inputs);
+bool overlaps(const View& a, const View& b);
 // A new uninitialised array on `device` (a NumPy array on the CPU).
 py::object empty(Device device, DType dtype, const Shape& shape);
 py::object empty_like(const View& v);
@@ -28,7 +41,11 @@ py::object empty_like(const View& v);
 void check_same_device(const char* op, std::initializer_list<const View*> views);
 // Raises ValueError unless the two views have the same shape.
 void check_same_shape(const char* op, const View& a, const char* an, const View& b, const char* bn);
-Shape to_shape(py::handle seq);
+// A shape given by the caller: ValueError for negative dimensions, more than kMaxDims of them, or
+// more elements than int64 counts.
+Shape to_shape(py::handle seq, const char* arg = "shape");
+// A sequence of integers of any sign (strides), at most kMaxDims of them.
+Shape to_ints(py::handle seq, const char* arg);
 
 // Each family of bindings registers its functions in its own file.
 void bind_core(py::module_& m);

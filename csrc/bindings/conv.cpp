@@ -9,8 +9,7 @@ namespace fastnn::bind {
 
 namespace {
 std::vector<int64_t> ints(py::handle seq, size_t n, const char* what) {
-  std::vector<int64_t> v;
-  for (auto item : seq) v.push_back(item.cast<int64_t>());
+  std::vector<int64_t> v = to_ints(seq, what);
   FASTNN_CHECK(v.size() == n, ValueError,
                "conv2d: " << what << " must have " << n << " integers, got " << v.size());
   return v;

@@ -13,8 +13,9 @@ void bind_gemm(py::module_& m) {
       [](bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, py::handle A,
          int64_t lda, py::handle B, int64_t ldb, float beta, py::handle C, int64_t ldc) {
         View av = to_view(A, "A", DType::F32), bv = to_view(B, "B", DType::F32),
-             cv = to_view(C, "C", DType::F32);
+             cv = to_out_view(C, "C", DType::F32);
         check_same_device("sgemm", {&av, &bv, &cv});
+        check_disjoint("sgemm", {{&cv, "C"}}, {{&av, "A"}, {&bv, "B"}});
         py::gil_scoped_release nogil;
         ops::sgemm(transA, transB, M, N, K, alpha, av, lda, bv, ldb, beta, cv, ldc);
       },
@@ -29,10 +30,11 @@ void bind_gemm(py::module_& m) {
          int64_t lda, py::handle B, int64_t ldb, float beta, py::handle C, int64_t ldc,
          py::handle bias, int act) {
         View av = to_view(A, "A", DType::F32), bv = to_view(B, "B", DType::F32),
-             cv = to_view(C, "C", DType::F32), biasv;
+             cv = to_out_view(C, "C", DType::F32), biasv;
         bool has_bias = !bias.is_none();
         if (has_bias) biasv = to_view(bias, "bias", DType::F32);
         check_same_device("sgemm_ex", {&av, &bv, &cv});
+        check_disjoint("sgemm_ex", {{&cv, "C"}}, {{&av, "A"}, {&bv, "B"}, {has_bias ? &biasv : nullptr, "bias"}});
         py::gil_scoped_release nogil;
         ops::sgemm_ex(transA, transB, M, N, K, alpha, av, lda, bv, ldb, beta, cv, ldc,
                       has_bias ? &biasv : nullptr, (Activation)act);
@@ -81,7 +83,8 @@ void bind_gemm(py::module_& m) {
                         py::handle A, int64_t lda, py::handle B, int64_t ldb, float beta,
                         py::handle C, int64_t ldc) {
     View av = to_view(A, "A", DType::F32), bv = to_view(B, "B", DType::F32),
-         cv = to_view(C, "C", DType::F32);
+         cv = to_out_view(C, "C", DType::F32);
+    check_disjoint("sgemm_ref", {{&cv, "C"}}, {{&av, "A"}, {&bv, "B"}});
     FASTNN_CHECK(av.device == Device::CPU && bv.device == Device::CPU && cv.device == Device::CPU,
                  ValueError, "sgemm_ref: CPU arrays only");
     ops::check_sgemm(transA, transB, M, N, K, av, lda, bv, ldb, cv, ldc);

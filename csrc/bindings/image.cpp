@@ -28,10 +28,8 @@ FillMode parse_fill_mode(const std::string& s) {
 std::pair<int64_t, int64_t> parse_size(py::handle size, const char* op, const char* what) {
   Shape s;
   try {
-    s = to_shape(size);
-  } catch (const py::error_already_set&) {
-    s.clear();
-  } catch (const py::cast_error&) {
+    s = to_ints(size, what);
+  } catch (const std::exception&) {  // not a sequence of integers: the message below says what is expected
     s.clear();
   }
   FASTNN_CHECK(s.size() == 2 && s[0] > 0 && s[1] > 0, ValueError,
@@ -118,7 +116,7 @@ void bind_image(py::module_& m) {
         const int64_t W = channels_first ? in4.shape[3] : in4.shape[2];
         int64_t top = 0, left = 0, ch = H, cw = W;
         if (!crop.is_none()) {
-          Shape c = to_shape(crop);
+          Shape c = to_ints(crop, "crop");  // checked in ops::resize
           FASTNN_CHECK(c.size() == 4, ValueError,
                        op << ": crop must be (top, left, height, width), got " << py::repr(crop).cast<std::string>());
           top = c[0], left = c[1], ch = c[2], cw = c[3];

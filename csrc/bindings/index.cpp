@@ -22,9 +22,10 @@ void bind_index(py::module_& m) {
     return out;
   });
   m.def("index_select_backward", [](py::handle dx, py::handle dout, py::handle idx, int axis) {
-    View dxv = to_view(dx, "dx", DType::F32), gv = to_view(dout, "dout", DType::F32),
+    View dxv = to_out_view(dx, "dx", DType::F32), gv = to_view(dout, "dout", DType::F32),
          iv = to_view(idx, "indices", DType::I64);
     check_same_device("index_select_backward", {&dxv, &gv, &iv});
+    check_disjoint("index_select_backward", {{&dxv, "dx"}}, {{&gv, "dout"}, {&iv, "indices"}});
     FASTNN_CHECK(axis >= 0 && axis < dxv.ndim(), ValueError, "index_select_backward: bad axis " << axis);
     py::gil_scoped_release nogil;
     ops::index_select_backward(dxv, gv, iv, axis);
@@ -68,7 +69,17 @@ void bind_index(py::module_& m) {
         [](py::handle dst, int64_t dst_offset, py::handle dst_strides, py::handle src, int64_t src_offset,
            py::handle src_strides, py::handle shape) {
           View dv = to_view(dst, "dst"), sv = to_view(src, "src");
-          Shape ds = to_shape(dst_strides), ss = to_shape(src_strides), sh = to_shape(shape);
+          dv = to_out_view(dst, "dst", dv.dtype);
+          Shape ds = to_ints(dst_strides, "dst_strides"), ss = to_ints(src_strides, "src_strides"),
+                sh = to_shape(shape);
+          // A source that overlaps the destination (x[1:] = x[:-1]) is copied first, as NumPy does,
+          // so that no element is read after it was overwritten.
+          py::object src_copy;
+          if (overlaps(dv, sv)) {
+            src_copy = py::isinstance<py::array>(src) ? py::object(py::reinterpret_borrow<py::array>(src).attr("copy")())
+                                                      : py::cast(device_clone(src.cast<const DeviceArray&>()));
+            sv = to_view(src_copy, "src");
+          }
           py::gil_scoped_release nogil;
           ops::strided_copy(dv, dst_offset, ds, sv, src_offset, ss, sh);
         });

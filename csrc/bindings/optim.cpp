@@ -19,13 +19,7 @@ struct OptView {  // a View that may be absent (None)
 };
 
 // A float32 array that the update writes: a read-only NumPy array is refused.
-View out_view(py::handle obj, const char* arg) {
-  View v = to_view(obj, arg, DType::F32);
-  if (py::isinstance<py::array>(obj))
-    FASTNN_CHECK(py::reinterpret_borrow<py::array>(obj).writeable(), ValueError,
-                 arg << ": the array is read-only, but the update writes it in place");
-  return v;
-}
+View out_view(py::handle obj, const char* arg) { return to_out_view(obj, arg, DType::F32); }
 
 OptView optional_out_view(py::handle obj, const char* arg) {
   OptView o;
@@ -51,6 +45,7 @@ void bind_optim(py::module_& m) {
                          float grad_scale, float clip_value, float decay) {
     View wv = out_view(w, "variable"), gv = to_view(g, "gradient", DType::F32);
     OptView vv = optional_out_view(v, "momentum");
+    check_disjoint("sgd_update", {{&wv, "variable"}, {vv.get(), "momentum"}}, {{&gv, "gradient"}});
     py::gil_scoped_release nogil;
     ops::sgd_update(wv, vv.get(), gv, lr, momentum, nesterov, make_prep(grad_scale, clip_value, decay));
   }, py::arg("w"), py::arg("v"), py::arg("g"), py::arg("lr"), py::arg("momentum"), py::arg("nesterov"),
@@ -60,6 +55,7 @@ void bind_optim(py::module_& m) {
                              float clip_value, float decay) {
     View wv = out_view(w, "variable"), av = out_view(a, "accumulator"),
          gv = to_view(g, "gradient", DType::F32);
+    check_disjoint("adagrad_update", {{&wv, "variable"}, {&av, "accumulator"}}, {{&gv, "gradient"}});
     py::gil_scoped_release nogil;
     ops::adagrad_update(wv, av, gv, lr, eps, make_prep(grad_scale, clip_value, decay));
   }, py::arg("w"), py::arg("a"), py::arg("g"), py::arg("lr"), py::arg("epsilon"), py::arg("grad_scale"),
@@ -70,6 +66,9 @@ void bind_optim(py::module_& m) {
     View wv = out_view(w, "variable"), vv = out_view(v, "velocity"),
          gv = to_view(g, "gradient", DType::F32);
     OptView mv = optional_out_view(mom, "momentum"), gav = optional_out_view(ga, "average_gradient");
+    check_disjoint("rmsprop_update",
+                   {{&wv, "variable"}, {&vv, "velocity"}, {mv.get(), "momentum"}, {gav.get(), "average_gradient"}},
+                   {{&gv, "gradient"}});
     py::gil_scoped_release nogil;
     ops::rmsprop_update(wv, vv, mv.get(), gav.get(), gv, lr, rho, momentum, eps,
                         make_prep(grad_scale, clip_value, decay));
@@ -82,6 +81,9 @@ void bind_optim(py::module_& m) {
     View wv = out_view(w, "variable"), mv = out_view(mo, "momentum"),
          vv = out_view(v, "velocity"), gv = to_view(g, "gradient", DType::F32);
     OptView hv = optional_out_view(vh, "velocity_hat");
+    check_disjoint("adam_update",
+                   {{&wv, "variable"}, {&mv, "momentum"}, {&vv, "velocity"}, {hv.get(), "velocity_hat"}},
+                   {{&gv, "gradient"}});
     py::gil_scoped_release nogil;
     ops::adam_update(wv, mv, vv, hv.get(), gv, alpha, beta1, beta2, eps, make_prep(grad_scale, clip_value, decay));
   }, py::arg("w"), py::arg("m"), py::arg("v"), py::arg("vh"), py::arg("g"), py::arg("alpha"), py::arg("beta_1"),
@@ -92,6 +94,7 @@ void bind_optim(py::module_& m) {
                             float beta2, float eps, float grad_scale, float clip_value, float decay) {
     View wv = out_view(w, "variable"), mv = out_view(mo, "momentum"), uv = out_view(u, "norm"),
          gv = to_view(g, "gradient", DType::F32);
+    check_disjoint("adamax_update", {{&wv, "variable"}, {&mv, "momentum"}, {&uv, "norm"}}, {{&gv, "gradient"}});
     py::gil_scoped_release nogil;
     ops::adamax_update(wv, mv, uv, gv, lr_t, beta1, beta2, eps, make_prep(grad_scale, clip_value, decay));
   }, py::arg("w"), py::arg("m"), py::arg("u"), py::arg("g"), py::arg("lr_t"), py::arg("beta_1"), py::arg("beta_2"),
@@ -103,6 +106,7 @@ void bind_optim(py::module_& m) {
                            float decay) {
     View wv = out_view(w, "variable"), mv = out_view(mo, "momentum"), vv = out_view(v, "velocity"),
          gv = to_view(g, "gradient", DType::F32);
+    check_disjoint("nadam_update", {{&wv, "variable"}, {&mv, "momentum"}, {&vv, "velocity"}}, {{&gv, "gradient"}});
     py::gil_scoped_release nogil;
     ops::nadam_update(wv, mv, vv, gv, lr, beta1, beta2, eps, cm, cg, cv, make_prep(grad_scale, clip_value, decay));
   }, py::arg("w"), py::arg("m"), py::arg("v"), py::arg("g"), py::arg("lr"), py::arg("beta_1"), py::arg("beta_2"),
@@ -113,6 +117,9 @@ void bind_optim(py::module_& m) {
                               float eps, float grad_scale, float clip_value, float decay) {
     View wv = out_view(w, "variable"), agv = out_view(ag, "accumulated_grad"),
          adv = out_view(ad, "accumulated_delta_var"), gv = to_view(g, "gradient", DType::F32);
+    check_disjoint("adadelta_update",
+                   {{&wv, "variable"}, {&agv, "accumulated_grad"}, {&adv, "accumulated_delta_var"}},
+                   {{&gv, "gradient"}});
     py::gil_scoped_release nogil;
     ops::adadelta_update(wv, agv, adv, gv, lr, rho, eps, make_prep(grad_scale, clip_value, decay));
   }, py::arg("w"), py::arg("ag"), py::arg("ad"), py::arg("g"), py::arg("lr"), py::arg("rho"), py::arg("epsilon"),
@@ -125,6 +132,9 @@ void bind_optim(py::module_& m) {
     View wv = out_view(w, "variable"), iv = to_view(idx, "indices", DType::I64),
          gv = to_view(vals, "values", DType::F32);
     OptView vv = optional_out_view(v, "momentum");
+    check_disjoint("sgd_update_sparse",
+                   {{&wv, "variable"}, {vv.get(), "momentum"}}, {{&iv, "indices"},
+                   {&gv, "values"}});
     py::gil_scoped_release nogil;
     ops::sgd_update_sparse(wv, vv.get(), iv, gv, lr, momentum, nesterov, make_prep(grad_scale, clip_value, decay));
   }, py::arg("w"), py::arg("v"), py::arg("indices"), py::arg("values"), py::arg("lr"), py::arg("momentum"),
@@ -134,6 +144,9 @@ void bind_optim(py::module_& m) {
                                     float grad_scale, float clip_value, float decay) {
     View wv = out_view(w, "variable"), av = out_view(a, "accumulator"), iv = to_view(idx, "indices", DType::I64),
          gv = to_view(vals, "values", DType::F32);
+    check_disjoint("adagrad_update_sparse",
+                   {{&wv, "variable"}, {&av, "accumulator"}}, {{&iv, "indices"},
+                   {&gv, "values"}});
     py::gil_scoped_release nogil;
     ops::adagrad_update_sparse(wv, av, iv, gv, lr, eps, make_prep(grad_scale, clip_value, decay));
   }, py::arg("w"), py::arg("a"), py::arg("indices"), py::arg("values"), py::arg("lr"), py::arg("epsilon"),
@@ -145,6 +158,9 @@ void bind_optim(py::module_& m) {
     View wv = out_view(w, "variable"), vv = out_view(v, "velocity"), iv = to_view(idx, "indices", DType::I64),
          gv = to_view(vals, "values", DType::F32);
     OptView mv = optional_out_view(mom, "momentum"), gav = optional_out_view(ga, "average_gradient");
+    check_disjoint("rmsprop_update_sparse",
+                   {{&wv, "variable"}, {&vv, "velocity"}, {mv.get(), "momentum"}, {gav.get(), "average_gradient"}},
+                   {{&iv, "indices"}, {&gv, "values"}});
     py::gil_scoped_release nogil;
     ops::rmsprop_update_sparse(wv, vv, mv.get(), gav.get(), iv, gv, lr, rho, momentum, eps,
                                make_prep(grad_scale, clip_value, decay));
@@ -158,6 +174,9 @@ void bind_optim(py::module_& m) {
     View wv = out_view(w, "variable"), mv = out_view(mo, "momentum"), vv = out_view(v, "velocity"),
          iv = to_view(idx, "indices", DType::I64), gv = to_view(vals, "values", DType::F32);
     OptView hv = optional_out_view(vh, "velocity_hat");
+    check_disjoint("adam_update_sparse",
+                   {{&wv, "variable"}, {&mv, "momentum"}, {&vv, "velocity"}, {hv.get(), "velocity_hat"}},
+                   {{&iv, "indices"}, {&gv, "values"}});
     py::gil_scoped_release nogil;
     ops::adam_update_sparse(wv, mv, vv, hv.get(), iv, gv, alpha, beta1, beta2, eps,
                             make_prep(grad_scale, clip_value, decay));
@@ -170,6 +189,9 @@ void bind_optim(py::module_& m) {
                                    float decay) {
     View wv = out_view(w, "variable"), mv = out_view(mo, "momentum"), uv = out_view(u, "norm"),
          iv = to_view(idx, "indices", DType::I64), gv = to_view(vals, "values", DType::F32);
+    check_disjoint("adamax_update_sparse",
+                   {{&wv, "variable"}, {&mv, "momentum"}, {&uv, "norm"}}, {{&iv, "indices"},
+                   {&gv, "values"}});
     py::gil_scoped_release nogil;
     ops::adamax_update_sparse(wv, mv, uv, iv, gv, lr_t, beta1, beta2, eps, make_prep(grad_scale, clip_value, decay));
   }, py::arg("w"), py::arg("m"), py::arg("u"), py::arg("indices"), py::arg("values"), py::arg("lr_t"),
@@ -181,6 +203,9 @@ void bind_optim(py::module_& m) {
                                   float grad_scale, float clip_value, float decay) {
     View wv = out_view(w, "variable"), mv = out_view(mo, "momentum"), vv = out_view(v, "velocity"),
          iv = to_view(idx, "indices", DType::I64), gv = to_view(vals, "values", DType::F32);
+    check_disjoint("nadam_update_sparse",
+                   {{&wv, "variable"}, {&mv, "momentum"}, {&vv, "velocity"}}, {{&iv, "indices"},
+                   {&gv, "values"}});
     py::gil_scoped_release nogil;
     ops::nadam_update_sparse(wv, mv, vv, iv, gv, lr, beta1, beta2, eps, cm, cg, cv,
                              make_prep(grad_scale, clip_value, decay));
@@ -193,6 +218,9 @@ void bind_optim(py::module_& m) {
     View wv = out_view(w, "variable"), agv = out_view(ag, "accumulated_grad"),
          adv = out_view(ad, "accumulated_delta_var"), iv = to_view(idx, "indices", DType::I64),
          gv = to_view(vals, "values", DType::F32);
+    check_disjoint("adadelta_update_sparse",
+                   {{&wv, "variable"}, {&agv, "accumulated_grad"}, {&adv, "accumulated_delta_var"}}, {{&iv, "indices"},
+                   {&gv, "values"}});
     py::gil_scoped_release nogil;
     ops::adadelta_update_sparse(wv, agv, adv, iv, gv, lr, rho, eps, make_prep(grad_scale, clip_value, decay));
   }, py::arg("w"), py::arg("ag"), py::arg("ad"), py::arg("indices"), py::arg("values"), py::arg("lr"),

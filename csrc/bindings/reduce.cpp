@@ -19,6 +19,7 @@ void bind_reduce(py::module_& m) {
   // y (O*I,) = reduce x over R, x seen as (O, R, I)
   m.def("reduce_forward", [](int op, py::handle x, int64_t O, int64_t R, int64_t I) {
     View xv = to_view(x, "x", DType::F32);
+    ops::check_ori("reduce", xv, O, R, I);  // before O * I sizes an allocation
     py::object y = empty(xv.device, DType::F32, {O * I});
     View yv = to_view(y, "y");
     py::gil_scoped_release nogil;
@@ -37,6 +38,7 @@ void bind_reduce(py::module_& m) {
   });
   m.def("argmax_forward", [](py::handle x, int64_t O, int64_t R, int64_t I, bool is_min) {
     View xv = to_view(x, "x", DType::F32);
+    ops::check_ori(is_min ? "argmin" : "argmax", xv, O, R, I);
     py::object idx = empty(xv.device, DType::I64, {O * I});
     View iv = to_view(idx, "idx");
     py::gil_scoped_release nogil;
@@ -45,6 +47,7 @@ void bind_reduce(py::module_& m) {
   });
   m.def("var_forward", [](py::handle x, int64_t O, int64_t R, int64_t I, int64_t correction) {
     View xv = to_view(x, "x", DType::F32);
+    ops::check_ori("var", xv, O, R, I);
     py::object var = empty(xv.device, DType::F32, {O * I}), mean = empty(xv.device, DType::F32, {O * I});
     View vv = to_view(var, "var"), mv = to_view(mean, "mean");
     {

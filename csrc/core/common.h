@@ -3,10 +3,21 @@
 // Python ValueError / TypeError / RuntimeError. No Python types appear here.
 #pragma once
 #include <cstdint>
+#include <initializer_list>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+// FASTNN_CHECK(cond, ValueError, "a message " << with << " streamed values")
+#define FASTNN_CHECK(cond, ExcType, msg)  \
+  do {                                    \
+    if (!(cond)) {                        \
+      std::ostringstream fastnn_os_;      \
+      fastnn_os_ << msg;                  \
+      throw ::fastnn::ExcType(fastnn_os_.str()); \
+    }                                     \
+  } while (0)
 
 namespace fastnn {
 
@@ -43,9 +54,35 @@ inline std::string shape_str(const int64_t* s, int ndim) {
 }
 inline std::string shape_str(const Shape& s) { return shape_str(s.data(), (int)s.size()); }
 
+// Sizes that come from the caller (shapes, counts, strides) are combined with overflow checks: a
+// product or sum that does not fit in int64 is a ValueError naming `what`, never a wrapped small
+// number that then passes a size check.
+inline int64_t checked_mul(int64_t a, int64_t b, const char* what) {
+  int64_t r;
+  FASTNN_CHECK(!__builtin_mul_overflow(a, b, &r), ValueError,
+               what << ": " << a << " * " << b << " overflows a 64-bit size");
+  return r;
+}
+inline int64_t checked_add(int64_t a, int64_t b, const char* what) {
+  int64_t r;
+  FASTNN_CHECK(!__builtin_add_overflow(a, b, &r), ValueError,
+               what << ": " << a << " + " << b << " overflows a 64-bit size");
+  return r;
+}
+inline int64_t checked_product(std::initializer_list<int64_t> factors, const char* what) {
+  int64_t n = 1;
+  for (int64_t f : factors) n = checked_mul(n, f, what);
+  return n;
+}
+
+// The element count of a shape; ValueError for a negative dimension or a count beyond int64.
 inline int64_t numel_of(const Shape& s) {
   int64_t n = 1;
-  for (auto d : s) n *= d;
+  for (auto d : s) {
+    FASTNN_CHECK(d >= 0, ValueError, "shape " << shape_str(s) << " has a negative dimension");
+    FASTNN_CHECK(!__builtin_mul_overflow(n, d, &n), ValueError,
+                 "shape " << shape_str(s) << " has more elements than a 64-bit size can count");
+  }
   return n;
 }
 
@@ -65,16 +102,6 @@ struct View {
 };
 
 }  // namespace fastnn
-
-// FASTNN_CHECK(cond, ValueError, "a message " << with << " streamed values")
-#define FASTNN_CHECK(cond, ExcType, msg)  \
-  do {                                    \
-    if (!(cond)) {                        \
-      std::ostringstream fastnn_os_;      \
-      fastnn_os_ << msg;                  \
-      throw ::fastnn::ExcType(fastnn_os_.str()); \
-    }                                     \
-  } while (0)
 
 // Marks a CPU function for run-time selection among AVX-512, AVX2+FMA and portable clones
 // (GCC ifunc resolved from CPUID at load time). Use it on leaf loops, not on OpenMP regions.

@@ -51,8 +51,12 @@ ConvGeom conv_geom(const Shape& xs, const Shape& ks, const ConvArgs& a) {
                                           << " input channels per group, but the input of shape "
                                           << shape_str(xs) << " has " << g.C << " channels in "
                                           << a.groups << " group(s)");
-  const int64_t kh = (g.KH - 1) * g.dh + 1, kw = (g.KW - 1) * g.dw + 1;
-  const int64_t hp = g.H + g.pt + g.pb, wp = g.W + g.pl + g.pr;
+  // checked: huge dilations or paddings are errors, not wrapped window sizes
+  const char* what = "conv2d: the dilated kernel window or the padded input";
+  const int64_t kh = checked_add(checked_mul(g.KH - 1, g.dh, what), 1, what);
+  const int64_t kw = checked_add(checked_mul(g.KW - 1, g.dw, what), 1, what);
+  const int64_t hp = checked_add(checked_add(g.H, g.pt, what), g.pb, what);
+  const int64_t wp = checked_add(checked_add(g.W, g.pl, what), g.pr, what);
   FASTNN_CHECK(hp >= kh && wp >= kw, ValueError,
                "conv2d: the dilated kernel window (" << kh << ", " << kw
                                                      << ") is larger than the padded input ("

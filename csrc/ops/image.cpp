@@ -58,7 +58,8 @@ void resize(const View& out, const View& in, int64_t top, int64_t left, int64_t 
   const char* op = "resize";
   const Dims i = image_dims(op, "images", in, channels_first), o = image_dims(op, "output", out, channels_first);
   check_pair(op, out, o, in, i);
-  FASTNN_CHECK(top >= 0 && left >= 0 && crop_h > 0 && crop_w > 0 && top + crop_h <= i.H && left + crop_w <= i.W,
+  // compared as differences (crop_h <= H - top), which cannot overflow for huge offsets
+  FASTNN_CHECK(top >= 0 && left >= 0 && crop_h > 0 && crop_w > 0 && crop_h <= i.H - top && crop_w <= i.W - left,
                ValueError,
                op << ": the window (top=" << top << ", left=" << left << ", height=" << crop_h << ", width=" << crop_w
                   << ") does not lie inside images of shape " << in.shape_str());

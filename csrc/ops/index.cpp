@@ -34,17 +34,22 @@ void index_select_forward(const View& out, const View& x, const View& idx, int a
   int64_t O, V, I;
   split_axis(x, axis, O, V, I);
   int64_t N = idx.numel();
-  FASTNN_CHECK(out.numel() == O * N * I, ValueError,
+  FASTNN_CHECK(out.numel() == checked_product({O, N, I}, "index_select"), ValueError,
                "index_select: output shape " << out.shape_str() << " does not match");
   check_indices(idx, V);
   FASTNN_DISPATCH(x.device, index_select_forward, out.f32(), x.f32(), idx.i64(), O, V, I, N);
 }
 
 void index_select_backward(const View& dx, const View& dout, const View& idx, int axis) {
+  FASTNN_CHECK(dx.dtype == DType::F32 && dout.dtype == DType::F32, TypeError,
+               "index_select_backward: expected float32 data");
+  FASTNN_CHECK(idx.dtype == DType::I64, TypeError, "index_select_backward: indices must be int64");
+  FASTNN_CHECK(axis >= 0 && axis < dx.ndim(), ValueError,
+               "index_select_backward: axis " << axis << " out of range for shape " << dx.shape_str());
   int64_t O, V, I;
   split_axis(dx, axis, O, V, I);
   int64_t N = idx.numel();
-  FASTNN_CHECK(dout.numel() == O * N * I, ValueError,
+  FASTNN_CHECK(dout.numel() == checked_product({O, N, I}, "index_select_backward"), ValueError,
                "index_select_backward: gradient shape " << dout.shape_str() << " does not match");
   check_indices(idx, V);
   FASTNN_DISPATCH(dx.device, index_select_backward, dx.f32(), dout.f32(), idx.i64(), O, V, I, N);
@@ -82,19 +87,29 @@ void strided_copy(const View& dst, int64_t dst_offset, const Shape& dst_strides,
   StridedCopy sc;
   sc.ndim = (int)shape.size();
   int64_t esz = dtype_size(dst.dtype);
-  // Bounds: every address touched must lie inside both buffers.
+  // Bounds: every address touched must lie inside both buffers (sums and products checked, so
+  // huge strides or offsets cannot wrap into range).
   int64_t dlo = dst_offset, dhi = dst_offset, slo = src_offset, shi = src_offset;
   for (int d = 0; d < sc.ndim; ++d) {
+    FASTNN_CHECK(shape[d] >= 0, ValueError, "copy: shape " << shape_str(shape) << " has a negative dimension");
     sc.shape[d] = shape[d];
     sc.dst_stride[d] = dst_strides[d];
     sc.src_stride[d] = src_strides[d];
+  }
+  for (int d = 0; d < sc.ndim; ++d) {
     if (shape[d] == 0) return;
-    int64_t ds = dst_strides[d] * (shape[d] - 1), ss = src_strides[d] * (shape[d] - 1);
-    (ds < 0 ? dlo : dhi) += ds;
-    (ss < 0 ? slo : shi) += ss;
+    const int64_t ds = checked_mul(dst_strides[d], shape[d] - 1, "copy: destination stride");
+    const int64_t ss = checked_mul(src_strides[d], shape[d] - 1, "copy: source stride");
+    int64_t& dend = ds < 0 ? dlo : dhi;
+    int64_t& send = ss < 0 ? slo : shi;
+    dend = checked_add(dend, ds, "copy: destination extent");
+    send = checked_add(send, ss, "copy: source extent");
   }
   FASTNN_CHECK(dlo >= 0 && dhi < dst.numel() && slo >= 0 && shi < src.numel(), ValueError,
-               "copy: strided region out of bounds");
+               "copy: the strided region (shape " << shape_str(shape) << ", destination offset " << dst_offset
+                   << " strides " << shape_str(dst_strides) << ", source offset " << src_offset << " strides "
+                   << shape_str(src_strides) << ") does not lie inside the destination of " << dst.numel()
+                   << " and the source of " << src.numel() << " elements");
   char* d = static_cast<char*>(dst.data) + dst_offset * esz;
   const char* s = static_cast<const char*>(src.data) + src_offset * esz;
   FASTNN_DISPATCH(dst.device, strided_copy, d, s, sc, esz);

@@ -6,14 +6,28 @@ namespace fastnn::ops {
 
 void check_ori(const char* op, const View& x, int64_t O, int64_t R, int64_t I) {
   FASTNN_CHECK(x.dtype == DType::F32, TypeError, op << ": expected float32, got " << dtype_name(x.dtype));
-  FASTNN_CHECK(O >= 0 && R >= 0 && I >= 0 && O * R * I == x.numel(), ValueError,
+  FASTNN_CHECK(O >= 0 && R >= 0 && I >= 0, ValueError,
+               op << ": (O, R, I) = (" << O << ", " << R << ", " << I << ") must be non-negative");
+  FASTNN_CHECK(checked_product({O, R, I}, op) == x.numel(), ValueError,
                op << ": (O, R, I) = (" << O << ", " << R << ", " << I << ") does not match shape "
                   << x.shape_str());
 }
 
+static void check_reduce_op(const char* what, ReduceOp op) {
+  FASTNN_CHECK((int)op >= (int)ReduceOp::Sum && (int)op <= (int)ReduceOp::Min, ValueError,
+               what << ": unknown reduction code " << (int)op << " (0 sum, 1 mean, 2 max, 3 min)");
+}
+
+static void check_out(const char* op, const View& out, const char* name, int64_t n, DType dt) {
+  FASTNN_CHECK(out.dtype == dt, TypeError, op << ": " << name << " must be " << dtype_name(dt));
+  FASTNN_CHECK(out.numel() == n, ValueError,
+               op << ": " << name << " has " << out.numel() << " elements, expected " << n);
+}
+
 void reduce_forward(ReduceOp op, const View& y, const View& x, int64_t O, int64_t R, int64_t I) {
+  check_reduce_op("reduce", op);
   check_ori("reduce", x, O, R, I);
-  FASTNN_CHECK(y.numel() == O * I, ValueError, "reduce: output has " << y.numel() << " elements, expected " << O * I);
+  check_out("reduce", y, "output", O * I, DType::F32);
   FASTNN_CHECK(R > 0 || op == ReduceOp::Sum, ValueError,
                "reduce: cannot take the " << (op == ReduceOp::Mean ? "mean" : op == ReduceOp::Max ? "max" : "min")
                                           << " of an empty axis (shape " << x.shape_str() << ")");
@@ -22,15 +36,14 @@ void reduce_forward(ReduceOp op, const View& y, const View& x, int64_t O, int64_
 
 void reduce_backward(ReduceOp op, const View& dx, const View& dy, const View& x, const View& y,
                      int64_t O, int64_t R, int64_t I) {
+  check_reduce_op("reduce_backward", op);
   check_ori("reduce_backward", dx, O, R, I);
-  FASTNN_CHECK(dy.numel() == O * I, ValueError, "reduce_backward: gradient has " << dy.numel() << " elements");
+  check_out("reduce_backward", dy, "dy", O * I, DType::F32);
+  if (op == ReduceOp::Max || op == ReduceOp::Min) {  // only the extrema's gradient reads x and y
+    check_ori("reduce_backward", x, O, R, I);
+    check_out("reduce_backward", y, "y", O * I, DType::F32);
+  }
   FASTNN_DISPATCH(dx.device, reduce_backward, op, dx.f32(), dy.f32(), x.f32(), y.f32(), O, R, I);
-}
-
-static void check_out(const char* op, const View& out, const char* name, int64_t n, DType dt) {
-  FASTNN_CHECK(out.dtype == dt, TypeError, op << ": " << name << " must be " << dtype_name(dt));
-  FASTNN_CHECK(out.numel() == n, ValueError,
-               op << ": " << name << " has " << out.numel() << " elements, expected " << n);
 }
 
 static void check_same(const char* op, const View& a, const char* an, const View& b, const char* bn) {
@@ -95,7 +108,7 @@ void masked_softmax_forward(const View& y, const View& x, const View* mask, int6
   const char* op = "masked_softmax";
   check_ori(op, x, rows, n, 1);
   check_same(op, y, "y", x, "x");
-  FASTNN_CHECK(rep >= 1 && inner >= 1 && rows % (rep * inner) == 0, ValueError,
+  FASTNN_CHECK(rep >= 1 && inner >= 1 && rows % checked_mul(rep, inner, op) == 0, ValueError,
                op << ": rows = " << rows << " is not a multiple of rep * inner = " << rep << " * " << inner);
   const float* mp = nullptr;
   if (mask) {
