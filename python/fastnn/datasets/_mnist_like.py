@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import zipfile
 from pathlib import Path
@@ -49,14 +50,26 @@ def _read_dir(directory: Path):
 
 def _read_npz(path: Path):
     keys = ("x_train", "y_train", "x_test", "y_test")
+    limit = _files.max_file_bytes()
     try:
         # numpy leaks the file it opened when the archive is damaged: hand it our own
         with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as f:
             files = list(f.files)
             missing = [k for k in keys if k not in files]
+            # zipfile never inflates more than a member's declared size: bound the declared sizes
+            # (a deflated archive of a few MB can declare GBs of zeros)
+            inflated = sum(info.file_size for info in f.zip.infolist())
+            if inflated > limit:
+                raise _files.too_big(path, f"the archive's arrays hold {inflated:,} bytes", limit)
+            if not missing:
+                for k in keys:
+                    _check_npy_header(f.zip, k + ".npy", path)
             arrays = None if missing else [f[k] for k in keys]
-    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as e:
-        # ValueError: object arrays, which would need unpickling (refused)
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile, MemoryError) as e:
+        # ValueError: object arrays, which would need unpickling (refused); MemoryError: an array
+        # header announcing more than memory holds
+        if isinstance(e, ValueError) and str(e).startswith(f"{path}: "):
+            raise
         raise ValueError(f"{path}: not a readable .npz file of arrays ({e})") from None
     if missing:
         raise ValueError(f"{path}: missing arrays {missing} (has {files})")
@@ -67,6 +80,21 @@ def _read_npz(path: Path):
                 f"{path}: x_{name} must be (N, rows, cols) and y_{name} (N,), got {x.shape} and {y.shape}"
             )
     return (x_train, y_train), (x_test, y_test)
+
+
+def _check_npy_header(archive: zipfile.ZipFile, member: str, path: Path) -> None:
+    """Refuse a member whose .npy header announces more bytes than the member holds (NumPy
+    allocates what the header says before reading the data)."""
+    info = archive.getinfo(member)
+    with archive.open(info) as m:
+        version = np.lib.format.read_magic(m)
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+            np.lib.format.read_array_header_2_0
+        shape, _, dtype = read_header(m)
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes > info.file_size:
+        raise ValueError(f"{path}: {member} announces an array of shape {shape} ({nbytes:,} bytes) but holds "
+                         f"{info.file_size:,} bytes")
 
 
 def _steps(name: str, title: str, npz: str | None, npz_origin: str | None, apt_package: str | None, origin: str,

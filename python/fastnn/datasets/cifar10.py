@@ -4,7 +4,9 @@
 Reads either distribution of https://www.cs.toronto.edu/~kriz/cifar.html, unpacked:
 ``cifar-10-batches-py`` (Python pickles) or ``cifar-10-batches-bin`` (raw records). The pickles
 are read by an unpickler that only builds NumPy arrays, lists, dicts, strings and numbers: a
-file that asks for anything else is rejected, so loading never runs code.
+file that asks for anything else is rejected, so loading never runs code; an array larger than
+the pickle that holds it is refused too. A file decompressing to more than
+``fastnn.datasets._files.MAX_FILE_BYTES`` (2 GiB) raises ValueError naming it.
 
 Example::
 
@@ -15,6 +17,7 @@ Example::
 from __future__ import annotations
 
 import io
+import math
 import os
 import pickle
 import shlex
@@ -52,19 +55,53 @@ class _Refused(pickle.UnpicklingError):
     pass
 
 
-class _ArrayUnpickler(pickle.Unpickler):
-    """Refuses every global but the NumPy array constructors (so no code runs)."""
+class _NdarrayType:
+    """Stands for numpy.ndarray in a pickle: _reconstruct takes it as the array type, but calling
+    it (an array of any shape, allocated from a few bytes of pickle) is refused."""
 
-    def __init__(self, file, path: Path):
-        super().__init__(file, encoding="bytes")
+    def __init__(self, path: Path):
         self._path = path
 
+    def __call__(self, *args, **kwargs):
+        raise _Refused(f"{self._path}: refusing to call numpy.ndarray: a CIFAR-10 batch holds its arrays' data")
+
+
+class _ArrayUnpickler(pickle.Unpickler):
+    """Refuses every global but the NumPy array constructors (so no code runs), and arrays larger
+    than the pickle itself (whose data a genuine pickle holds), so a few crafted bytes cannot
+    claim gigabytes."""
+
+    def __init__(self, file, path: Path, max_array_bytes: int):
+        super().__init__(file, encoding="bytes")
+        self._path = path
+        self._max = max_array_bytes
+        self._ndarray = _NdarrayType(path)
+
     def find_class(self, module: str, name: str):
-        if (module, name) in _ALLOWED:
-            return super().find_class(module, name)
-        raise _Refused(
-            f"{self._path}: refusing to load {module}.{name}: a CIFAR-10 batch holds only arrays and lists"
-        )
+        if (module, name) not in _ALLOWED:
+            raise _Refused(
+                f"{self._path}: refusing to load {module}.{name}: a CIFAR-10 batch holds only arrays and lists"
+            )
+        if name == "ndarray":
+            return self._ndarray
+        found = super().find_class(module, name)
+        return self._reconstruct(found) if name == "_reconstruct" else found
+
+    def _reconstruct(self, reconstruct):
+        def checked(subtype, shape, dtype):
+            if subtype is not self._ndarray:
+                raise _Refused(f"{self._path}: refusing to reconstruct an array of type {subtype!r}")
+            try:
+                dims = [int(d) for d in (shape if isinstance(shape, (tuple, list)) else (shape,))]
+                nbytes = math.prod(dims) * np.dtype(dtype).itemsize
+            except (TypeError, ValueError) as e:
+                raise _Refused(f"{self._path}: invalid array shape {shape!r} or dtype {dtype!r} ({e})") from None
+            if min(dims, default=0) < 0 or nbytes > self._max:
+                raise _Refused(f"{self._path}: refusing an array of shape {tuple(dims)} and dtype {dtype!r} "
+                               f"({nbytes} bytes) in a pickle of {self._max} bytes")
+            return reconstruct(np.ndarray, shape, dtype)
+
+        return checked
 
     def persistent_load(self, pid):
         raise _Refused(f"{self._path}: persistent ids are not allowed in a CIFAR-10 batch")
@@ -80,7 +117,7 @@ def _key(d: dict, name: str):
 def _read_py_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     raw = _files.read_bytes(path)
     try:
-        obj = _ArrayUnpickler(io.BytesIO(raw), path).load()
+        obj = _ArrayUnpickler(io.BytesIO(raw), path, len(raw)).load()
     except _Refused as e:
         raise ValueError(str(e)) from None
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
@@ -95,11 +132,22 @@ def _read_py_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != _PIXELS:
         desc = f"{data.dtype} array of shape {data.shape}" if isinstance(data, np.ndarray) else type(data).__name__
         raise ValueError(f"{path}: 'data' must be a uint8 array of shape (N, {_PIXELS}), got {desc}")
-    try:
-        lab = np.asarray(labels)
-    except (ValueError, TypeError):
-        lab = np.asarray([], dtype=object)
-    if lab.ndim != 1 or lab.dtype.kind not in "iu":
+    # Checked element by element before NumPy sees them: a pickle can make a list whose items
+    # are the same nested list again and again, which np.asarray would expand exponentially.
+    if isinstance(labels, np.ndarray):
+        if labels.ndim != 1 or labels.dtype.kind not in "iu":
+            raise ValueError(f"{path}: 'labels' must be a list of integers")
+        lab = labels
+    elif isinstance(labels, (list, tuple)):
+        if not all(type(v) is int for v in labels):
+            raise ValueError(f"{path}: 'labels' must be a list of integers")
+        if len(labels) != len(data):
+            raise ValueError(f"{path}: {len(data)} images but {len(labels)} labels")
+        bad = [v for v in labels if not 0 <= v <= 9]
+        if bad:
+            raise ValueError(f"{path}: labels must be in 0..9, found {min(bad)}..{max(bad)}")
+        lab = np.asarray(labels, dtype=np.int64)
+    else:
         raise ValueError(f"{path}: 'labels' must be a list of integers")
     if len(lab) != len(data):
         raise ValueError(f"{path}: {len(data)} images but {len(lab)} labels")

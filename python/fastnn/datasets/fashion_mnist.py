@@ -39,7 +39,9 @@ def load_data(path: str | os.PathLike | None = None) -> _files.Splits:
     Raises:
         FileNotFoundError: no copy found (the message gives the apt-get command, which files to
             put where, and the paths searched).
-        ValueError: a file is truncated or not in the IDX format (the message names it).
+        ValueError: a file is truncated or not in the IDX format, or its header announces more
+            than fastnn.datasets._files.MAX_FILE_BYTES (2 GiB; nothing beyond what the header
+            announces is ever decompressed). The message names the file.
     """
     return _mnist_like.load("fashion-mnist", path, title="Fashion-MNIST",
                             origin="https://github.com/zalandoresearch/fashion-mnist", apt_package=APT_PACKAGE)

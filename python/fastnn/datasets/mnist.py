@@ -31,7 +31,9 @@ def load_data(path: str | os.PathLike | None = None) -> _files.Splits:
     Raises:
         FileNotFoundError: no copy found (the message says which files to put where, and lists
             the paths searched).
-        ValueError: a file is truncated or not in the IDX format (the message names it).
+        ValueError: a file is truncated or not in the IDX format, or its header announces more
+            than fastnn.datasets._files.MAX_FILE_BYTES (2 GiB; nothing beyond what the header
+            announces is ever decompressed). The message names the file.
     """
     return _mnist_like.load("mnist", path, title="MNIST", origin="https://yann.lecun.com/exdb/mnist/",
                             npz="mnist.npz", npz_origin=KERAS_NPZ_URL)
