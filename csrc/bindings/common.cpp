@@ -1,5 +1,9 @@
 #include "bindings/common.h"
 
+#include <unistd.h>
+
+#include <climits>
+
 namespace fastnn::bind {
 
 View to_view(py::handle obj, const char* arg) {
@@ -67,8 +71,26 @@ void check_disjoint(const char* op, std::initializer_list<Named> outputs, std::i
   }
 }
 
+// The machine's physical memory: a result larger than this can never be filled (the kernel would
+// page forever or be killed), so it is refused up front rather than left to lazy overcommit.
+static int64_t physical_memory_bytes() {
+  static const int64_t bytes = [] {
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+    return pages > 0 && page > 0 ? (int64_t)pages * page : INT64_MAX;
+  }();
+  return bytes;
+}
+
 py::object empty(Device device, DType dtype, const Shape& shape) {
   if (device == Device::CPU) {
+    const int64_t n = numel_of(shape);
+    if (n > physical_memory_bytes() / dtype_size(dtype)) {
+      std::ostringstream os;
+      os << "cannot allocate a result of shape " << shape_str(shape) << " (" << n << " " << dtype_name(dtype)
+         << " values): it is larger than this machine's " << physical_memory_bytes() / (1 << 20) << " MiB of memory";
+      PyErr_SetString(PyExc_MemoryError, os.str().c_str());
+      throw py::error_already_set();
+    }
     if (dtype == DType::F32) return py::array_t<float>(shape);
     return py::array_t<int64_t>(shape);
   }
