@@ -14,11 +14,15 @@ from .sequential import Sequential
 Functional = Model
 
 
-def load_model(filepath, custom_objects: dict | None = None, compile: bool = True, safe_mode: bool = True):
-    """A model saved with ``model.save``: its architecture, weights and compile settings."""
+def load_model(filepath, custom_objects: dict | None = None, compile: bool = True, safe_mode: bool = True,
+               *, signing_key: bytes | str | None = None):
+    """A model saved with ``model.save``: its architecture, weights and compile settings. With
+    ``signing_key``, ValueError unless the file is signed with that key (``model.save(...,
+    signing_key=...)``) and unchanged since."""
     from .. import saving
 
-    return saving.load_model(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)
+    return saving.load_model(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode,
+                             signing_key=signing_key)
 
 
 def model_from_json(json_string: str, custom_objects: dict | None = None):

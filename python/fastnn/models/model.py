@@ -354,21 +354,31 @@ class Model(Trainer, Layer):
         return functional_from_config(cls, config, custom_objects)
 
     # ------------------------------------------------------------------ saving (fastnn.saving)
-    def save(self, filepath, overwrite: bool = True, **kwargs) -> None:
-        """Save the architecture (JSON) and the weights (safetensors) to one file, atomically."""
+    def save(self, filepath, overwrite: bool = True, *, signing_key: bytes | str | None = None, **kwargs) -> None:
+        """Save the architecture (JSON) and the weights (safetensors) to one file, atomically.
+
+        An existing file keeps its permissions and a symbolic link is written through to its
+        target. With ``signing_key`` (bytes, or a str used as UTF-8) the file also records an
+        HMAC-SHA256 of its content, which ``fastnn.models.load_model(filepath,
+        signing_key=...)`` verifies (see fastnn.saving.save_model)."""
         from .. import saving
 
-        saving.save_model(self, filepath)
+        saving.save_model(self, filepath, signing_key=signing_key)
 
-    def save_weights(self, filepath, overwrite: bool = True) -> None:
+    def save_weights(self, filepath, overwrite: bool = True, *, signing_key: bytes | str | None = None) -> None:
+        """Save the weights (safetensors), atomically; ``signing_key`` signs the file with an
+        HMAC-SHA256 (see fastnn.saving.save_weights)."""
         from .. import saving
 
-        saving.save_weights(self, filepath)
+        saving.save_weights(self, filepath, signing_key=signing_key)
 
-    def load_weights(self, filepath, skip_mismatch: bool = False, **kwargs) -> None:
+    def load_weights(self, filepath, skip_mismatch: bool = False, *, signing_key: bytes | str | None = None,
+                     **kwargs) -> None:
+        """Load weights saved by save_weights (or model.save); with ``signing_key``, ValueError
+        unless the file is signed with that key and unchanged since."""
         from .. import saving
 
-        saving.load_weights(self, filepath)
+        saving.load_weights(self, filepath, signing_key=signing_key)
 
     def to_json(self, **kwargs) -> str:
         from .. import saving
