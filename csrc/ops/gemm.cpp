@@ -17,7 +17,8 @@ static void check_matrix(const char* name, const char* ldname, const View& v, in
                "sgemm: " << ldname << " = " << ld << " is smaller than a row of " << cols
                            << " elements");
   if (rows == 0 || cols == 0) return;
-  const int64_t need = checked_add(checked_mul(rows - 1, ld, "sgemm"), cols, "sgemm");
+  const std::string what = std::string("sgemm: the extent of ") + name + " (rows - 1) * " + ldname + " + cols";
+  const int64_t need = checked_add(checked_mul(rows - 1, ld, what.c_str()), cols, what.c_str());
   FASTNN_CHECK(need <= v.numel(), ValueError,
                "sgemm: " << name << " (" << rows << " x " << cols << ", ld " << ld << ") needs "
                          << need << " elements but its buffer of shape " << v.shape_str()

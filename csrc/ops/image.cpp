@@ -61,7 +61,7 @@ void resize(const View& out, const View& in, int64_t top, int64_t left, int64_t 
   // compared as differences (crop_h <= H - top), which cannot overflow for huge offsets
   FASTNN_CHECK(top >= 0 && left >= 0 && crop_h > 0 && crop_w > 0 && crop_h <= i.H - top && crop_w <= i.W - left,
                ValueError,
-               op << ": the window (top=" << top << ", left=" << left << ", height=" << crop_h << ", width=" << crop_w
+               op << ": the crop window (top=" << top << ", left=" << left << ", height=" << crop_h << ", width=" << crop_w
                   << ") does not lie inside images of shape " << in.shape_str());
   if (out.numel() == 0) return;
   if (channels_first)
