@@ -31,9 +31,15 @@ def main(argv=None) -> int:
     per_entry = math.ceil(a.calls / len(entries))
     print(f"fuzzing {len(entries)} entries of fastnn._C ({C.build_type} build), {per_entry} calls each, "
           f"{a.workers} workers, seed {a.seed}", flush=True)
-    start, last_beat = time.time(), [time.time()]
+    start, last_beat, reported = time.time(), [time.time()], set()
 
     def heartbeat(results):
+        for r in results.values():  # each finding as soon as it is known
+            for kind, items in (("crash", r.crashes), ("hang", r.hangs)):
+                for c in items:
+                    if (r.name, c["seed"], c["call"]) not in reported:
+                        reported.add((r.name, c["seed"], c["call"]))
+                        print(f"    {kind} of {r.name} ({c['how']}): {c['reproducer'].splitlines()[-1]}", flush=True)
         if time.time() - last_beat[0] >= 30:
             last_beat[0] = time.time()
             calls = sum(r.calls for r in results.values())

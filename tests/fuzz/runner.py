@@ -84,7 +84,7 @@ def _excerpt(text: str) -> str:
     lines = text.splitlines()
     for i, line in enumerate(lines):
         if any(m in line for m in ("ERROR: AddressSanitizer", "runtime error:", "Fatal Python error", "Traceback")):
-            return "\n".join(lines[i:i + 40])
+            return "\n".join(lines[i:i + 16])
     return "\n".join(lines[-20:])
 
 
