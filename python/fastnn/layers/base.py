@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import math
+import os
 import re
 from collections import defaultdict
 from typing import Any
@@ -43,6 +45,14 @@ _NAME_UIDS: defaultdict[str, int] = defaultdict(int)
 _LOSS_LAYERS: list = []
 _CALL_DEPTH = 0
 _TRAINING_CTX: list = [None]
+
+
+def _physical_memory() -> int:
+    """Bytes of physical memory (effectively unbounded where the system does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 1 << 62
 
 
 def clear_session() -> None:
@@ -210,7 +220,9 @@ class Layer:
         """Create a weight (a fastnn.Variable) owned by this layer.
 
         Args:
-            shape: a tuple of non-negative integers.
+            shape: a tuple of non-negative integers. A weight larger than the machine's physical
+                memory raises ValueError (it could never be trained; NumPy would fail or the
+                system would swap or kill the process).
             initializer: a name ('zeros', 'glorot_uniform', ...), an Initializer or a callable
                 ``(shape, dtype) -> array``.
             regularizer: a name, a Regularizer or a callable; its penalty joins ``losses``.
@@ -220,6 +232,13 @@ class Layer:
         shape = standardize_shape(shape, "shape")
         if any(s is None for s in shape):
             raise ValueError(f"add_weight: the shape of weight {name!r} must be fully known, got shape={shape}")
+        nbytes = math.prod(shape) * 4  # Python ints: no overflow
+        if nbytes > _physical_memory():
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}': weight {name!r} of shape {shape} needs {nbytes / 2**30:,.1f} "
+                f"GiB as float32, more than this machine's memory ({_physical_memory() / 2**30:,.1f} GiB); "
+                "check the layer's sizes (units, filters, kernel_size, input_dim, ...)"
+            )
         init = _initializers.get(initializer if initializer is not None else "zeros")
         value = init(shape, dtype="float32")
         arr = value.numpy() if isinstance(value, Tensor) else np.asarray(value, dtype=np.float32)
