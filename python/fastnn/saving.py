@@ -75,9 +75,7 @@ Example::
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import errno
-import functools
 import hashlib
 import hmac
 import inspect
@@ -878,13 +876,9 @@ class _WeightBudget:
         self.where, self.total, self.largest, self.source = where, total, largest, source
         self.used = 0
 
-    def charge(self, layer: Any, name: Any, shape: Any) -> None:
-        dims = [shape] if isinstance(shape, int) else shape
-        if not isinstance(dims, (list, tuple)):
-            return  # add_weight itself rejects it
-        dims = [int(d) for d in dims if isinstance(d, (int, np.integer)) and not isinstance(d, bool)]
-        if any(d < 0 for d in dims):
-            return
+    def charge(self, layer: Any, name: Any, shape: tuple[int, ...]) -> None:
+        """Count a new weight of `shape` (standardized by Layer.add_weight) against the budget."""
+        dims = shape
         size = math.prod(dims)
         what = (f"layer {getattr(layer, 'name', '?')!r} ({type(layer).__name__}) would create weight "
                 f"{name!r} of shape {tuple(dims)} ({size} values)")
@@ -897,51 +891,19 @@ class _WeightBudget:
                              f"{self.source[1].format(self.total)} {self.source[2]}")
 
 
-_BUDGET: contextvars.ContextVar[_WeightBudget | None] = contextvars.ContextVar("fastnn_weight_budget",
-                                                                                default=None)
-_GUARD_LOCK = threading.Lock()
-
-
-def _install_weight_guard() -> None:
-    """Make Layer.add_weight consult the active load's _WeightBudget (a context variable: other
-    threads and code outside a load are unaffected) before the initializer allocates anything."""
-    from .layers.base import Layer
-
-    with _GUARD_LOCK:
-        original = Layer.add_weight
-        if getattr(original, "_fastnn_weight_guard", False):
-            return
-        signature = inspect.signature(original)
-
-        @functools.wraps(original)
-        def add_weight(self, *args, **kwargs):
-            budget = _BUDGET.get()
-            if budget is not None:
-                try:
-                    bound = signature.bind(self, *args, **kwargs)
-                except TypeError:
-                    pass  # the original reports the bad call
-                else:
-                    bound.apply_defaults()
-                    budget.charge(self, bound.arguments.get("name"), bound.arguments.get("shape"))
-            return original(self, *args, **kwargs)
-
-        add_weight._fastnn_weight_guard = True  # type: ignore[attr-defined]
-        Layer.add_weight = add_weight
-
-
 @contextlib.contextmanager
 def _weight_budget(budget: _WeightBudget) -> Iterator[None]:
     """Within the block, layers built in this context allocate within `budget`; a RecursionError
     (a configuration nested too deeply for the builders) becomes a ValueError naming the file."""
-    _install_weight_guard()
-    token = _BUDGET.set(budget)
+    from .layers.base import WEIGHT_CHECK
+
+    token = WEIGHT_CHECK.set(budget.charge)
     try:
         yield
     except RecursionError:
         raise ValueError(f"cannot load {budget.where}: the model configuration nests too deeply") from None
     finally:
-        _BUDGET.reset(token)
+        WEIGHT_CHECK.reset(token)
 
 
 def _file_budget(path: str, named: list[tuple[str, np.ndarray]]) -> _WeightBudget:

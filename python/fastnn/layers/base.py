@@ -19,13 +19,14 @@ Example::
 
 from __future__ import annotations
 
+import contextvars
 import difflib
 import inspect
 import math
 import os
 import re
 from collections import defaultdict
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -121,6 +122,14 @@ def _convert_inputs(inputs):
     if isinstance(inputs, dict):
         return {k: _convert_inputs(v) for k, v in inputs.items()}
     return _as_tensor(inputs)
+
+
+# A check every new weight must pass before its initializer allocates it, or None. Loading a saved
+# model sets one (fastnn.saving) that holds each weight against the file's own tensors, so a
+# crafted configuration fails before it allocates; a context variable, so other threads and code
+# outside the load are unaffected.
+WEIGHT_CHECK: contextvars.ContextVar[Callable[[Any, Any, tuple], None] | None] = contextvars.ContextVar(
+    "fastnn_weight_check", default=None)
 
 
 class Layer:
@@ -232,6 +241,9 @@ class Layer:
         shape = standardize_shape(shape, "shape")
         if any(s is None for s in shape):
             raise ValueError(f"add_weight: the shape of weight {name!r} must be fully known, got shape={shape}")
+        check = WEIGHT_CHECK.get()
+        if check is not None:
+            check(self, name, shape)
         nbytes = math.prod(shape) * 4  # Python ints: no overflow
         if nbytes > _physical_memory():
             raise ValueError(
