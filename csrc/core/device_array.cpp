@@ -27,6 +27,20 @@ int cuda_device_count() {
 #endif
 }
 
+HostI64::HostI64(const View& v) : n_(v.numel()) {
+  if (v.device == Device::CPU || n_ == 0) {
+    p_ = v.i64();
+    return;
+  }
+#ifdef FASTNN_WITH_CUDA
+  copy_.resize(n_);
+  cuda::copy_d2h(copy_.data(), v.data, n_ * (int64_t)sizeof(int64_t));
+  p_ = copy_.data();
+#else
+  throw_no_cuda();
+#endif
+}
+
 #ifdef FASTNN_WITH_CUDA
 static void require_device() {
   if (cuda::device_count() == 0)

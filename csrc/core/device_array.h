@@ -2,6 +2,7 @@
 // which fastnn shares without copies). The Python Tensor keeps one of the two as its storage.
 #pragma once
 #include <memory>
+#include <vector>
 
 #include "core/common.h"
 
@@ -26,6 +27,22 @@ DeviceArray device_empty(DType dtype, const Shape& shape);
 void device_upload(const DeviceArray& dst, const void* host_src);
 void device_download(void* host_dst, const DeviceArray& src);
 DeviceArray device_clone(const DeviceArray& src);
+
+// The values of an int64 View, readable on the host: the CPU array itself, or a copy of a device
+// array. Indices that a kernel would turn into addresses are checked through this on the host
+// before any kernel runs, on every device.
+class HostI64 {
+ public:
+  explicit HostI64(const View& v);
+  const int64_t* data() const { return p_; }
+  int64_t size() const { return n_; }
+  int64_t operator[](int64_t i) const { return p_[i]; }
+
+ private:
+  std::vector<int64_t> copy_;
+  const int64_t* p_ = nullptr;
+  int64_t n_ = 0;
+};
 
 }  // namespace fastnn
 

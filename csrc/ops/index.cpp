@@ -15,12 +15,11 @@ static void split_axis(const View& x, int axis, int64_t& O, int64_t& V, int64_t&
   for (int d = axis + 1; d < x.ndim(); ++d) I *= x.shape[d];
 }
 
-// Normalised copy of the indices is not made: the kernels take them as they are, so negative
-// and out-of-range values are rejected here (CPU) before any kernel runs.
+// The kernels take the indices as they are, so negative and out-of-range values are rejected
+// here, on every device, before any kernel runs (the CUDA kernels also clamp, as a second line).
 static void check_indices(const View& idx, int64_t V) {
-  if (idx.device != Device::CPU) return;  // the CUDA kernels clamp; the Python layer checks
-  const int64_t* p = idx.i64();
-  for (int64_t i = 0, n = idx.numel(); i < n; ++i)
+  const HostI64 p(idx);
+  for (int64_t i = 0, n = p.size(); i < n; ++i)
     FASTNN_CHECK(p[i] >= 0 && p[i] < V, ValueError,
                  "index " << p[i] << " is out of bounds for an axis of size " << V);
 }
@@ -66,7 +65,7 @@ int64_t row_coalesce(const View& out_idx, const View& out, const View& idx, cons
   const int64_t D = N ? rows.numel() / N : 0;
   FASTNN_CHECK(out_idx.numel() >= N && out.numel() >= N * D, ValueError, "row_coalesce: output buffers too small");
   if (N == 0) return 0;
-  FASTNN_CHECK(V > 0, ValueError, "row_coalesce: index " << (idx.device == Device::CPU ? idx.i64()[0] : 0)
+  FASTNN_CHECK(V > 0, ValueError, "row_coalesce: index " << HostI64(idx)[0]
                                                          << " is out of bounds for 0 rows");
   check_indices(idx, V);
   if (idx.device == Device::CPU) return cpu::row_coalesce(out_idx.i64(), out.f32(), idx.i64(), rows.f32(), N, V, D);

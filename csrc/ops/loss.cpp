@@ -45,11 +45,10 @@ void loss_sizes(LossKind kind, const View& pred, const View& target, int64_t& N,
   }
 }
 
-// Labels must lie in [0, C); checked on the CPU before any kernel reads them.
+// Labels must lie in [0, C); checked on the host, on every device, before any kernel reads them.
 static void check_labels(LossKind kind, const View& labels, int64_t C) {
-  if (labels.device != Device::CPU) return;  // the Python layer checks CUDA labels
-  const int64_t* p = labels.i64();
-  for (int64_t i = 0, n = labels.numel(); i < n; ++i)
+  const HostI64 p(labels);
+  for (int64_t i = 0, n = p.size(); i < n; ++i)
     FASTNN_CHECK(p[i] >= 0 && p[i] < C, ValueError,
                  kNames[(int)kind] << ": label " << p[i] << " (sample " << i << ") is out of range for "
                                    << C << " classes: labels must be in [0, " << C << ")");

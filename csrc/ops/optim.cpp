@@ -68,14 +68,15 @@ RowSparse check_sparse(const char* op, const View& w, const View& idx, const Vie
   g.nnz = idx.shape[0];
   g.rows = w.shape[0];
   g.cols = g.rows ? w.numel() / g.rows : 0;
-  if (w.device == Device::CPU) {
-    for (int64_t k = 0; k < g.nnz; ++k) {
-      FASTNN_CHECK(g.idx[k] >= 0 && g.idx[k] < g.rows, ValueError,
-                   op << ": gradient row " << g.idx[k] << " is out of range for a variable of shape " << w.shape_str());
-      FASTNN_CHECK(k == 0 || g.idx[k] > g.idx[k - 1], ValueError,
-                   op << ": the gradient's row indices must be sorted and unique, got " << g.idx[k - 1] << " then "
-                      << g.idx[k] << " (merge them with row_coalesce)");
-    }
+  // The rows are addresses the kernels write (and, unsorted or repeated, a data race on a GPU):
+  // checked on the host on every device.
+  const HostI64 rows(idx);
+  for (int64_t k = 0; k < g.nnz; ++k) {
+    FASTNN_CHECK(rows[k] >= 0 && rows[k] < g.rows, ValueError,
+                 op << ": gradient row " << rows[k] << " is out of range for a variable of shape " << w.shape_str());
+    FASTNN_CHECK(k == 0 || rows[k] > rows[k - 1], ValueError,
+                 op << ": the gradient's row indices must be sorted and unique, got " << rows[k - 1] << " then "
+                    << rows[k] << " (merge them with row_coalesce)");
   }
   return g;
 }
