@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 
@@ -46,7 +47,11 @@ def main(argv=None) -> int:
             bad = sum(len(r.crashes) + len(r.hangs) for r in results.values())
             print(f"    ... {calls} calls, {bad} crashes or hangs, {time.time() - start:.0f} s", flush=True)
 
+    built_at = os.stat(C.__file__).st_mtime
     results = runner.run(entries, per_entry, a.seed, a.workers, a.call_timeout, progress=heartbeat)
+    if os.stat(C.__file__).st_mtime != built_at:
+        print(f"warning: {C.__file__} was rebuilt during the run; a process that had it mapped can die of "
+              "SIGBUS or SIGSEGV, so rerun any crash's reproducer (or fuzz a copy of the package)")
     print(runner.summary(results))
     bad = [r for r in results.values() if not r.ok]
     for r in bad:
