@@ -309,3 +309,13 @@ def test_set_num_threads_refuses_or_caps_a_huge_count(n):
         C.sgemm(False, False, 96, 96, 96, 1.0, a, 96, a, 96, 0.0, c, 96)
         assert np.allclose(c, a @ a, atol=1e-3)
     """, timeout=60)
+
+
+# Found by the fuzzers under UBSan: R - correction overflowed in var_backward's kernel.
+@pytest.mark.parametrize("correction", [-1, -(2**63)])
+def test_var_backward_rejects_a_negative_correction_like_var_forward(correction):
+    isolated(f"""
+        x, m = np.ones(8, np.float32), np.ones(2, np.float32)
+        raises(ValueError, C.var_forward, x, 2, 4, 1, {correction}, names=("correction",))
+        raises(ValueError, C.var_backward, m, x, m, 2, 4, 1, {correction}, names=("correction",))
+    """)
