@@ -76,6 +76,7 @@ void var_forward(const View& var, const View& mean, const View& x, int64_t O, in
 void var_backward(const View& dx, const View& dvar, const View& x, const View& mean, int64_t O,
                   int64_t R, int64_t I, int64_t correction) {
   check_ori("var_backward", x, O, R, I);
+  FASTNN_CHECK(correction >= 0, ValueError, "var_backward: correction must be >= 0, got " << correction);
   check_same("var_backward", dx, "dx", x, "x");
   check_out("var_backward", dvar, "dvar", O * I, DType::F32);
   check_out("var_backward", mean, "mean", O * I, DType::F32);
