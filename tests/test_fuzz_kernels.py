@@ -1,6 +1,6 @@
 """Property-based fuzzing of every fastnn._C entry (issue 13), bounded for CI.
 
-Each entry gets FASTNN_FUZZ_CALLS hypothesis-drawn calls (default 200: about a minute on two
+Each entry gets FASTNN_FUZZ_CALLS hypothesis-drawn calls (default 400: about a minute on two
 cores), mostly plausible and partly hostile (tests/fuzz/draw.py), in worker subprocesses, so that
 a segfault, a sanitizer abort or a hang fails that entry's test with its reproducer instead of
 ending the run. A call may return or raise ValueError, TypeError, OverflowError, MemoryError,
@@ -17,7 +17,7 @@ import pytest
 from fuzz import runner
 from fuzz.entries import ENTRIES
 
-CALLS = int(os.environ.get("FASTNN_FUZZ_CALLS", "200"))
+CALLS = int(os.environ.get("FASTNN_FUZZ_CALLS", "400"))
 SEED = int(os.environ.get("FASTNN_FUZZ_SEED", "0"))
 CALL_TIMEOUT = float(os.environ.get("FASTNN_FUZZ_CALL_TIMEOUT", "10"))
 FUZZED = [n for n in runner.callable_entries(C) if n in ENTRIES]

@@ -80,7 +80,9 @@ class Draw:
         """An integer argument that should be `v` (a size, a stride, an offset)."""
         if not self.hostile():
             return v
-        return self.pick(HOSTILE_INTS + (v - 1, v + 1, 0, -v, v * 2**32))
+        # v + 2**k: a product with other sizes whose product is 2**(64 - k) wraps back to the
+        # plausible total, so a check of the product alone passes
+        return self.pick(HOSTILE_INTS + (v - 1, v + 1, 0, -v, v * 2**32, v + 2**60, v + 2**61, v + 2**62))
 
     def count(self, lo: int, hi: int) -> int:
         """A small integer argument in [lo, hi] (a thread count, a window, an axis)."""
