@@ -319,3 +319,13 @@ def test_var_backward_rejects_a_negative_correction_like_var_forward(correction)
         raises(ValueError, C.var_forward, x, 2, 4, 1, {correction}, names=("correction",))
         raises(ValueError, C.var_backward, m, x, m, 2, 4, 1, {correction}, names=("correction",))
     """)
+
+
+# Found by the fuzzers under UBSan: an empty result whose other dimensions overflow 64-bit byte
+# strides (NumPy computes them even when one dimension is 0).
+def test_an_empty_result_with_overflowing_strides_is_an_error():
+    isolated("""
+        x = np.zeros((0, 2**31, 1, 1), np.float32)
+        raises(ValueError, C.resize_bilinear_forward, x, 2**31, 3, False, names=("strides",))
+        assert C.resize_bilinear_forward(np.zeros((0, 5, 1, 1), np.float32), 7, 3, False).shape == (0, 5, 7, 3)
+    """)

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 
 namespace fastnn::bind {
@@ -82,6 +83,13 @@ static int64_t physical_memory_bytes() {
 }
 
 py::object empty(Device device, DType dtype, const Shape& shape) {
+  // Byte strides are products of trailing dimensions even when another dimension is 0, so every
+  // non-zero dimension together (times the item size) must fit in 64 bits: (0, 2**40, 2**40) is
+  // refused rather than left to overflow inside NumPy's stride computation.
+  int64_t extent = dtype_size(dtype);
+  for (int64_t d : shape)
+    FASTNN_CHECK(d >= 0 && !__builtin_mul_overflow(extent, std::max<int64_t>(d, 1), &extent), ValueError,
+                 "cannot make a result of shape " << shape_str(shape) << ": its dimensions overflow 64-bit strides");
   if (device == Device::CPU) {
     const int64_t n = numel_of(shape);
     if (n > physical_memory_bytes() / dtype_size(dtype)) {
