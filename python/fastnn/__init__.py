@@ -59,9 +59,9 @@ def get_num_threads() -> int:
 
 
 # The most threads set_num_threads accepts: 4 per hardware thread of the machine, at least 64
-# (the same rule as csrc/core/parallel.h, max_num_threads). More only oversubscribes the cores,
-# and OpenMP cannot create tens of thousands of threads: it aborts or crashes the process.
-MAX_NUM_THREADS: int = sorted([64, 4 * (_os.cpu_count() or 1)])[-1]  # (`max` is fastnn.max here)
+# (csrc/core/parallel.h, max_num_threads). More only oversubscribes the cores, and OpenMP cannot
+# create tens of thousands of threads: it aborts or crashes the process.
+MAX_NUM_THREADS: int = _C.MAX_NUM_THREADS
 
 
 def set_num_threads(n: int) -> None:
@@ -74,7 +74,7 @@ def set_num_threads(n: int) -> None:
     """
     if not isinstance(n, int) or isinstance(n, bool):
         raise TypeError(f"set_num_threads expects an integer, got {n!r}")
-    if not 1 <= n <= MAX_NUM_THREADS:
+    if not 1 <= n <= MAX_NUM_THREADS:  # also before n reaches a C integer (2**70)
         raise ValueError(f"set_num_threads: n must be between 1 and {MAX_NUM_THREADS} "
                          f"(4 per hardware thread, at least 64), got {n}")
     _C.set_num_threads(n)
