@@ -329,3 +329,15 @@ def test_an_empty_result_with_overflowing_strides_is_an_error():
         raises(ValueError, C.resize_bilinear_forward, x, 2**31, 3, False, names=("strides",))
         assert C.resize_bilinear_forward(np.zeros((0, 5, 1, 1), np.float32), 7, 3, False).shape == (0, 5, 7, 3)
     """)
+
+
+# Found by the fuzzers under UBSan: with R = 0 the input is empty for any O and I, so O * R * I
+# passed while the result's size O * I overflowed.
+@pytest.mark.parametrize("entry", ["reduce_forward", "argmax_forward", "var_forward"])
+def test_an_empty_reduction_axis_cannot_hide_a_result_size_that_wraps(entry):
+    isolated(f"""
+        x = np.zeros((4, 0, 2), np.float32)
+        args = {{"reduce_forward": (0, x, 2**62 + 1, 0, 4), "argmax_forward": (x, 4, 0, 2**63 - 1, False),
+                 "var_forward": (x, 2**62 + 1, 0, 4, 0)}}["{entry}"]
+        raises(ValueError, getattr(C, "{entry}"), *args, names=("overflows",))
+    """)

@@ -8,6 +8,7 @@ void check_ori(const char* op, const View& x, int64_t O, int64_t R, int64_t I) {
   FASTNN_CHECK(x.dtype == DType::F32, TypeError, op << ": expected float32, got " << dtype_name(x.dtype));
   FASTNN_CHECK(O >= 0 && R >= 0 && I >= 0, ValueError,
                op << ": (O, R, I) = (" << O << ", " << R << ", " << I << ") must be non-negative");
+  checked_mul(O, I, op);  // the result's size, formed by the callers: O * I must not wrap even when R = 0
   FASTNN_CHECK(checked_product({O, R, I}, op) == x.numel(), ValueError,
                op << ": (O, R, I) = (" << O << ", " << R << ", " << I << ") does not match shape "
                   << x.shape_str());
