@@ -341,3 +341,19 @@ def test_an_empty_reduction_axis_cannot_hide_a_result_size_that_wraps(entry):
                  "var_forward": (x, 2**62 + 1, 0, 4, 0)}}["{entry}"]
         raises(ValueError, getattr(C, "{entry}"), *args, names=("overflows",))
     """)
+
+
+# Found by the fuzzers under UBSan: an empty array with a huge O or I (O * R * I = 0) reached
+# kernels that loop over O (a hang) or round I up (an overflow); an empty result now returns
+# before any kernel runs.
+@pytest.mark.parametrize("entry", ["reduce_forward", "var_backward", "softmax_forward", "argmax_forward"])
+def test_an_empty_array_with_huge_sizes_returns_at_once(entry):
+    isolated(f"""
+        e = np.zeros((0,), np.float32)
+        calls = {{"reduce_forward": lambda: C.reduce_forward(2, e, 0, 2, 2**63 - 1),
+                  "var_backward": lambda: C.var_backward(e, e, e, 2**62, 1, 0, 0),
+                  "softmax_forward": lambda: C.softmax_forward(e, 2**62, 1, 0, False),
+                  "argmax_forward": lambda: C.argmax_forward(e, 0, 3, 2**63 - 1, False)}}
+        out = calls["{entry}"]()
+        assert all(a.size == 0 for a in (out if isinstance(out, tuple) else (out,)))
+    """, timeout=30)

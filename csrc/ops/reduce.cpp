@@ -32,6 +32,7 @@ void reduce_forward(ReduceOp op, const View& y, const View& x, int64_t O, int64_
   FASTNN_CHECK(R > 0 || op == ReduceOp::Sum, ValueError,
                "reduce: cannot take the " << (op == ReduceOp::Mean ? "mean" : op == ReduceOp::Max ? "max" : "min")
                                           << " of an empty axis (shape " << x.shape_str() << ")");
+  if (y.numel() == 0) return;  // nothing to write: O or I may be any size, the kernels never see them
   FASTNN_DISPATCH(x.device, reduce_forward, op, y.f32(), x.f32(), O, R, I);
 }
 
@@ -44,6 +45,7 @@ void reduce_backward(ReduceOp op, const View& dx, const View& dy, const View& x,
     check_ori("reduce_backward", x, O, R, I);
     check_out("reduce_backward", y, "y", O * I, DType::F32);
   }
+  if (dx.numel() == 0) return;
   FASTNN_DISPATCH(dx.device, reduce_backward, op, dx.f32(), dy.f32(), x.f32(), y.f32(), O, R, I);
 }
 
@@ -61,6 +63,7 @@ void argmax_forward(const View& idx, const View& x, int64_t O, int64_t R, int64_
   check_ori(op, x, O, R, I);
   check_out(op, idx, "output", O * I, DType::I64);
   FASTNN_CHECK(R > 0, ValueError, op << ": attempt to get " << op << " of an empty axis (shape " << x.shape_str() << ")");
+  if (idx.numel() == 0) return;
   FASTNN_DISPATCH(x.device, argmax_forward, idx.i64(), x.f32(), O, R, I, is_min);
 }
 
@@ -71,6 +74,7 @@ void var_forward(const View& var, const View& mean, const View& x, int64_t O, in
   check_out("var", mean, "mean", O * I, DType::F32);
   FASTNN_CHECK(R > 0, ValueError, "var: cannot take the variance of an empty axis (shape " << x.shape_str() << ")");
   FASTNN_CHECK(correction >= 0, ValueError, "var: correction must be >= 0, got " << correction);
+  if (var.numel() == 0) return;
   FASTNN_DISPATCH(x.device, var_forward, var.f32(), mean.f32(), x.f32(), O, R, I, correction);
 }
 
@@ -83,6 +87,7 @@ void var_backward(const View& dx, const View& dvar, const View& x, const View& m
   check_out("var_backward", mean, "mean", O * I, DType::F32);
   FASTNN_CHECK(dx.device == dvar.device && dx.device == mean.device, ValueError,
                "var_backward: all arguments must be on the same device");
+  if (dx.numel() == 0) return;
   FASTNN_DISPATCH(x.device, var_backward, dx.f32(), dvar.f32(), x.f32(), mean.f32(), O, R, I, correction);
 }
 
@@ -90,6 +95,7 @@ void softmax_forward(bool log, const View& y, const View& x, int64_t O, int64_t 
   const char* op = log ? "log_softmax" : "softmax";
   check_ori(op, x, O, R, I);
   check_same(op, y, "y", x, "x");
+  if (x.numel() == 0) return;
   if (log) FASTNN_DISPATCH(x.device, log_softmax_forward, y.f32(), x.f32(), O, R, I);
   else FASTNN_DISPATCH(x.device, softmax_forward, y.f32(), x.f32(), O, R, I);
 }
@@ -101,6 +107,7 @@ void softmax_backward(bool log, const View& dx, const View& dy, const View& y, i
   check_same(op, dy, "dy", y, "y");
   check_same(op, dx, "dx", y, "y");
   FASTNN_CHECK(dy.dtype == DType::F32, TypeError, op << ": dy must be float32");
+  if (y.numel() == 0) return;
   if (log) FASTNN_DISPATCH(y.device, log_softmax_backward, dx.f32(), dy.f32(), y.f32(), O, R, I);
   else FASTNN_DISPATCH(y.device, softmax_backward, dx.f32(), dy.f32(), y.f32(), O, R, I);
 }
@@ -122,6 +129,7 @@ void masked_softmax_forward(const View& y, const View& x, const View* mask, int6
                     << " elements for scores of shape " << x.shape_str() << " shared by " << rep << " heads");
     mp = mask->f32();
   }
+  if (x.numel() == 0) return;
   FASTNN_DISPATCH(x.device, masked_softmax_forward, y.f32(), x.f32(), mp, rows, n, rep, inner, scale, zero_masked);
 }
 
@@ -131,6 +139,7 @@ void masked_softmax_backward(const View& dx, const View& dy, const View& y, int6
   check_same(op, dy, "dy", y, "y");
   check_same(op, dx, "dx", y, "y");
   FASTNN_CHECK(dy.dtype == DType::F32, TypeError, op << ": dy must be float32");
+  if (y.numel() == 0) return;
   FASTNN_DISPATCH(y.device, masked_softmax_backward, dx.f32(), dy.f32(), y.f32(), rows, n, scale);
 }
 
