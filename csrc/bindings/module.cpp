@@ -3,6 +3,10 @@
 #include "core/cpu_features.h"
 #include "core/malloc_tuning.h"
 #include "core/parallel.h"
+#include "kernels/elementwise.h"
+#include "kernels/gemm.h"
+#include "kernels/reduce.h"
+#include "kernels/rnn.h"
 
 #ifndef FASTNN_VERSION
 #define FASTNN_VERSION "0.0.0"
@@ -13,6 +17,15 @@
 
 namespace py = pybind11;
 using namespace fastnn;
+
+// {name: code} of an enum, from its name table in kernels/*.h: Python reads the codes from here,
+// so the two sides cannot disagree on an order.
+template <size_t N>
+static pybind11::dict op_codes(const char* const (&names)[N]) {
+  pybind11::dict d;
+  for (size_t i = 0; i < N; ++i) d[names[i]] = (int)i;
+  return d;
+}
 
 PYBIND11_MODULE(_C, m) {
   m.doc() = "fastnn kernels (C++ and CUDA)";
@@ -40,6 +53,11 @@ PYBIND11_MODULE(_C, m) {
   m.def("active_isa", [] { return std::string(isa_name(active_isa())); });
   m.def("set_isa", [](const std::string& name) { set_isa(isa_from_name(name)); });
 
+  m.attr("UNARY_OPS") = op_codes(kUnaryOpNames);
+  m.attr("BINARY_OPS") = op_codes(kBinaryOpNames);
+  m.attr("REDUCE_OPS") = op_codes(kReduceOpNames);
+  m.attr("EPILOGUE_ACTIVATIONS") = op_codes(kActivationNames);  // sgemm_ex, dense, conv2d_forward
+  m.attr("RNN_ACTIVATIONS") = op_codes(kRnnActNames);           // rnn_forward / rnn_backward
   bind::bind_core(m);
   bind::bind_elementwise(m);
   bind::bind_reduce(m);

@@ -18,6 +18,15 @@ enum class UnaryOp : int {
 
 enum class BinaryOp : int { Add = 0, Sub, Mul, Div, Pow, Maximum, Minimum };
 
+// The names of the codes, in enum order: the one table the errors and Python (_C.UNARY_OPS,
+// _C.BINARY_OPS, read by python/fastnn/_raw.py) take them from.
+inline constexpr const char* kUnaryOpNames[] = {
+    "neg", "abs", "exp", "log", "sqrt", "square", "sigmoid", "tanh", "relu", "leaky_relu",
+    "elu", "selu", "gelu", "gelu_tanh", "softplus", "swish", "hard_sigmoid", "step", "clip"};
+static_assert(sizeof(kUnaryOpNames) / sizeof(kUnaryOpNames[0]) == (int)UnaryOp::Clip + 1);
+inline constexpr const char* kBinaryOpNames[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum"};
+static_assert(sizeof(kBinaryOpNames) / sizeof(kBinaryOpNames[0]) == (int)BinaryOp::Minimum + 1);
+
 // Index map of a broadcast binary op: out has `shape` (ndim dims, contiguous); a and b are
 // read with per-dim element strides that are 0 along broadcast dims.
 struct Broadcast {

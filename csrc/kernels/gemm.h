@@ -12,6 +12,9 @@ namespace fastnn {
 // The fused epilogue of sgemm_ex: C = act(alpha * op(A) op(B) + beta * C + bias), applied while
 // each tile of C is still in registers (or in L1, for sigmoid/tanh) after its last K block.
 enum class Activation : int { None = 0, Relu = 1, Sigmoid = 2, Tanh = 3 };
+// Keras names of the codes, in enum order (_C.EPILOGUE_ACTIVATIONS; also conv2d_forward's act).
+inline constexpr const char* kActivationNames[] = {"linear", "relu", "sigmoid", "tanh"};
+static_assert(sizeof(kActivationNames) / sizeof(kActivationNames[0]) == (int)Activation::Tanh + 1);
 struct Epilogue {
   const float* bias = nullptr;  // N values, one per output column; null: no bias
   Activation act = Activation::None;

@@ -9,6 +9,8 @@
 namespace fastnn {
 
 enum class ReduceOp : int { Sum = 0, Mean, Max, Min };
+inline constexpr const char* kReduceOpNames[] = {"sum", "mean", "max", "min"};  // enum order (_C.REDUCE_OPS)
+static_assert(sizeof(kReduceOpNames) / sizeof(kReduceOpNames[0]) == (int)ReduceOp::Min + 1);
 
 #define FASTNN_DECLARE_REDUCE_KERNELS                                                              \
   void reduce_forward(ReduceOp op, float* y, const float* x, int64_t O, int64_t R, int64_t I);     \

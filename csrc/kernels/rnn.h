@@ -36,6 +36,9 @@ namespace fastnn {
 
 // Activations the fused kernels know (others take the generic cell path in Python).
 enum class RnnAct : int { Linear = 0, Tanh = 1, Sigmoid = 2, Relu = 3, HardSigmoid = 4 };
+// Keras names of the codes, in enum order (_C.RNN_ACTIVATIONS).
+inline constexpr const char* kRnnActNames[] = {"linear", "tanh", "sigmoid", "relu", "hard_sigmoid"};
+static_assert(sizeof(kRnnActNames) / sizeof(kRnnActNames[0]) == (int)RnnAct::HardSigmoid + 1);
 
 // One forward step over B rows of U units. Null pointers are absent inputs (see each kernel).
 struct RnnStep {

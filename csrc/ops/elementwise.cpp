@@ -5,17 +5,13 @@
 namespace fastnn::ops {
 
 const char* unary_name(UnaryOp op) {
-  static const char* names[] = {"neg",       "abs",  "exp",  "log",  "sqrt",      "square",   "sigmoid",
-                                "tanh",      "relu", "leaky_relu", "elu", "selu", "gelu", "gelu_tanh",
-                                "softplus",  "swish", "hard_sigmoid", "step", "clip"};
-  int i = (int)op;
-  return i >= 0 && i < (int)(sizeof(names) / sizeof(names[0])) ? names[i] : "unary op";
+  const int i = (int)op;
+  return i >= 0 && i <= (int)UnaryOp::Clip ? kUnaryOpNames[i] : "unary op";
 }
 
 const char* binary_name(BinaryOp op) {
-  static const char* names[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum"};
-  int i = (int)op;
-  return i >= 0 && i < 7 ? names[i] : "binary op";
+  const int i = (int)op;
+  return i >= 0 && i <= (int)BinaryOp::Minimum ? kBinaryOpNames[i] : "binary op";
 }
 
 bool unary_backward_reads_x(UnaryOp op) {

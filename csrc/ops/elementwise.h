@@ -6,7 +6,7 @@
 
 namespace fastnn::ops {
 
-const char* unary_name(UnaryOp op);    // "sigmoid", "leaky_relu", ... (as in python/_raw.py)
+const char* unary_name(UnaryOp op);    // "sigmoid", "leaky_relu", ... (kUnaryOpNames)
 const char* binary_name(BinaryOp op);  // "add", "sub", ...
 
 // Which forward arrays unary_backward reads; the kernels of both devices read exactly these

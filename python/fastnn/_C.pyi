@@ -1,6 +1,6 @@
 """Type stub of the extension module fastnn._C (csrc/bindings/). Storage arguments ("Array")
 are C-contiguous float32/int64 NumPy arrays on the CPU or DeviceArray objects on CUDA; the
-op codes are the enum orders listed in fastnn/_raw.py."""
+op codes are the values of the *_OPS / *_ACTIVATIONS tables below (csrc/kernels/*.h)."""
 
 from collections.abc import Sequence
 from typing import Union
@@ -12,6 +12,13 @@ Shape = Sequence[int]
 
 __version__: str
 build_type: str
+MAX_NUM_THREADS: int
+# {name: code} of the kernels' enums, in their declaration order
+UNARY_OPS: dict[str, int]
+BINARY_OPS: dict[str, int]
+REDUCE_OPS: dict[str, int]
+EPILOGUE_ACTIVATIONS: dict[str, int]
+RNN_ACTIVATIONS: dict[str, int]
 
 class DeviceArray:
     shape: tuple[int, ...]

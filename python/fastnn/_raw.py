@@ -14,16 +14,14 @@ from . import _C
 
 Array = "np.ndarray | _C.DeviceArray"
 
-# Operation codes shared with csrc/kernels/*.h (enum values, in declaration order).
-UNARY = {
-    name: i
-    for i, name in enumerate(
-        "neg abs exp log sqrt square sigmoid tanh relu leaky_relu elu selu gelu gelu_tanh "
-        "softplus swish hard_sigmoid step clip".split()
-    )
-}
-BINARY = {name: i for i, name in enumerate("add sub mul div pow maximum minimum".split())}
-REDUCE = {name: i for i, name in enumerate("sum mean max min".split())}
+# Operation codes {name: code}, exported by _C from the enums' name tables in csrc/kernels/*.h:
+# the one source of every code Python passes to a kernel.
+UNARY: dict[str, int] = dict(_C.UNARY_OPS)
+BINARY: dict[str, int] = dict(_C.BINARY_OPS)
+REDUCE: dict[str, int] = dict(_C.REDUCE_OPS)
+# the fused GEMM / conv activation; None (no activation) is "linear"
+EPILOGUE: dict[str | None, int] = {None: _C.EPILOGUE_ACTIVATIONS["linear"], **_C.EPILOGUE_ACTIVATIONS}
+RNN_ACTIVATION: dict[str, int] = dict(_C.RNN_ACTIVATIONS)  # the fused recurrent cells' activations
 
 
 def device_of(a) -> str:

@@ -32,8 +32,7 @@ __all__ = [
     "conv_padding",
 ]
 
-# Activation codes of the fused GEMM epilogue (csrc/kernels/gemm.h, enum Activation).
-_ACTIVATIONS = {None: 0, "linear": 0, "relu": 1, "sigmoid": 2, "tanh": 3}
+_ACTIVATIONS = _raw.EPILOGUE  # the fused epilogue's codes (csrc/kernels/gemm.h, enum Activation)
 _FORMATS = ("channels_last", "channels_first")
 
 PaddingArg = Union[str, int, Sequence]

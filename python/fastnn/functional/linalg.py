@@ -124,8 +124,7 @@ def matmul(a: Tensor, b: Tensor, transpose_a: bool = False, transpose_b: bool = 
     return out
 
 
-# Activation codes of the fused GEMM epilogue (csrc/kernels/gemm.h, enum Activation).
-_ACTIVATIONS = {None: 0, "linear": 0, "relu": 1, "sigmoid": 2, "tanh": 3}
+_ACTIVATIONS = _raw.EPILOGUE  # the fused epilogue's codes (csrc/kernels/gemm.h, enum Activation)
 
 
 class Dense(Function):

@@ -151,7 +151,7 @@ def _fused_dense_supported() -> bool:
 
 _DENSE_FUSES = _fused_dense_supported()
 _FUSABLE = frozenset({"relu", "sigmoid", "tanh"})  # activations the fused dense epilogue is asked for
-_FUSED_CODES = {"linear": 0, "relu": 1, "sigmoid": 2, "tanh": 3}  # _C.dense's act argument
+_FUSED_CODES = _raw.EPILOGUE  # _C.dense's act argument
 
 
 class Dense(Layer):
@@ -249,7 +249,7 @@ class Dense(Layer):
     def _inference_fn(self):
         if not _DENSE_FUSES or self.activity_regularizer is not None:
             return None
-        act = _FUSED_CODES.get(self._act_name)
+        act = _FUSED_CODES.get(self._act_name) if isinstance(self._act_name, str) else None
         softmax = self.activation is _activations.softmax
         if act is None and not softmax:
             return None

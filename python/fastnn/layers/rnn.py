@@ -60,8 +60,8 @@ __all__ = [
     "Masking",
 ]
 
-# Activation name -> the code of the fused kernels (csrc/bindings/rnn.cpp).
-_ACT_CODES = {"linear": 0, "tanh": 1, "sigmoid": 2, "relu": 3, "hard_sigmoid": 4}
+# Activation name -> the code of the fused kernels (csrc/kernels/rnn.h, enum RnnAct).
+_ACT_CODES = _raw.RNN_ACTIVATION
 _CELL_CODES = {"SimpleRNNCell": 0, "LSTMCell": 1}
 
 

@@ -20,10 +20,12 @@ from typing import Optional
 import numpy as np
 
 from .. import _C
+from .._raw import EPILOGUE as _CODES
 from .._raw import UNARY
 
-# sgemm_ex epilogue codes (csrc/kernels/gemm.h Activation)
-EPILOGUE = {"identity": 0, "relu": 1, "logistic": 2, "tanh": 3}
+# sgemm_ex epilogue codes of scikit-learn's activation names
+EPILOGUE = {"identity": _CODES["linear"], "relu": _CODES["relu"], "logistic": _CODES["sigmoid"],
+            "tanh": _CODES["tanh"]}
 # unary_backward ops; each derivative is read off the activation's output (relu: output > 0 iff input > 0)
 _DERIVATIVE = {"relu": UNARY["relu"], "logistic": UNARY["sigmoid"], "tanh": UNARY["tanh"]}
 _INF = math.inf
