@@ -63,7 +63,8 @@ def worker_env() -> dict:
     """The parent's environment (LD_PRELOAD, ASAN_OPTIONS, PYTHONPATH: a sanitizer build is
     what the workers load too) with this package's root on the path."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(package_root()), env.get("PYTHONPATH")) if p)
+    inherited = [os.path.abspath(p) for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]  # workers run elsewhere
+    env["PYTHONPATH"] = os.pathsep.join([str(package_root()), *inherited])
     return env
 
 
