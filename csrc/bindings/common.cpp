@@ -41,7 +41,14 @@ View to_view(py::handle obj, const char* arg, DType want) {
 }
 
 View to_out_view(py::handle obj, const char* arg, DType want) {
-  View v = to_view(obj, arg, want);
+  View v = to_out_view(obj, arg);
+  FASTNN_CHECK(v.dtype == want, TypeError,
+               arg << ": expected " << dtype_name(want) << ", got " << dtype_name(v.dtype));
+  return v;
+}
+
+View to_out_view(py::handle obj, const char* arg) {
+  View v = to_view(obj, arg);
   if (py::isinstance<py::array>(obj))
     FASTNN_CHECK(py::reinterpret_borrow<py::array>(obj).writeable(), ValueError,
                  arg << ": the array of shape " << v.shape_str()
@@ -74,7 +81,7 @@ void check_disjoint(const char* op, std::initializer_list<Named> outputs, std::i
 
 // The machine's physical memory: a result larger than this can never be filled (the kernel would
 // page forever or be killed), so it is refused up front rather than left to lazy overcommit.
-static int64_t physical_memory_bytes() {
+int64_t physical_memory_bytes() {
   static const int64_t bytes = [] {
     const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
     return pages > 0 && page > 0 ? (int64_t)pages * page : INT64_MAX;

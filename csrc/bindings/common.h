@@ -24,6 +24,7 @@ View to_view(py::handle obj, const char* arg, DType want);
 // A destination the call writes in place: the same, and ValueError for a read-only NumPy array
 // (np.frombuffer of bytes, np.load(mmap_mode='r'), setflags(write=False)).
 View to_out_view(py::handle obj, const char* arg, DType want);
+View to_out_view(py::handle obj, const char* arg);  // either dtype
 // A named array an in-place call reads or writes, for check_disjoint.
 struct Named {
   const View* view;
@@ -36,6 +37,9 @@ void check_disjoint(const char* op, std::initializer_list<Named> outputs, std::i
 bool overlaps(const View& a, const View& b);
 // A new uninitialised array on `device` (a NumPy array on the CPU).
 py::object empty(Device device, DType dtype, const Shape& shape);
+// Bytes of physical memory (INT64_MAX where the system does not say): the largest result empty()
+// makes, and _C.PHYSICAL_MEMORY_BYTES for the Python layer's own limits.
+int64_t physical_memory_bytes();
 py::object empty_like(const View& v);
 // Raises ValueError unless all views are on the same device.
 void check_same_device(const char* op, std::initializer_list<const View*> views);

@@ -68,8 +68,7 @@ void bind_index(py::module_& m) {
   m.def("strided_copy",
         [](py::handle dst, int64_t dst_offset, py::handle dst_strides, py::handle src, int64_t src_offset,
            py::handle src_strides, py::handle shape) {
-          View dv = to_view(dst, "dst"), sv = to_view(src, "src");
-          dv = to_out_view(dst, "dst", dv.dtype);
+          View dv = to_out_view(dst, "dst"), sv = to_view(src, "src");
           Shape ds = to_ints(dst_strides, "dst_strides"), ss = to_ints(src_strides, "src_strides"),
                 sh = to_shape(shape);
           // A source that overlaps the destination (x[1:] = x[:-1]) is copied first, as NumPy does,

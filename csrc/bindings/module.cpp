@@ -41,6 +41,7 @@ PYBIND11_MODULE(_C, m) {
 
   m.def("get_num_threads", &get_num_threads);
   m.attr("MAX_NUM_THREADS") = max_num_threads();
+  m.attr("PHYSICAL_MEMORY_BYTES") = bind::physical_memory_bytes();
   m.def("set_num_threads", [](int64_t n) {
     FASTNN_CHECK(n >= 1 && n <= max_num_threads(), ValueError,
                  "set_num_threads: n must be between 1 and " << max_num_threads()

@@ -13,6 +13,7 @@ Shape = Sequence[int]
 __version__: str
 build_type: str
 MAX_NUM_THREADS: int
+PHYSICAL_MEMORY_BYTES: int
 # {name: code} of the kernels' enums, in their declaration order
 UNARY_OPS: dict[str, int]
 BINARY_OPS: dict[str, int]

@@ -23,13 +23,13 @@ import contextvars
 import difflib
 import inspect
 import math
-import os
 import re
 from collections import defaultdict
 from typing import Any, Callable
 
 import numpy as np
 
+from .. import _C
 from .. import constraints as _constraints
 from .. import initializers as _initializers
 from .. import regularizers as _regularizers
@@ -49,11 +49,8 @@ _TRAINING_CTX: list = [None]
 
 
 def _physical_memory() -> int:
-    """Bytes of physical memory (effectively unbounded where the system does not say)."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return 1 << 62
+    """Bytes of physical memory: the same limit the kernels' results are held to."""
+    return _C.PHYSICAL_MEMORY_BYTES
 
 
 def clear_session() -> None:
